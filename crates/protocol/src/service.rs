@@ -63,7 +63,7 @@ pub fn verify_body(secret: &[u8], raw: &str) -> Result<(), SignError> {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Reply<T> {
     pub ok: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

@@ -1,0 +1,48 @@
+//! MySQL pools (mysql_async) built from [`MysqlSettings`].
+
+use std::time::Duration;
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use secrecy::ExposeSecret;
+
+use crate::settings::MysqlSettings;
+
+/// A pool on the configured database. Connections are made lazily, so this never fails.
+pub fn pool(settings: &MysqlSettings) -> Pool {
+    Pool::new(opts(settings, Some(&settings.database)))
+}
+
+fn opts(settings: &MysqlSettings, database: Option<&str>) -> OptsBuilder {
+    let constraints = PoolConstraints::new(1, settings.pool_max.max(1)).expect("min 1 <= max");
+    let pool_opts = PoolOpts::default()
+        .with_constraints(constraints)
+        .with_inactive_connection_ttl(Duration::from_secs(60));
+    OptsBuilder::default()
+        .ip_or_hostname(settings.host.clone())
+        .tcp_port(settings.port)
+        .user(Some(settings.user.clone()))
+        .pass(Some(settings.password.expose_secret().to_owned()).filter(|p| !p.is_empty()))
+        .db_name(database.map(str::to_owned))
+        .prefer_socket(false)
+        .wait_timeout(Some(28_800))
+        .stmt_cache_size(256)
+        .pool_opts(pool_opts)
+}
+
+/// Creates the configured database if it is missing (utf8mb4, so emoji in error texts do not fail inserts).
+pub async fn ensure_database(settings: &MysqlSettings) -> Result<(), mysql_async::Error> {
+    let name = &settings.database;
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(mysql_async::Error::Other(format!("database name {name:?} must be [A-Za-z0-9_]").into()));
+    }
+    let mut conn = mysql_async::Conn::new(opts(settings, None)).await?;
+    conn.query_drop(format!("CREATE DATABASE IF NOT EXISTS `{name}` DEFAULT CHARACTER SET utf8mb4")).await?;
+    conn.disconnect().await
+}
+
+/// `SELECT 1` on the pool, for `/readyz`.
+pub async fn ping(pool: &Pool) -> Result<(), mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.query_drop("SELECT 1").await
+}

@@ -1,0 +1,2 @@
+//! ezm-loadgen binary (being written).
+fn main() {}
