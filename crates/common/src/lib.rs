@@ -5,6 +5,7 @@ pub mod client;
 pub mod mysql;
 pub mod redis;
 pub mod settings;
+pub mod signed;
 pub mod telemetry;
 
 pub use settings::Settings;

@@ -122,6 +122,9 @@ pub struct ForwardLog<'a> {
     pub app_id: &'a AppId,
     pub agent_id: &'a str,
     pub log: &'a RawValue,
+    /// Ours, ignored by the original manager: the agent frame's traceId, so a retried forward is stored once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<&'a str>,
 }
 
 /// `/xtransit/update_action_status`.

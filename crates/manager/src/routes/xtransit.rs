@@ -1,0 +1,80 @@
+//! Routes the ws-server calls (`/xtransit/*`).
+
+use actix_web::{web, HttpResponse};
+use mysql_async::prelude::Queryable;
+use protocol::service::{AppSecret, Reply};
+use protocol::AppId;
+use serde_json::Value;
+
+use crate::error::ManagerError;
+use crate::registry::{self, ClientEntry};
+use common::signed::Signed;
+use crate::startup::AppState;
+use crate::ingest;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/xtransit/app_secret", web::post().to(app_secret))
+        .route("/xtransit/update_client", web::post().to(update_client))
+        .route("/xtransit/remove_client", web::post().to(remove_client))
+        .route("/xtransit/log", web::post().to(log))
+        .route("/xtransit/update_action_status", web::post().to(update_action_status));
+}
+
+type Handled = Result<HttpResponse, ManagerError>;
+
+fn done() -> Handled {
+    Ok(HttpResponse::Ok().json(Reply::done()))
+}
+
+async fn app_secret(state: web::Data<AppState>, body: Signed) -> Handled {
+    body.require(&["appId"])?;
+    let app: AppId = body.get("appId")?;
+    let secret = match app.as_u64() {
+        Some(id) => {
+            let mut conn = state.console_db.get_conn().await?;
+            conn.exec_first::<String, _, _>("SELECT secret FROM apps WHERE id = ?", (id,)).await?
+        }
+        None => None,
+    };
+    Ok(HttpResponse::Ok().json(Reply::ok(AppSecret { secret })))
+}
+
+async fn update_client(state: web::Data<AppState>, body: Signed) -> Handled {
+    body.require(&["appId", "agentId", "clientId", "server", "timestamp"])?;
+    let app: AppId = body.get("appId")?;
+    let agent = body.text("agentId")?;
+    let entry = ClientEntry { client_id: body.text("clientId")?, server: body.text("server")?, timestamp: body.uint("timestamp")? as i64 };
+    state.stats.heartbeats.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    registry::update_client(&state, &app, &agent, entry).await?;
+    done()
+}
+
+async fn remove_client(state: web::Data<AppState>, body: Signed) -> Handled {
+    body.require(&["appId", "agentId", "clientId"])?;
+    let app: AppId = body.get("appId")?;
+    registry::remove_client(&state, &app.to_string(), &body.text("agentId")?, &body.text("clientId")?).await?;
+    done()
+}
+
+async fn log(state: web::Data<AppState>, mut body: Signed) -> Handled {
+    body.require(&["appId", "agentId", "log"])?;
+    let app: AppId = body.get("appId")?;
+    let agent = body.text("agentId")?;
+    let trace_id = body.text("traceId").ok();
+    let log = body.take("log").unwrap_or(Value::Null);
+    ingest::ingest(&state, &app.to_string(), &agent, log, trace_id.as_deref()).await?;
+    done()
+}
+
+async fn update_action_status(state: web::Data<AppState>, body: Signed) -> Handled {
+    body.require(&["appId", "agentId", "filePath"])?;
+    let app: AppId = body.get("appId")?;
+    let Some(app) = app.as_u64() else { return Err(ManagerError::bad("appId is not a number")) };
+    let mut conn = state.console_db.get_conn().await?;
+    conn.exec_drop(
+        "UPDATE files SET status = 1 WHERE app = ? AND agent = ? AND file = ? AND status = 0",
+        (app, body.text("agentId")?, body.text("filePath")?),
+    )
+    .await?;
+    done()
+}

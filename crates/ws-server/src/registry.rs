@@ -1,0 +1,109 @@
+//! Which agent sockets this ws-server holds, and the commands waiting for an agent's `response`.
+//! Both maps are small critical sections behind std mutexes: nothing awaits while holding them.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use tokio::sync::{mpsc, oneshot};
+
+/// appId (canonical text) + agentId + clientId: the original server's client key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientKey {
+    pub app: String,
+    pub agent: String,
+    pub client: String,
+}
+
+/// What the HTTP side can ask a session to do.
+#[derive(Debug)]
+pub enum Outgoing {
+    Text(String),
+    /// Close the socket with this reason (the agent reconnects).
+    Close(String),
+}
+
+#[derive(Clone)]
+struct Session {
+    conn_id: u64,
+    tx: mpsc::Sender<Outgoing>,
+}
+
+#[derive(Default)]
+pub struct Registry {
+    sessions: Mutex<HashMap<ClientKey, Session>>,
+    pending: Mutex<HashMap<String, oneshot::Sender<String>>>,
+    next_conn: AtomicU64,
+}
+
+impl Registry {
+    pub fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Registers the socket `conn_id` for `key`; a socket of the same client that reconnected replaces the old one.
+    pub fn register(&self, key: ClientKey, conn_id: u64, tx: mpsc::Sender<Outgoing>) {
+        let old = self.lock_sessions().insert(key, Session { conn_id, tx });
+        if let Some(old) = old.filter(|o| o.conn_id != conn_id) {
+            // The same clientId on a new socket: the old socket is dead or half-open; close it.
+            let _ = old.tx.try_send(Outgoing::Close("replaced by a newer connection of the same client".into()));
+        }
+    }
+
+    /// Forgets `key` if it still belongs to socket `conn_id`.
+    pub fn unregister(&self, key: &ClientKey, conn_id: u64) -> bool {
+        let mut sessions = self.lock_sessions();
+        match sessions.get(key) {
+            Some(s) if s.conn_id == conn_id => sessions.remove(key).is_some(),
+            _ => false,
+        }
+    }
+
+    pub fn sender(&self, key: &ClientKey) -> Option<mpsc::Sender<Outgoing>> {
+        self.lock_sessions().get(key).map(|s| s.tx.clone())
+    }
+
+    pub fn contains(&self, key: &ClientKey) -> bool {
+        self.lock_sessions().contains_key(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock_sessions().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits for the `response` to `trace_id`.
+    pub fn expect_response(&self, trace_id: &str) -> oneshot::Receiver<String> {
+        let (tx, rx) = oneshot::channel();
+        self.lock_pending().insert(trace_id.to_owned(), tx);
+        rx
+    }
+
+    pub fn forget_response(&self, trace_id: &str) {
+        self.lock_pending().remove(trace_id);
+    }
+
+    /// Delivers a `response`'s data; false if nobody waits for it (late, or unknown traceId).
+    pub fn resolve(&self, trace_id: &str, data: String) -> bool {
+        match self.lock_pending().remove(trace_id) {
+            Some(tx) => tx.send(data).is_ok(),
+            None => false,
+        }
+    }
+
+    pub fn pending_len(&self) -> usize {
+        self.lock_pending().len()
+    }
+
+    fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<ClientKey, Session>> {
+        // A panic while holding this lock cannot leave the map half-updated (single insert/remove calls).
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<String>>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,26 @@
+//! The ws-server's route table: `/healthz`, `/readyz`, `/metrics`, the signed `/xapi/*` API the manager calls, and
+//! the agents' WebSocket on every other path (agents may be configured with any path, e.g. `/` or `/chat`).
+
+mod health;
+mod xapi;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::configure).configure(xapi::configure).default_service(web::to(agent_socket));
+}
+
+/// Upgrades any other request to the agent WebSocket. No subprotocol; permessage-deflate is declined (not offered
+/// back), which the agent accepts.
+async fn agent_socket(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpResponse> {
+    let is_upgrade = req.headers().get("upgrade").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !is_upgrade {
+        return Ok(HttpResponse::NotFound().json(serde_json::json!({"ok": false, "message": "not found: agents connect here with a WebSocket"})));
+    }
+    let (response, session, stream) = actix_ws::handle(&req, body)?;
+    let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    actix_web::rt::spawn(crate::session::run(state.get_ref().clone(), session, stream, peer));
+    Ok(response)
+}

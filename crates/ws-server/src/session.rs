@@ -1,0 +1,209 @@
+//! One agent connection: a single loop over incoming frames, commands to send, and a ping timer.
+//!
+//! Every frame is checked in the original's order (identity, app secret, timestamp window, signature) before it is
+//! dispatched. Frames that fail identity or signature checks close the socket with a reason (the agent reconnects
+//! later); `shutdown` is never sent here, because it kills a CLI agent for good.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use futures_util::StreamExt;
+use protocol::service::{ForwardLog, RemoveClient, UpdateActionStatus, UpdateClient};
+use protocol::{AgentFrame, FrameError, MessageKind};
+use tokio::sync::mpsc;
+
+use crate::registry::{ClientKey, Outgoing};
+use crate::secrets::Secret;
+use crate::startup::AppState;
+
+/// Why a connection is closed by us.
+struct Reject {
+    code: CloseCode,
+    reason: String,
+}
+
+pub async fn run(state: AppState, mut session: Session, stream: actix_ws::MessageStream, peer: String) {
+    let settings = &state.settings.ws_server;
+    let mut stream = stream
+        .max_frame_size(settings.max_message_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(settings.max_message_bytes);
+    let conn_id = state.registry.next_conn_id();
+    let (tx, mut rx) = mpsc::channel::<Outgoing>(64);
+    let mut conn = Conn { state: &state, conn_id, tx, identities: HashMap::new(), peer };
+    let mut ping = tokio::time::interval(Duration::from_secs(settings.ping_interval_secs.max(1)));
+    ping.tick().await;
+    let timeout = Duration::from_secs(settings.client_timeout_secs.max(settings.ping_interval_secs + 1));
+    let mut last_seen = Instant::now();
+    state.stats.connections_opened.fetch_add(1, Relaxed);
+    tracing::debug!(peer = %conn.peer, conn_id, "agent connected");
+
+    let close: Option<CloseReason> = loop {
+        tokio::select! {
+            frame = stream.next() => {
+                last_seen = Instant::now();
+                match frame {
+                    Some(Ok(AggregatedMessage::Text(text))) => {
+                        if let Err(reject) = conn.handle(&text).await {
+                            break Some(CloseReason { code: reject.code, description: Some(reject.reason) });
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Binary(bytes))) => {
+                        // The agent only sends text, but JSON in a binary frame is still JSON.
+                        let handled = match std::str::from_utf8(&bytes) {
+                            Ok(text) => conn.handle(text).await,
+                            Err(_) => Err(Reject { code: CloseCode::Invalid, reason: "binary frame is not UTF-8 JSON".into() }),
+                        };
+                        if let Err(reject) = handled {
+                            break Some(CloseReason { code: reject.code, description: Some(reject.reason) });
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                        if session.pong(&bytes).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => {}
+                    Some(Ok(AggregatedMessage::Close(reason))) => {
+                        tracing::debug!(peer = %conn.peer, ?reason, "agent closed the socket");
+                        break None;
+                    }
+                    Some(Err(e)) => {
+                        tracing::warn!(peer = %conn.peer, error = %e, "websocket protocol error");
+                        break Some(CloseReason { code: CloseCode::Size, description: Some(e.to_string()) });
+                    }
+                    None => break None,
+                }
+            }
+            out = rx.recv() => match out {
+                Some(Outgoing::Text(text)) => {
+                    if session.text(text).await.is_err() {
+                        break None;
+                    }
+                }
+                Some(Outgoing::Close(reason)) => break Some(CloseReason { code: CloseCode::Normal, description: Some(reason) }),
+                None => break None,
+            },
+            _ = ping.tick() => {
+                if last_seen.elapsed() > timeout {
+                    state.stats.pings_timed_out.fetch_add(1, Relaxed);
+                    tracing::info!(peer = %conn.peer, idle_secs = last_seen.elapsed().as_secs(), "closing a socket that stopped answering pings");
+                    break Some(CloseReason { code: CloseCode::Away, description: Some("ping timeout".into()) });
+                }
+                if session.ping(b"").await.is_err() {
+                    break None;
+                }
+            }
+        }
+    };
+    if let Some(reason) = &close {
+        tracing::info!(peer = %conn.peer, code = ?reason.code, reason = ?reason.description, "closing agent socket");
+    }
+    let _ = session.close(close).await;
+    conn.finish().await;
+}
+
+struct Conn<'a> {
+    state: &'a AppState,
+    conn_id: u64,
+    tx: mpsc::Sender<Outgoing>,
+    identities: HashMap<ClientKey, protocol::AppId>,
+    peer: String,
+}
+
+impl Conn<'_> {
+    async fn handle(&mut self, text: &str) -> Result<(), Reject> {
+        let stats = &self.state.stats;
+        stats.frames.fetch_add(1, Relaxed);
+        let frame = AgentFrame::parse(text).map_err(|e| self.reject(CloseCode::Policy, e))?;
+        let secret = match self.state.secrets.get(&frame.app_id, None).await {
+            Ok(Secret::Known(secret)) => secret,
+            Ok(Secret::UnknownApp) => return Err(self.reject(CloseCode::Policy, format!("appId {} not exists", frame.app_id))),
+            Err(e) => {
+                // Without the secret the frame cannot be trusted; the agent stays connected and sends again.
+                stats.frames_unverifiable.fetch_add(1, Relaxed);
+                tracing::warn!(peer = %self.peer, app_id = %frame.app_id, error = %e, "dropping a frame: app secret unavailable");
+                return Ok(());
+            }
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        if let Err(e) = frame.check_timestamp(now, self.state.settings.ws_server.future_skew_ms) {
+            stats.frames_stale.fetch_add(1, Relaxed);
+            tracing::info!(peer = %self.peer, app_id = %frame.app_id, agent_id = %frame.agent_id, kind = frame.kind.as_str(), error = %e, "dropping a frame outside the time window");
+            return Ok(());
+        }
+        if frame.verify_signature(secret.as_bytes()).is_err() {
+            // The secret may have just been changed in the console: look again once before refusing.
+            let fresh = self.state.secrets.get(&frame.app_id, Some(Duration::from_secs(5))).await;
+            let verified = matches!(&fresh, Ok(Secret::Known(s)) if frame.verify_signature(s.as_bytes()).is_ok());
+            if !verified {
+                return Err(self.reject(CloseCode::Policy, FrameError::BadSignature));
+            }
+        }
+        let key = ClientKey { app: frame.app_id.to_string(), agent: frame.agent_id.clone(), client: frame.client_id.clone() };
+        if !self.identities.contains_key(&key) {
+            self.state.registry.register(key.clone(), self.conn_id, self.tx.clone());
+            self.identities.insert(key, frame.app_id.clone());
+        }
+        self.dispatch(&frame).await;
+        Ok(())
+    }
+
+    async fn dispatch(&self, frame: &AgentFrame<'_>) {
+        let forward = &self.state.forwarder;
+        match frame.kind {
+            MessageKind::Heartbeat => {
+                let body = UpdateClient {
+                    app_id: frame.app_id.clone(),
+                    agent_id: frame.agent_id.clone(),
+                    client_id: frame.client_id.clone(),
+                    server: self.state.advertise.clone(),
+                    timestamp: frame.timestamp,
+                };
+                forward.send("/xtransit/update_client", &body).await;
+            }
+            MessageKind::Log => {
+                let trace_id = Some(frame.trace_id.as_str()).filter(|t| !t.is_empty());
+                let body = ForwardLog { app_id: &frame.app_id, agent_id: &frame.agent_id, log: frame.data, trace_id };
+                forward.send("/xtransit/log", &body).await;
+            }
+            MessageKind::Action => {
+                #[derive(serde::Deserialize)]
+                struct Action {
+                    #[serde(rename = "filePath")]
+                    file_path: Option<String>,
+                }
+                // An action without filePath follows a command that made no file: nothing to record.
+                let Ok(Action { file_path: Some(file_path) }) = serde_json::from_str(frame.data.get()) else { return };
+                let body = UpdateActionStatus { app_id: frame.app_id.clone(), agent_id: frame.agent_id.clone(), file_path };
+                forward.send("/xtransit/update_action_status", &body).await;
+            }
+            MessageKind::Response => {
+                if !self.state.registry.resolve(&frame.trace_id, frame.data.get().to_owned()) {
+                    tracing::debug!(trace_id = %frame.trace_id, "response for no pending command (late or unknown)");
+                }
+            }
+        }
+    }
+
+    fn reject(&self, code: CloseCode, reason: impl ToString) -> Reject {
+        let reason = reason.to_string();
+        self.state.stats.frames_rejected.fetch_add(1, Relaxed);
+        tracing::warn!(peer = %self.peer, reason = %reason, "refusing agent frame");
+        Reject { code, reason }
+    }
+
+    /// The socket is gone: forget its clients here and at the manager.
+    async fn finish(self) {
+        self.state.stats.connections_closed.fetch_add(1, Relaxed);
+        for (key, app_id) in &self.identities {
+            if !self.state.registry.unregister(key, self.conn_id) {
+                continue; // the same client already reconnected on another socket
+            }
+            let body = RemoveClient { app_id: app_id.clone(), agent_id: key.agent.clone(), client_id: key.client.clone() };
+            self.state.forwarder.send("/xtransit/remove_client", &body).await;
+        }
+    }
+}
