@@ -7,5 +7,7 @@ pub mod redis;
 pub mod settings;
 pub mod signed;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use settings::Settings;

@@ -45,7 +45,14 @@ pub fn json_str(s: &str) -> String {
 }
 
 /// Builds and signs one frame. `data_json` is the compact JSON of `data`, in the agent's key order.
-pub fn build_frame(secret: &[u8], id: &Identity, trace_id: &str, timestamp: i64, kind: &str, data_json: &str) -> String {
+pub fn build_frame(
+    secret: &[u8],
+    id: &Identity,
+    trace_id: &str,
+    timestamp: i64,
+    kind: &str,
+    data_json: &str,
+) -> String {
     let mut text = String::with_capacity(200 + data_json.len());
     text.push_str("{\"appId\":");
     text.push_str(&id.app_id_json);

@@ -33,8 +33,17 @@ fn interrupt_on_ctrl_c() -> watch::Receiver<bool> {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ezm-loadgen: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.mode {
         None => {
             let summary = loadgen::run::run_agents(&cli.agents, interrupt_on_ctrl_c()).await?;

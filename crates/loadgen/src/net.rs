@@ -73,6 +73,7 @@ pub fn source_ips(given: Option<&str>, agents: u64, per_ip: u64, dest: SocketAdd
 
 /// Raises RLIMIT_NOFILE: the soft limit to the hard limit, and (as root) the hard limit too when `wanted` is more.
 /// Returns the soft limit now in force.
+#[allow(clippy::unnecessary_cast)] // rlim_t is u64 on 64-bit Linux but not on every target
 pub fn raise_nofile_limit(wanted: u64) -> Option<u64> {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit only read/write the struct we pass; RLIMIT_NOFILE is a valid resource.
@@ -103,10 +104,7 @@ pub fn raise_nofile_limit(wanted: u64) -> Option<u64> {
 
 /// WebSocket settings: no limit below what the server may send (64 MiB messages, as tungstenite's default).
 pub fn ws_config() -> WebSocketConfig {
-    let mut config = WebSocketConfig::default();
-    config.max_message_size = Some(64 << 20);
-    config.max_frame_size = Some(64 << 20);
-    config
+    WebSocketConfig { max_message_size: Some(64 << 20), max_frame_size: Some(64 << 20), ..Default::default() }
 }
 
 /// A TCP socket bound to `source` (port chosen at connect time, so each source IP can reach the whole port range).
@@ -153,7 +151,9 @@ pub async fn connect(url: &str, dest: SocketAddr, source: Option<IpAddr>, timeou
         Ok(Err(e)) => return Err(format!("tcp connect {dest}: {e}")),
         Err(_) => return Err(format!("tcp connect {dest}: timed out after {timeout:?}")),
     };
-    match tokio::time::timeout(timeout, tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config()))).await {
+    match tokio::time::timeout(timeout, tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config())))
+        .await
+    {
         Ok(Ok((ws, _response))) => Ok(ws),
         Ok(Err(e)) => Err(format!("websocket handshake: {e}")),
         Err(_) => Err(format!("websocket handshake: timed out after {timeout:?}")),

@@ -72,7 +72,8 @@ const HTTP_KEYS: [&str; 7] = [
 ];
 
 /// Number of `{pid,tid,key,value}` entries per process and report: 7 + 9 + 8×4 + 10 + 9 + 7 = 74, as captured.
-pub const METRICS_PER_PROCESS: usize = CPU_KEYS.len() + MEMORY_KEYS.len() + 32 + GC_KEYS.len() + UV_KEYS.len() + HTTP_KEYS.len();
+pub const METRICS_PER_PROCESS: usize =
+    CPU_KEYS.len() + MEMORY_KEYS.len() + 32 + GC_KEYS.len() + UV_KEYS.len() + HTTP_KEYS.len();
 
 /// All metric keys of one process, in the order xtransit emits them (cpu, memory, gc, uv, http lines).
 pub fn metric_keys() -> Vec<String> {
@@ -93,7 +94,9 @@ pub fn metric_keys() -> Vec<String> {
 /// `,"tid":0,"key":"<key>","value":` for every key, built once and shared by every agent.
 fn fragments() -> &'static [String] {
     static FRAGMENTS: OnceLock<Vec<String>> = OnceLock::new();
-    FRAGMENTS.get_or_init(|| metric_keys().iter().map(|k| format!(",\"tid\":0,\"key\":{},\"value\":", json_str(k))).collect())
+    FRAGMENTS.get_or_init(|| {
+        metric_keys().iter().map(|k| format!(",\"tid\":0,\"key\":{},\"value\":", json_str(k))).collect()
+    })
 }
 
 /// A metric value: an integer, or a number xtransit truncated to 2 decimals.
@@ -291,7 +294,8 @@ impl Host {
     pub fn random<R: Rng>(rng: &mut R) -> Self {
         Host {
             cpu_count: [2u8, 4, 8, 16][rng.gen_range(0..4)],
-            total_memory: [8u64, 16, 24, 32][rng.gen_range(0..4)] * 1024 * 1024 * 1024 - rng.gen_range(0..64) * 4096 * 1024,
+            total_memory: [8u64, 16, 24, 32][rng.gen_range(0..4)] * 1024 * 1024 * 1024
+                - rng.gen_range(0..64) * 4096 * 1024,
             boot_uptime: rng.gen_range(600..3_000_000),
         }
     }
@@ -452,9 +456,17 @@ mod tests {
         let captured: Vec<String> = fixture
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|f| f["data"]["type"] == "xprofiler_log" && f["data"]["data"]["logs"].as_array().is_some_and(|a| !a.is_empty()))
+            .find(|f| {
+                f["data"]["type"] == "xprofiler_log"
+                    && f["data"]["data"]["logs"].as_array().is_some_and(|a| !a.is_empty())
+            })
             .map(|f| {
-                f["data"]["data"]["logs"].as_array().into_iter().flatten().map(|e| e["key"].as_str().unwrap_or("").to_owned()).collect()
+                f["data"]["data"]["logs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|e| e["key"].as_str().unwrap_or("").to_owned())
+                    .collect()
             })
             .expect("the fixture has a non-empty xprofiler_log");
         assert_eq!(metric_keys(), captured);
@@ -496,8 +508,19 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "cpu_count", "total_memory", "uptime", "log_time", "log_timestamp", "version", "used_cpu", "free_memory",
-                "load1", "load5", "load15", "disks", "node_count"
+                "cpu_count",
+                "total_memory",
+                "uptime",
+                "log_time",
+                "log_timestamp",
+                "version",
+                "used_cpu",
+                "free_memory",
+                "load1",
+                "load5",
+                "load15",
+                "disks",
+                "node_count"
             ]
         );
         assert_eq!(v["data"]["uptime"], 1012.5);
@@ -532,10 +555,16 @@ mod tests {
             r#"{"ok":true,"data":{"stdout":"{\"nodeVersion\":\"20.20.2\",\"xtransitVersion\":\"3.1.0\",\"ulimit\":\"0\",\"osInfo\":\"Linux/vm/linux/x64/6.18.44-fc-v669\"}\n","stderr":""}}"#
         );
         let a = answer_command("check_processes_alive 999999 30262 1", "vm", pids);
-        assert_eq!(a.data, r#"{"ok":true,"data":{"stdout":"{\"1\":true,\"30262\":true,\"999999\":false}\n","stderr":""}}"#);
+        assert_eq!(
+            a.data,
+            r#"{"ok":true,"data":{"stdout":"{\"1\":true,\"30262\":true,\"999999\":false}\n","stderr":""}}"#
+        );
         let a = answer_command("no_such_command", "vm", pids);
         assert_eq!(a.stat_name, "unknown");
-        assert_eq!(a.data, r#"{"ok":false,"message":"file no_such_command.js not exists in [/srv/load/node_modules/xtransit/commands]"}"#);
+        assert_eq!(
+            a.data,
+            r#"{"ok":false,"message":"file no_such_command.js not exists in [/srv/load/node_modules/xtransit/commands]"}"#
+        );
         let a = answer_command("get_node_processes", "vm", pids);
         assert!(a.data.contains(r#"30262\u0000node /srv/load/app.js\n30263\u0000node"#), "{}", a.data);
     }

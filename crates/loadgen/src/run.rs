@@ -164,7 +164,8 @@ fn spawn_progress(shared: Arc<Shared>, every_secs: u64, start: Instant) -> Optio
         return None;
     }
     Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval_at(start + Duration::from_secs(every_secs), Duration::from_secs(every_secs));
+        let mut tick =
+            tokio::time::interval_at(start + Duration::from_secs(every_secs), Duration::from_secs(every_secs));
         loop {
             tick.tick().await;
             let s = &shared.stats;

@@ -193,7 +193,10 @@ fn summary(state: &State, listen: String) -> SinkSummary {
 }
 
 /// The test commands sent to each agent, with the check of each response `data`.
-fn test_commands(pid: &str) -> Vec<(String, fn(&Value) -> bool)> {
+/// Checks one response `data`.
+type Check = fn(&Value) -> bool;
+
+fn test_commands(pid: &str) -> Vec<(String, Check)> {
     fn os_info(d: &Value) -> bool {
         d["ok"] == true
             && d["data"]["stderr"] == ""
@@ -213,9 +216,9 @@ fn test_commands(pid: &str) -> Vec<(String, fn(&Value) -> bool)> {
         d["ok"] == true && d["data"]["stdout"].as_str().is_some_and(|s| s.contains('\u{0}') && s.ends_with('\n'))
     }
     fn unknown(d: &Value) -> bool {
-        d["ok"] == false && d["message"].as_str().is_some_and(|m| m.starts_with("file no_such_command.js not exists in ["))
+        d["ok"] == false
+            && d["message"].as_str().is_some_and(|m| m.starts_with("file no_such_command.js not exists in ["))
     }
-    type Check = fn(&Value) -> bool;
     vec![
         ("get_os_info".to_owned(), os_info as Check),
         (format!("check_processes_alive {pid} 999999"), alive as Check),
@@ -232,7 +235,7 @@ async fn handle(stream: TcpStream, conn_no: u64, state: &State) {
     let c = &state.counters;
     let mut first_pid: Option<String> = None;
     let mut commands_sent = false;
-    let mut pending: HashMap<String, fn(&Value) -> bool> = HashMap::new();
+    let mut pending: HashMap<String, Check> = HashMap::new();
     let mut shutdown_sent = false;
     loop {
         let msg = match ws.next().await {
@@ -299,8 +302,10 @@ async fn handle(stream: TcpStream, conn_no: u64, state: &State) {
                         }
                         AgentLog::Error(_) => {
                             let v: Value = serde_json::from_str(frame.data.get()).unwrap_or_default();
-                            let n: usize =
-                                v["data"].as_object().map(|o| o.values().filter_map(|a| a.as_array()).map(Vec::len).sum::<usize>()).unwrap_or(0);
+                            let n: usize = v["data"]
+                                .as_object()
+                                .map(|o| o.values().filter_map(|a| a.as_array()).map(Vec::len).sum::<usize>())
+                                .unwrap_or(0);
                             c.error_entries.fetch_add(n as u64, Relaxed);
                         }
                         _ => {}
@@ -344,7 +349,7 @@ async fn handle(stream: TcpStream, conn_no: u64, state: &State) {
                 pending.insert(trace, check);
             }
         }
-        let want_shutdown = state.shutdown_one_in > 0 && conn_no % state.shutdown_one_in == 0;
+        let want_shutdown = conn_no.checked_rem(state.shutdown_one_in) == Some(0);
         if want_shutdown && !shutdown_sent && (commands_sent || !state.commands) && pending.is_empty() {
             shutdown_sent = true;
             let text = ServerFrame::shutdown_text(&format!("sink-{conn_no}-shutdown"));

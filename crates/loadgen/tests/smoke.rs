@@ -9,8 +9,17 @@ use tokio::sync::watch;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_talk_to_the_sink() {
     let sink_cli = Cli::try_parse_from([
-        "ezm-loadgen", "sink", "--listen", "127.0.0.1:0", "--app-secret", "smoke-secret", "--duration-secs", "60",
-        "--commands", "--shutdown-one-in", "5",
+        "ezm-loadgen",
+        "sink",
+        "--listen",
+        "127.0.0.1:0",
+        "--app-secret",
+        "smoke-secret",
+        "--duration-secs",
+        "60",
+        "--commands",
+        "--shutdown-one-in",
+        "5",
     ])
     .expect("sink args");
     let Some(Mode::Sink(sink_args)) = sink_cli.mode else { panic!("sink mode") };
@@ -20,9 +29,31 @@ async fn agents_talk_to_the_sink() {
 
     let url = format!("ws://{addr}/chat");
     let cli = Cli::try_parse_from([
-        "ezm-loadgen", "--url", &url, "--app-secret", "smoke-secret", "--agents", "20", "--ramp-per-sec", "100",
-        "--duration-secs", "4", "--heartbeat-secs", "1", "--log-interval-secs", "1", "--processes", "3", "--errors",
-        "--package", "--reconnect-base-secs", "0", "--progress-secs", "0", "--app-id", "7",
+        "ezm-loadgen",
+        "--url",
+        &url,
+        "--app-secret",
+        "smoke-secret",
+        "--agents",
+        "20",
+        "--ramp-per-sec",
+        "100",
+        "--duration-secs",
+        "4",
+        "--heartbeat-secs",
+        "1",
+        "--log-interval-secs",
+        "1",
+        "--processes",
+        "3",
+        "--errors",
+        "--package",
+        "--reconnect-base-secs",
+        "0",
+        "--progress-secs",
+        "0",
+        "--app-id",
+        "7",
     ])
     .expect("agent args");
     let (_interrupt_tx, interrupt_rx) = watch::channel(false);
@@ -32,7 +63,11 @@ async fn agents_talk_to_the_sink() {
 
     let s = serde_json::to_value(&summary).expect("summary json");
     let k = serde_json::to_value(&sink).expect("sink json");
-    eprintln!("{}\n{}", serde_json::to_string_pretty(&s).unwrap_or_default(), serde_json::to_string_pretty(&k).unwrap_or_default());
+    eprintln!(
+        "{}\n{}",
+        serde_json::to_string_pretty(&s).unwrap_or_default(),
+        serde_json::to_string_pretty(&k).unwrap_or_default()
+    );
 
     // Every agent connected; 1 in 5 got shutdown and stopped; the rest closed cleanly at the end.
     assert_eq!(summary.agents_connected, 20);
@@ -51,7 +86,12 @@ async fn agents_talk_to_the_sink() {
     assert_eq!(sink.distinct_agents, 20);
     assert_eq!(sink.frames, summary.frames_sent.total);
     assert_eq!(sink.bytes, summary.bytes_sent);
-    assert_eq!((sink.malformed, sink.bad_signatures, sink.stale_or_future, sink.bad_log_payloads), (0, 0, 0, 0), "{:?}", sink.first_problem);
+    assert_eq!(
+        (sink.malformed, sink.bad_signatures, sink.stale_or_future, sink.bad_log_payloads),
+        (0, 0, 0, 0),
+        "{:?}",
+        sink.first_problem
+    );
     assert_eq!(sink.responses_ok, 80);
     assert_eq!((sink.responses_bad, sink.responses_unmatched), (0, 0), "{:?}", sink.first_problem);
     assert_eq!(sink.heartbeats, summary.frames_sent.heartbeat);

@@ -1,0 +1,45 @@
+//! Retention: expired day tables are emptied, recent ones kept.
+
+use chrono::{Local, TimeZone};
+use mysql_async::prelude::Queryable;
+
+use crate::helpers::TestManager;
+
+#[actix_web::test]
+async fn run_once_empties_only_the_day_tables_outside_the_window() {
+    let m = TestManager::start().await;
+    let mut conn = m.env.logs_db().get_conn().await.unwrap();
+    for day in ["10", "03", "01"] {
+        conn.query_drop(format!("INSERT INTO osinfo_{day} (app, agent, uptime, log_time, position) VALUES (1, 'vm', 1, NOW(), 0)")).await.unwrap();
+        conn.query_drop(format!("INSERT INTO alarm_{day} (strategy, agent, message) VALUES (1, 'vm', 'x')")).await.unwrap();
+    }
+    // On the 10th with 8 days kept: 3..10 stay, the 1st goes.
+    let now = Local.with_ymd_and_hms(2026, 11, 10, 3, 0, 0).unwrap();
+    let report = manager::retention::run_once(&m.state, now).await.unwrap();
+    assert_eq!(report.truncated, vec!["osinfo_01".to_string(), "alarm_01".to_string()]);
+    for (table, rows) in [("osinfo_10", 1), ("osinfo_03", 1), ("osinfo_01", 0), ("alarm_01", 0)] {
+        assert_eq!(m.count(&format!("SELECT COUNT(*) FROM {table}")).await, rows, "{table}");
+    }
+    // Idempotent: nothing left to do.
+    assert!(manager::retention::run_once(&m.state, now).await.unwrap().truncated.is_empty());
+    drop(conn);
+    m.finish().await;
+}
+
+#[actix_web::test]
+async fn schema_creation_is_idempotent_and_keeps_data() {
+    let m = TestManager::start().await;
+    let mut conn = m.env.logs_db().get_conn().await.unwrap();
+    conn.query_drop("INSERT INTO osinfo_05 (app, agent, uptime, log_time, position) VALUES (1, 'vm', 1, NOW(), 0)").await.unwrap();
+    // An original database: http_rt still DECIMAL(5,2).
+    conn.query_drop("ALTER TABLE process_05 MODIFY http_rt DECIMAL(5,2)").await.unwrap();
+    drop(conn);
+    let s = &m.env.settings;
+    manager::schema::ensure(&s.console_mysql, &m.state.console_db, &s.logs_mysql, &m.state.logs_db).await.unwrap();
+    assert_eq!(m.count("SELECT COUNT(*) FROM osinfo_05").await, 1);
+    let precision = m
+        .count("SELECT NUMERIC_PRECISION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'process_05' AND COLUMN_NAME = 'http_rt'")
+        .await;
+    assert_eq!(precision, 10);
+    m.finish().await;
+}
