@@ -29,4 +29,3 @@ function writeError(msg) {
   fs.appendFileSync(process.env.ERROR_LOG, text);
 }
 process.on('SIGUSR2', () => writeError('e2e error ' + Date.now()));
-setInterval(() => writeError('periodic e2e error ' + Date.now()), 3000);

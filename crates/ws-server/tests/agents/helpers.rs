@@ -1,0 +1,175 @@
+//! A whole back end for one test, and a scripted agent.
+
+use std::time::Duration;
+
+use common::client::ServiceClient;
+use common::testing::TestEnv;
+use futures_util::{SinkExt, StreamExt};
+use loadgen::frame::{build_frame, new_client_id, trace_id, Identity};
+use mysql_async::prelude::Queryable;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+
+pub const SECRET: &str = "test-secret";
+
+pub struct Stack {
+    pub env: TestEnv,
+    pub manager: String,
+    pub ws_port: u16,
+    client: ServiceClient,
+}
+
+impl Stack {
+    pub async fn start(overrides: &[(&str, &str)]) -> Stack {
+        let env = TestEnv::new(overrides).await;
+        let (manager_port, _) = manager::startup::Application::build(env.settings.clone()).await.expect("manager starts").spawn();
+        let manager = format!("http://127.0.0.1:{manager_port}");
+        let mut settings = env.settings.clone();
+        settings.ws_server.manager_base_url = manager.clone();
+        let (ws_port, _) = ws_server::startup::Application::build(settings).await.expect("ws-server starts").spawn();
+        let mut conn = env.console_db().get_conn().await.unwrap();
+        conn.query_drop(format!("INSERT INTO apps (id, name, owner, secret) VALUES (1, 'demo', 1, '{SECRET}')")).await.unwrap();
+        let client = ServiceClient::new(env.secret().clone(), Duration::from_secs(30));
+        Stack { env, manager, ws_port, client }
+    }
+
+    /// A signed call to the manager, as the console makes it.
+    pub async fn manager_call(&self, path: &str, body: Value) -> Value {
+        let reply = self.client.call::<_, Value>(&self.manager, path, &body, None).await.expect("manager answers");
+        serde_json::to_value(reply).unwrap()
+    }
+
+    /// A signed call to the ws-server, as the manager makes it.
+    pub async fn xapi(&self, path: &str, body: Value) -> Value {
+        let base = format!("127.0.0.1:{}", self.ws_port);
+        let reply = self.client.call::<_, Value>(&base, path, &body, None).await.expect("ws-server answers");
+        serde_json::to_value(reply).unwrap()
+    }
+
+    pub async fn agent(&self, agent_id: &str) -> Agent {
+        self.agent_on("/chat", agent_id, SECRET).await
+    }
+
+    pub async fn agent_on(&self, path: &str, agent_id: &str, secret: &str) -> Agent {
+        let url = format!("ws://127.0.0.1:{}{path}", self.ws_port);
+        let mut config = WebSocketConfig::default();
+        config.max_message_size = Some(128 << 20);
+        config.max_frame_size = Some(128 << 20);
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), false).await.expect("websocket upgrade");
+        let id = Identity { app_id_json: "1".into(), agent_id: agent_id.into(), client_id: new_client_id() };
+        Agent { ws, id, secret: secret.into() }
+    }
+
+    /// Polls `check` until it holds (or fails the test after 10 s).
+    pub async fn eventually<F, Fut>(&self, what: &str, check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        self.eventually_within(10, what, check).await
+    }
+
+    pub async fn eventually_within<F, Fut>(&self, secs: u64, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        for _ in 0..secs * 10 {
+            if check().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("timed out waiting for: {what}");
+    }
+
+    pub async fn clients(&self) -> Vec<String> {
+        let reply = self.manager_call("/xprofiler/clients", json!({"appId": "1"})).await;
+        reply["data"]["clients"].as_array().map(|c| c.iter().map(|c| c["agentId"].as_str().unwrap().to_owned()).collect()).unwrap_or_default()
+    }
+
+    pub async fn count(&self, sql: &str) -> u64 {
+        let mut conn = self.env.logs_db().get_conn().await.unwrap();
+        conn.query_first::<u64, _>(sql).await.unwrap().unwrap_or(0)
+    }
+
+    pub async fn finish(self) {
+        self.env.finish().await;
+    }
+}
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub struct Agent {
+    pub ws: Ws,
+    pub id: Identity,
+    pub secret: String,
+}
+
+impl Agent {
+    pub fn frame(&self, kind: &str, data: &str, timestamp: i64, trace: &str) -> String {
+        build_frame(self.secret.as_bytes(), &self.id, trace, timestamp, kind, data)
+    }
+
+    pub async fn send(&mut self, kind: &str, data: &str) {
+        let frame = self.frame(kind, data, now(), &trace_id());
+        self.ws.send(Message::text(frame)).await.expect("send");
+    }
+
+    pub async fn send_raw(&mut self, text: String) {
+        self.ws.send(Message::text(text)).await.expect("send");
+    }
+
+    /// The next text frame from the server, skipping pings; `None` on close or after `secs`.
+    pub async fn next_text(&mut self, secs: u64) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()??.ok()?;
+            match msg {
+                Message::Text(t) => return Some(t.to_string()),
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// Waits for the server's close frame and returns (code, reason).
+    pub async fn closed(&mut self) -> Option<(u16, String)> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Ok(Some(Ok(Message::Close(Some(frame))))) => return Some((frame.code.into(), frame.reason.to_string())),
+                Ok(Some(Ok(Message::Close(None)))) | Ok(None) | Ok(Some(Err(_))) => return Some((0, String::new())),
+                Ok(Some(Ok(_))) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A captured log `data` from the real agent with its collection time set to now.
+pub fn captured_log(kind: &str) -> String {
+    let text = include_str!("../../../protocol/fixtures/agent-frames.jsonl");
+    for line in text.lines() {
+        let frame = protocol::AgentFrame::parse(line).unwrap();
+        if frame.log_type().as_deref() != Some(kind) {
+            continue;
+        }
+        let mut data: Value = serde_json::from_str(frame.data.get()).unwrap();
+        if kind == "xprofiler_log" && data["data"]["logs"].as_array().is_none_or(|l| l.is_empty()) {
+            continue;
+        }
+        if let Some(inner) = data.get_mut("data").and_then(Value::as_object_mut) {
+            if inner.contains_key("log_timestamp") {
+                inner.insert("log_timestamp".into(), json!(now()));
+            }
+        }
+        return data.to_string();
+    }
+    panic!("no captured {kind}");
+}
