@@ -52,8 +52,11 @@ impl ResponseError for ParamError {
     }
 }
 
+/// A verified body. Parameters are parsed on first use; a route with a large body can deserialize the raw text
+/// straight into its own type instead ([`Signed::typed`]).
 pub struct Signed {
-    pub params: Map<String, Value>,
+    raw: web::Bytes,
+    params: std::cell::OnceCell<Map<String, Value>>,
 }
 
 impl FromRequest for Signed {
@@ -68,17 +71,38 @@ impl FromRequest for Signed {
             let raw = body.await.map_err(|e| ParamError::Body(e.to_string()))?;
             let text = std::str::from_utf8(&raw).map_err(|_| ParamError::Bad("body is not UTF-8".into()))?;
             protocol::service::verify_body(secret.0.expose_secret().as_bytes(), text)?;
-            let mut params: Map<String, Value> = serde_json::from_str(text).map_err(|e| ParamError::Bad(e.to_string()))?;
-            params.shift_remove("signature");
-            Ok(Signed { params })
+            if !text.trim_start().starts_with('{') {
+                return Err(ParamError::Bad("body is not a JSON object".into()));
+            }
+            // Parsed lazily: on the hot log route the handler deserializes the raw text into its own type.
+            Ok(Signed { raw, params: std::cell::OnceCell::new() })
         })
     }
 }
 
 impl Signed {
+    fn text_body(&self) -> &str {
+        // Checked to be UTF-8 when extracted.
+        std::str::from_utf8(&self.raw).unwrap_or_default()
+    }
+
+    /// The parameters (the body without `signature`).
+    pub fn params(&self) -> &Map<String, Value> {
+        self.params.get_or_init(|| {
+            let mut params: Map<String, Value> = serde_json::from_str(self.text_body()).unwrap_or_default();
+            params.shift_remove("signature");
+            params
+        })
+    }
+
+    /// The whole body deserialized into `T` (unknown members, `signature` included, are ignored by `T`).
+    pub fn typed<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, ParamError> {
+        serde_json::from_str(self.text_body()).map_err(|e| ParamError::Bad(e.to_string()))
+    }
+
     /// The original's `checkParams`: each name must be present (null counts as present).
     pub fn require(&self, names: &[&'static str]) -> Result<(), ParamError> {
-        match names.iter().find(|n| !self.params.contains_key(**n)) {
+        match names.iter().find(|n| !self.params().contains_key(**n)) {
             Some(name) => Err(ParamError::Missing(name)),
             None => Ok(()),
         }
@@ -86,13 +110,13 @@ impl Signed {
 
     /// Deserializes one parameter.
     pub fn get<T: DeserializeOwned>(&self, name: &'static str) -> Result<T, ParamError> {
-        let value = self.params.get(name).ok_or(ParamError::Missing(name))?;
+        let value = self.params().get(name).ok_or(ParamError::Missing(name))?;
         serde_json::from_value(value.clone()).map_err(|e| ParamError::Bad(format!("{name}: {e}")))
     }
 
     /// A parameter as text: strings as they are, numbers in their JSON form.
     pub fn text(&self, name: &'static str) -> Result<String, ParamError> {
-        match self.params.get(name) {
+        match self.params().get(name) {
             Some(Value::String(s)) => Ok(s.clone()),
             Some(Value::Number(n)) => Ok(n.to_string()),
             Some(other) => Err(ParamError::Bad(format!("{name}: expected text, got {other}"))),
@@ -107,11 +131,6 @@ impl Signed {
     }
 
     pub fn opt_uint(&self, name: &'static str) -> Option<u64> {
-        self.params.get(name).filter(|v| !v.is_null()).and_then(|_| self.uint(name).ok())
-    }
-
-    /// Removes and returns a parameter (to move a large value out without cloning it).
-    pub fn take(&mut self, name: &str) -> Option<Value> {
-        self.params.shift_remove(name)
+        self.params().get(name).filter(|v| !v.is_null()).and_then(|_| self.uint(name).ok())
     }
 }

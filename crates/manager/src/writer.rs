@@ -148,12 +148,20 @@ async fn insert(pool: &Pool, rows: &[&Row]) -> Result<(), mysql_async::Error> {
             true => PROCESS_COLUMNS,
             false => OSINFO_COLUMNS,
         };
-        let width = rows[0].cells.len();
-        let placeholders = format!("({})", vec!["?"; width].join(","));
-        let values = vec![placeholders.as_str(); rows.len()].join(",");
-        let sql = format!("INSERT INTO `{table}` ({columns}) VALUES {values}");
-        let params: Vec<Value> = rows.iter().flat_map(|r| r.cells.iter().map(to_value)).collect();
-        tx.exec_drop(sql, params).await?;
+        // Text protocol with values rendered by the driver's own escaping: one round trip, and no prepared
+        // statement per distinct batch size.
+        let mut sql = format!("INSERT INTO `{table}` ({columns}) VALUES ");
+        for (i, row) in rows.iter().enumerate() {
+            sql.push_str(if i == 0 { "(" } else { ",(" });
+            for (j, cell) in row.cells.iter().enumerate() {
+                if j > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&to_value(cell).as_sql(false));
+            }
+            sql.push(')');
+        }
+        tx.query_drop(sql).await?;
     }
     tx.commit().await
 }

@@ -52,24 +52,6 @@ impl AgentLog {
         })
     }
 
-    /// Same as [`AgentLog::parse`] for a log already parsed into a JSON value.
-    pub fn from_value(mut log: Value) -> Result<Self, LogError> {
-        let kind = match log.get("type") {
-            Some(Value::String(k)) => k.clone(),
-            _ => String::new(),
-        };
-        let data = log.get_mut("data").map(Value::take).unwrap_or_else(|| Value::Object(Map::new()));
-        let err = |source| LogError { kind: kind.clone(), source };
-        Ok(match kind.as_str() {
-            "system_log" => AgentLog::System(serde_json::from_value(data).map_err(err)?),
-            "xprofiler_log" => AgentLog::Xprofiler(serde_json::from_value(data).map_err(err)?),
-            "error_log" => AgentLog::Error(ErrorLog::from_map(serde_json::from_value(data).map_err(err)?)),
-            "package" => AgentLog::Package(serde_json::from_value(data).map_err(err)?),
-            "core_files" => AgentLog::CoreFiles(serde_json::from_value(data).map_err(err)?),
-            _ => AgentLog::Other(kind.clone()),
-        })
-    }
-
     pub fn kind(&self) -> &str {
         match self {
             AgentLog::System(_) => "system_log",

@@ -31,7 +31,7 @@ pub async fn run(state: AppState, mut session: Session, stream: actix_ws::Messag
         .aggregate_continuations()
         .max_continuation_size(settings.max_message_bytes);
     let conn_id = state.registry.next_conn_id();
-    let (tx, mut rx) = mpsc::channel::<Outgoing>(64);
+    let (tx, mut rx) = mpsc::channel::<Outgoing>(16);
     let mut conn = Conn { state: &state, conn_id, tx, identities: HashMap::new(), peer };
     let mut ping = tokio::time::interval(Duration::from_secs(settings.ping_interval_secs.max(1)));
     ping.tick().await;
@@ -46,14 +46,16 @@ pub async fn run(state: AppState, mut session: Session, stream: actix_ws::Messag
                 last_seen = Instant::now();
                 match frame {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        if let Err(reject) = conn.handle(&text).await {
+                        // Boxed: the frame-handling future (with the HTTP call to the manager inside) then costs
+                        // memory only while a frame is in flight, not for the whole life of every connection.
+                        if let Err(reject) = Box::pin(conn.handle(&text)).await {
                             break Some(CloseReason { code: reject.code, description: Some(reject.reason) });
                         }
                     }
                     Some(Ok(AggregatedMessage::Binary(bytes))) => {
                         // The agent only sends text, but JSON in a binary frame is still JSON.
                         let handled = match std::str::from_utf8(&bytes) {
-                            Ok(text) => conn.handle(text).await,
+                            Ok(text) => Box::pin(conn.handle(text)).await,
                             Err(_) => Err(Reject { code: CloseCode::Invalid, reason: "binary frame is not UTF-8 JSON".into() }),
                         };
                         if let Err(reject) = handled {

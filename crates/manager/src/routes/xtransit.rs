@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::error::ManagerError;
 use crate::registry::{self, ClientEntry};
-use common::signed::Signed;
+use common::signed::{ParamError, Signed};
 use crate::startup::AppState;
 use crate::ingest;
 
@@ -56,13 +56,27 @@ async fn remove_client(state: web::Data<AppState>, body: Signed) -> Handled {
     done()
 }
 
-async fn log(state: web::Data<AppState>, mut body: Signed) -> Handled {
-    body.require(&["appId", "agentId", "log"])?;
-    let app: AppId = body.get("appId")?;
-    let agent = body.text("agentId")?;
-    let trace_id = body.text("traceId").ok();
-    let log = body.take("log").unwrap_or(Value::Null);
-    ingest::ingest(&state, &app.to_string(), &agent, log, trace_id.as_deref()).await?;
+/// The hot route: the body is deserialized straight from the raw text (logs can be megabytes).
+async fn log(state: web::Data<AppState>, body: Signed) -> Handled {
+    #[derive(serde::Deserialize)]
+    struct LogBody<'a> {
+        #[serde(rename = "appId")]
+        app_id: Option<AppId>,
+        #[serde(rename = "agentId")]
+        agent_id: Option<Value>,
+        #[serde(borrow)]
+        log: Option<&'a serde_json::value::RawValue>,
+        #[serde(rename = "traceId")]
+        trace_id: Option<String>,
+    }
+    let parsed: LogBody<'_> = body.typed()?;
+    let app = parsed.app_id.ok_or(ParamError::Missing("appId"))?;
+    let agent = match parsed.agent_id.ok_or(ParamError::Missing("agentId"))? {
+        Value::String(s) => s,
+        other => other.to_string(),
+    };
+    let log = parsed.log.ok_or(ParamError::Missing("log"))?;
+    ingest::ingest(&state, &app.to_string(), &agent, log.get(), parsed.trace_id.as_deref()).await?;
     done()
 }
 
