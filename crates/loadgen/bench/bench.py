@@ -177,7 +177,16 @@ def run_agents(args, interval, processes, ramp, errors):
         metrics1 = get("http://127.0.0.1:8543/metrics")
         for p, _, _ in runs:
             p.wait(timeout=args.duration + 120)
-        time.sleep(3)  # let the last forwards land
+        # Let the last frames land: wait until the manager's row counters stop moving (at most 60 s).
+        last, steady_since = None, time.time()
+        for _ in range(120):
+            m = get("http://127.0.0.1:8543/metrics")
+            now = metric(m, "ezm_manager_process_rows_total") + metric(m, "ezm_manager_osinfo_rows_total")
+            if now != last:
+                last, steady_since = now, time.time()
+            elif time.time() - steady_since >= 3:
+                break
+            time.sleep(0.5)
         summaries = [json.load(open(s)) for _, s, _ in runs]
         rows = stack.rows()
         expected_process = sum(s["expected_process_rows"] for s in summaries)

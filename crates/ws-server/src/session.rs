@@ -33,10 +33,16 @@ pub async fn run(state: AppState, mut session: Session, stream: actix_ws::Messag
     let conn_id = state.registry.next_conn_id();
     let (tx, mut rx) = mpsc::channel::<Outgoing>(16);
     let mut conn = Conn { state: &state, conn_id, tx, identities: HashMap::new(), peer };
-    let mut ping = tokio::time::interval(Duration::from_secs(settings.ping_interval_secs.max(1)));
+    let ping_every = Duration::from_secs(settings.ping_interval_secs.max(1));
+    let mut ping = tokio::time::interval(ping_every);
     ping.tick().await;
     let timeout = Duration::from_secs(settings.client_timeout_secs.max(settings.ping_interval_secs + 1));
     let mut last_seen = Instant::now();
+    let mut shutdown = state.shutdown.clone();
+    // Once the server is stopping: the close has been sent, frames already on the way are still handled.
+    let mut draining = false;
+    let drain_deadline = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(drain_deadline);
     state.stats.connections_opened.fetch_add(1, Relaxed);
     tracing::debug!(peer = %conn.peer, conn_id, "agent connected");
 
@@ -79,7 +85,7 @@ pub async fn run(state: AppState, mut session: Session, stream: actix_ws::Messag
                     None => break None,
                 }
             }
-            out = rx.recv() => match out {
+            out = rx.recv(), if !draining => match out {
                 Some(Outgoing::Text(text)) => {
                     if session.text(text).await.is_err() {
                         break None;
@@ -88,11 +94,25 @@ pub async fn run(state: AppState, mut session: Session, stream: actix_ws::Messag
                 Some(Outgoing::Close(reason)) => break Some(CloseReason { code: CloseCode::Normal, description: Some(reason) }),
                 None => break None,
             },
-            _ = ping.tick() => {
-                if last_seen.elapsed() > timeout {
+            _ = shutdown.changed(), if !draining => {
+                draining = true;
+                drain_deadline.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(5));
+                let reason = CloseReason { code: CloseCode::Away, description: Some("server shutting down".into()) };
+                if session.clone().close(Some(reason)).await.is_err() {
+                    break None;
+                }
+            }
+            _ = &mut drain_deadline, if draining => break None,
+            _ = ping.tick(), if !draining => {
+                let idle = last_seen.elapsed();
+                if idle > timeout {
                     state.stats.pings_timed_out.fetch_add(1, Relaxed);
                     tracing::info!(peer = %conn.peer, idle_secs = last_seen.elapsed().as_secs(), "closing a socket that stopped answering pings");
                     break Some(CloseReason { code: CloseCode::Away, description: Some("ping timeout".into()) });
+                }
+                // An agent that sent something within the last period is alive: ping only quiet sockets.
+                if idle < ping_every {
+                    continue;
                 }
                 if session.ping(b"").await.is_err() {
                     break None;
@@ -103,8 +123,18 @@ pub async fn run(state: AppState, mut session: Session, stream: actix_ws::Messag
     if let Some(reason) = &close {
         tracing::info!(peer = %conn.peer, code = ?reason.code, reason = ?reason.description, "closing agent socket");
     }
-    let _ = session.close(close).await;
+    if !draining {
+        let _ = session.close(close).await;
+    }
     conn.finish().await;
+}
+
+/// The reports xtransit 3.1.0 sends every minute even when it has nothing to say (no error file configured, no new
+/// core dump), byte for byte. The manager would store nothing for them, so they are not forwarded.
+const EMPTY_REPORTS: [&str; 2] = [r#"{"type":"error_log","data":{}}"#, r#"{"type":"core_files","data":{"list":[]}}"#];
+
+fn carries_nothing(log: &str) -> bool {
+    EMPTY_REPORTS.contains(&log)
 }
 
 struct Conn<'a> {
@@ -167,6 +197,10 @@ impl Conn<'_> {
                 forward.send("/xtransit/update_client", &body).await;
             }
             MessageKind::Log => {
+                if carries_nothing(frame.data.get()) {
+                    self.state.stats.empty_reports.fetch_add(1, Relaxed);
+                    return;
+                }
                 let trace_id = Some(frame.trace_id.as_str()).filter(|t| !t.is_empty());
                 let body = ForwardLog { app_id: &frame.app_id, agent_id: &frame.agent_id, log: frame.data, trace_id };
                 forward.send("/xtransit/log", &body).await;
@@ -207,5 +241,17 @@ impl Conn<'_> {
             let body = RemoveClient { app_id: app_id.clone(), agent_id: key.agent.clone(), client_id: key.client.clone() };
             self.state.forwarder.send("/xtransit/remove_client", &body).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_agents_exact_empty_reports_are_skipped() {
+        assert!(super::carries_nothing(r#"{"type":"error_log","data":{}}"#));
+        assert!(super::carries_nothing(r#"{"type":"core_files","data":{"list":[]}}"#));
+        assert!(!super::carries_nothing(r#"{"type":"core_files","data":{"list":[{"core_path":"/c"}]}}"#));
+        assert!(!super::carries_nothing(r#"{"type":"error_log","data":{"/a.log":[]}}"#));
+        assert!(!super::carries_nothing(r#"{"type":"xprofiler_log","data":{"logs":[]},"lines":0}"#));
     }
 }

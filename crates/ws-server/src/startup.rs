@@ -24,6 +24,8 @@ pub struct AppState {
     /// `host:port` of this server's `/xapi/*`, as registered with the manager.
     pub advertise: String,
     pub http: reqwest::Client,
+    /// Turns true when the server starts stopping: sessions then close their sockets ("going away") and drain.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 pub struct Application {
@@ -44,6 +46,12 @@ impl Application {
         };
         let client = ServiceClient::new(settings.shared.secret.clone(), Duration::from_millis(settings.shared.http_timeout_ms));
         let stats = Arc::new(Stats::default());
+        let (stopping, shutdown) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_stop_signal().await;
+            tracing::info!("stopping: closing agent sockets");
+            let _ = stopping.send(true);
+        });
         let state = AppState {
             registry: Arc::new(Registry::default()),
             secrets: Arc::new(SecretCache::new(client.clone(), ws.manager_base_url.clone(), Duration::from_secs(ws.app_secret_ttl_secs))),
@@ -51,6 +59,7 @@ impl Application {
             stats,
             advertise: advertise.clone(),
             http: reqwest::Client::new(),
+            shutdown,
             settings: settings.clone(),
         };
         let data = web::Data::new(state.clone());
@@ -84,6 +93,20 @@ impl Application {
         let Application { port, server, state } = self;
         tokio::spawn(server);
         (port, state)
+    }
+}
+
+/// SIGTERM or SIGINT (actix stops its server on the same signals; this lets sessions say goodbye first).
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => std::future::pending::<()>().await,
     }
 }
 

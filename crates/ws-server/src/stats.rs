@@ -12,6 +12,7 @@ pub struct Stats {
     pub frames_rejected: AtomicU64,
     pub frames_unverifiable: AtomicU64,
     pub forwarded: AtomicU64,
+    pub empty_reports: AtomicU64,
     pub forward_refused: AtomicU64,
     pub forward_failed: AtomicU64,
     pub commands: AtomicU64,
@@ -25,7 +26,7 @@ impl Stats {
         let mut out = String::new();
         let _ = writeln!(out, "# TYPE ezm_ws_connections gauge\nezm_ws_connections {connections}");
         let _ = writeln!(out, "# TYPE ezm_ws_pending_commands gauge\nezm_ws_pending_commands {pending}");
-        let counters: [(&str, &AtomicU64, &str); 13] = [
+        let counters: [(&str, &AtomicU64, &str); 14] = [
             ("ezm_ws_connections_opened_total", &self.connections_opened, "agent sockets accepted"),
             ("ezm_ws_connections_closed_total", &self.connections_closed, "agent sockets closed"),
             ("ezm_ws_frames_total", &self.frames, "agent frames received"),
@@ -33,6 +34,7 @@ impl Stats {
             ("ezm_ws_frames_rejected_total", &self.frames_rejected, "frames refused (bad signature, unknown app, malformed); the socket is closed"),
             ("ezm_ws_frames_unverifiable_total", &self.frames_unverifiable, "frames dropped because no app secret could be fetched"),
             ("ezm_ws_forwarded_total", &self.forwarded, "messages the manager accepted"),
+            ("ezm_ws_empty_reports_total", &self.empty_reports, "empty error_log/core_files reports, not forwarded (they store nothing)"),
             ("ezm_ws_forward_refused_total", &self.forward_refused, "messages the manager refused"),
             ("ezm_ws_forward_failed_total", &self.forward_failed, "messages that could not reach the manager after retries"),
             ("ezm_ws_commands_total", &self.commands, "exec_command requests"),

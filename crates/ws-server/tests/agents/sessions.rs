@@ -110,3 +110,17 @@ async fn duplicate_agents_follow_the_configured_policy() {
         s.finish().await;
     }
 }
+
+#[actix_web::test]
+async fn a_socket_that_stops_answering_pings_is_closed() {
+    let s = Stack::start(&[("EZM__WS_SERVER__PING_INTERVAL_SECS", "1"), ("EZM__WS_SERVER__CLIENT_TIMEOUT_SECS", "2")]).await;
+    let mut agent = s.agent("quiet").await;
+    agent.send("heartbeat", "{}").await;
+    s.eventually("agent listed", || async { s.clients().await.len() == 1 }).await;
+    // Not reading the socket means not answering pings (the client library answers them only while polled).
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let closed = agent.closed().await;
+    assert_eq!(closed, Some((1001, "ping timeout".into())));
+    s.eventually("the silent agent is gone", || async { s.clients().await.is_empty() }).await;
+    s.finish().await;
+}
