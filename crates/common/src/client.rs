@@ -86,6 +86,11 @@ impl ServiceClient {
         serde_json::from_slice(&bytes).map_err(|source| CallError::Decode { url, source })
     }
 
+    /// Signs an already serialized JSON object (the signature becomes its last member).
+    pub fn sign_text(&self, object_text: &str) -> String {
+        protocol::service::sign_text(self.secret.expose_secret().as_bytes(), object_text)
+    }
+
     pub fn secret(&self) -> &SecretString {
         &self.secret
     }

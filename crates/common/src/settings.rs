@@ -90,6 +90,9 @@ pub struct WsServerSettings {
     pub forward_concurrency: usize,
     /// How many times a forward is retried when the manager is unreachable or failing.
     pub forward_retries: u32,
+    /// Gather forwarded messages into `/xtransit/batch` calls (ours). Off, or against a manager without that route,
+    /// every message is one call on the original routes.
+    pub forward_batch: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

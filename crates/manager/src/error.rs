@@ -30,6 +30,11 @@ impl ManagerError {
     pub fn bad(message: impl Into<String>) -> Self {
         ManagerError::Param(ParamError::Bad(message.into()))
     }
+
+    /// An unexpected failure of the manager or its stores (worth retrying later), not a caller mistake.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, ManagerError::Mysql(_) | ManagerError::Redis(_) | ManagerError::Write(_))
+    }
 }
 
 impl From<deadpool_redis::redis::RedisError> for ManagerError {

@@ -149,6 +149,38 @@ pub struct AppSecret {
     pub secret: Option<String>,
 }
 
+/// `/xtransit/batch` (ours; the original manager does not have it): several of the calls above in one signed
+/// request. `route` is the last path segment (`update_client`, `log`, `update_action_status`, `remove_client`),
+/// `body` the body that route takes. The reply's `data.results` has one entry per item, in order.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Batch<'a> {
+    #[serde(borrow)]
+    pub items: Vec<BatchItem<'a>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BatchItem<'a> {
+    pub route: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub body: &'a RawValue,
+}
+
+/// One item's outcome. `retry` is set when the manager failed for a reason of its own (MySQL or Redis down), so the
+/// item may succeed later; otherwise a failed item was refused for good.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemResult {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retry: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchResults {
+    pub results: Vec<ItemResult>,
+}
+
 // ---- manager → ws-server -------------------------------------------------------------------------------------
 
 /// `/xapi/exec_command`.

@@ -1,63 +1,215 @@
-//! Forwards agent messages to the manager (`/xtransit/update_client`, `/log`, `/update_action_status`,
-//! `/remove_client`). A global limit on forwards in flight is the push-back: when the manager is slow, sessions
-//! wait here, and a waiting session does not read its socket. Transient failures are retried; what still fails is
-//! logged and counted, never dropped silently.
+//! Forwards agent messages to the manager (`update_client`, `log`, `update_action_status`, `remove_client`).
+//!
+//! Messages from all sockets are gathered into `/xtransit/batch` calls: whatever is waiting when a call can go out
+//! goes in it (no added delay), which spares both services an HTTP request per agent message. An original manager
+//! has no batch route; on its 404 the forwarder switches to one call per message on the original routes (also
+//! forced by `ws_server.forward_batch = false`).
+//!
+//! Push-back: the queue is bounded (`forward_concurrency`), sessions wait for their own message's outcome, and a
+//! waiting session does not read its socket. Transient failures are retried; what still fails is logged and counted,
+//! never dropped silently.
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::client::ServiceClient;
+use common::client::{CallError, ServiceClient};
+use protocol::service::{BatchResults, ItemResult};
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use serde_json::value::RawValue;
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::stats::Stats;
 
+/// Most messages in one batch call.
+const MAX_ITEMS: usize = 256;
+/// Batch calls in flight at once.
+const MAX_CALLS: usize = 4;
+
+struct Pending {
+    route: &'static str,
+    body: Box<RawValue>,
+    done: oneshot::Sender<bool>,
+}
+
 pub struct Forwarder {
+    queue: mpsc::Sender<Pending>,
+    direct: Arc<Direct>,
+}
+
+/// What both ways of calling the manager share.
+struct Direct {
     client: ServiceClient,
     manager: String,
-    permits: Semaphore,
     retries: u32,
     stats: Arc<Stats>,
+    batch: AtomicBool,
 }
 
 impl Forwarder {
-    pub fn new(client: ServiceClient, manager: String, concurrency: usize, retries: u32, stats: Arc<Stats>) -> Self {
-        Forwarder { client, manager, permits: Semaphore::new(concurrency.max(1)), retries, stats }
+    pub fn new(client: ServiceClient, manager: String, concurrency: usize, retries: u32, batch: bool, stats: Arc<Stats>) -> Self {
+        let (queue, rx) = mpsc::channel(concurrency.max(1));
+        let direct = Arc::new(Direct { client, manager, retries, stats, batch: AtomicBool::new(batch) });
+        tokio::spawn(run_batches(rx, direct.clone()));
+        Forwarder { queue, direct }
     }
 
-    /// Sends `body` to the manager's `path`; true when the manager accepted it.
-    pub async fn send<B: Serialize>(&self, path: &'static str, body: &B) -> bool {
-        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+    /// Sends `body` to the manager's `/xtransit/<route>`; true when the manager accepted it.
+    pub async fn send<B: Serialize>(&self, route: &'static str, body: &B) -> bool {
+        let text = serde_json::to_string(body).expect("forwarded bodies are made of strings, numbers and raw JSON");
+        let body = RawValue::from_string(text).expect("serde_json produced valid JSON");
+        let (done, outcome) = oneshot::channel();
+        if self.queue.send(Pending { route, body, done }).await.is_err() {
+            return false;
+        }
+        outcome.await.unwrap_or(false)
+    }
+
+    pub fn batching(&self) -> bool {
+        self.direct.batch.load(Relaxed)
+    }
+}
+
+async fn run_batches(mut rx: mpsc::Receiver<Pending>, direct: Arc<Direct>) {
+    let calls = Arc::new(Semaphore::new(MAX_CALLS));
+    loop {
+        let permit = calls.clone().acquire_owned().await.expect("the semaphore is never closed");
+        let Some(first) = rx.recv().await else { return };
+        let mut items = vec![first];
+        while items.len() < MAX_ITEMS {
+            match rx.try_recv() {
+                Ok(item) => items.push(item),
+                Err(_) => break,
+            }
+        }
+        let direct = direct.clone();
+        tokio::spawn(async move {
+            match direct.batch.load(Relaxed) {
+                true => direct.send_batch(items).await,
+                false => direct.send_each(items).await,
+            }
+            drop(permit);
+        });
+    }
+}
+
+impl Direct {
+    async fn send_batch(&self, mut items: Vec<Pending>) {
         let mut delay = Duration::from_millis(200);
         for attempt in 0..=self.retries {
-            match self.client.call::<_, serde_json::Value>(&self.manager, path, body, None).await {
-                Ok(reply) if reply.ok => {
-                    self.stats.forwarded.fetch_add(1, Relaxed);
-                    return true;
+            let body = batch_body(&items);
+            let call = self.client.post_signed::<BatchResults>(&self.manager, "/xtransit/batch", self.client.sign_text(&body), None).await;
+            let results = match call {
+                Ok(reply) if reply.ok => reply.data.map(|d| d.results).unwrap_or_default(),
+                Err(CallError::Status { status: 404, .. }) => {
+                    tracing::warn!(manager = %self.manager, "the manager has no /xtransit/batch (an original manager?): forwarding one message per call");
+                    self.batch.store(false, Relaxed);
+                    return self.send_each(items).await;
                 }
                 Ok(reply) => {
-                    // The manager understood and refused: retrying would not change its mind.
-                    self.stats.forward_refused.fetch_add(1, Relaxed);
-                    tracing::warn!(path, message = ?reply.message, code = ?reply.code, "manager refused a forwarded message");
-                    return false;
+                    self.refused(items, &format!("{:?}", reply.message));
+                    return;
                 }
                 Err(e) if e.is_transient() && attempt < self.retries => {
-                    tracing::debug!(path, attempt, error = %e, "forward failed, retrying");
+                    tracing::debug!(attempt, error = %e, "batch forward failed, retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    continue;
+                }
+                Err(e) => {
+                    self.failed(items, &e.to_string());
+                    return;
+                }
+            };
+            if results.len() != items.len() {
+                self.failed(items, "the manager answered a different number of results");
+                return;
+            }
+            let mut again = Vec::new();
+            for (item, result) in items.into_iter().zip(results) {
+                match result {
+                    ItemResult { ok: true, .. } => {
+                        self.stats.forwarded.fetch_add(1, Relaxed);
+                        let _ = item.done.send(true);
+                    }
+                    ItemResult { retry: true, .. } if attempt < self.retries => again.push(item),
+                    ItemResult { retry: true, message, .. } => self.failed(vec![item], message.as_deref().unwrap_or("")),
+                    ItemResult { message, .. } => self.refused(vec![item], message.as_deref().unwrap_or("")),
+                }
+            }
+            if again.is_empty() {
+                return;
+            }
+            items = again;
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+        }
+    }
+
+    /// The original routes, one call per message, a bounded number at a time.
+    async fn send_each(&self, items: Vec<Pending>) {
+        use futures_util::StreamExt;
+        futures_util::stream::iter(items).for_each_concurrent(64, |item| self.send_one(item)).await;
+    }
+
+    async fn send_one(&self, item: Pending) {
+        let path = match item.route {
+            "update_client" => "/xtransit/update_client",
+            "log" => "/xtransit/log",
+            "update_action_status" => "/xtransit/update_action_status",
+            _ => "/xtransit/remove_client",
+        };
+        let mut delay = Duration::from_millis(200);
+        for attempt in 0..=self.retries {
+            match self.client.call::<_, serde_json::Value>(&self.manager, path, &item.body, None).await {
+                Ok(reply) if reply.ok => {
+                    self.stats.forwarded.fetch_add(1, Relaxed);
+                    let _ = item.done.send(true);
+                    return;
+                }
+                Ok(reply) => return self.refused(vec![item], &format!("{:?}", reply.message)),
+                Err(e) if e.is_transient() && attempt < self.retries => {
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
-                Err(e) => {
-                    self.stats.forward_failed.fetch_add(1, Relaxed);
-                    tracing::error!(path, error = %e, "could not forward an agent message to the manager");
-                    return false;
-                }
+                Err(e) => return self.failed(vec![item], &e.to_string()),
             }
         }
-        false
     }
 
-    pub fn in_flight(&self, limit: usize) -> usize {
-        limit.saturating_sub(self.permits.available_permits())
+    /// The manager understood and refused: retrying would not change its mind.
+    fn refused(&self, items: Vec<Pending>, message: &str) {
+        self.stats.forward_refused.fetch_add(items.len() as u64, Relaxed);
+        for item in items {
+            tracing::warn!(route = item.route, message, "manager refused a forwarded message");
+            let _ = item.done.send(false);
+        }
     }
+
+    fn failed(&self, items: Vec<Pending>, error: &str) {
+        self.stats.forward_failed.fetch_add(items.len() as u64, Relaxed);
+        tracing::error!(messages = items.len(), error, "could not forward agent messages to the manager");
+        for item in items {
+            let _ = item.done.send(false);
+        }
+    }
+}
+
+/// `{"items":[{"route":…,"body":…},…]}`, with the bodies as they were serialized.
+fn batch_body(items: &[Pending]) -> String {
+    let size: usize = items.iter().map(|i| i.body.get().len() + 40).sum();
+    let mut out = String::with_capacity(size + 16);
+    out.push_str("{\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"route\":\"");
+        out.push_str(item.route);
+        out.push_str("\",\"body\":");
+        out.push_str(item.body.get());
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
 }

@@ -194,7 +194,7 @@ impl Conn<'_> {
                     server: self.state.advertise.clone(),
                     timestamp: frame.timestamp,
                 };
-                forward.send("/xtransit/update_client", &body).await;
+                forward.send("update_client", &body).await;
             }
             MessageKind::Log => {
                 if carries_nothing(frame.data.get()) {
@@ -203,7 +203,7 @@ impl Conn<'_> {
                 }
                 let trace_id = Some(frame.trace_id.as_str()).filter(|t| !t.is_empty());
                 let body = ForwardLog { app_id: &frame.app_id, agent_id: &frame.agent_id, log: frame.data, trace_id };
-                forward.send("/xtransit/log", &body).await;
+                forward.send("log", &body).await;
             }
             MessageKind::Action => {
                 #[derive(serde::Deserialize)]
@@ -214,7 +214,7 @@ impl Conn<'_> {
                 // An action without filePath follows a command that made no file: nothing to record.
                 let Ok(Action { file_path: Some(file_path) }) = serde_json::from_str(frame.data.get()) else { return };
                 let body = UpdateActionStatus { app_id: frame.app_id.clone(), agent_id: frame.agent_id.clone(), file_path };
-                forward.send("/xtransit/update_action_status", &body).await;
+                forward.send("update_action_status", &body).await;
             }
             MessageKind::Response => {
                 if !self.state.registry.resolve(&frame.trace_id, frame.data.get().to_owned()) {
@@ -239,7 +239,7 @@ impl Conn<'_> {
                 continue; // the same client already reconnected on another socket
             }
             let body = RemoveClient { app_id: app_id.clone(), agent_id: key.agent.clone(), client_id: key.client.clone() };
-            self.state.forwarder.send("/xtransit/remove_client", &body).await;
+            self.state.forwarder.send("remove_client", &body).await;
         }
     }
 }

@@ -55,7 +55,7 @@ impl Application {
         let state = AppState {
             registry: Arc::new(Registry::default()),
             secrets: Arc::new(SecretCache::new(client.clone(), ws.manager_base_url.clone(), Duration::from_secs(ws.app_secret_ttl_secs))),
-            forwarder: Arc::new(Forwarder::new(client, ws.manager_base_url.clone(), ws.forward_concurrency, ws.forward_retries, stats.clone())),
+            forwarder: Arc::new(Forwarder::new(client, ws.manager_base_url.clone(), ws.forward_concurrency, ws.forward_retries, ws.forward_batch, stats.clone())),
             stats,
             advertise: advertise.clone(),
             http: reqwest::Client::new(),

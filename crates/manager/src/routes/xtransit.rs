@@ -1,28 +1,36 @@
-//! Routes the ws-server calls (`/xtransit/*`).
+//! Routes the ws-server calls (`/xtransit/*`): the original five, and `/xtransit/batch` (ours), which carries several
+//! of them in one signed request and runs each through the same code.
 
 use actix_web::{web, HttpResponse};
+use common::signed::{ParamError, Signed};
 use mysql_async::prelude::Queryable;
-use protocol::service::{AppSecret, Reply};
+use protocol::service::{AppSecret, Batch, BatchResults, ItemResult, Reply};
 use protocol::AppId;
 use serde_json::Value;
 
 use crate::error::ManagerError;
-use crate::registry::{self, ClientEntry};
-use common::signed::{ParamError, Signed};
-use crate::startup::AppState;
 use crate::ingest;
+use crate::registry::{self, ClientEntry};
+use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/xtransit/app_secret", web::post().to(app_secret))
-        .route("/xtransit/update_client", web::post().to(update_client))
-        .route("/xtransit/remove_client", web::post().to(remove_client))
-        .route("/xtransit/log", web::post().to(log))
-        .route("/xtransit/update_action_status", web::post().to(update_action_status));
+        .route("/xtransit/update_client", web::post().to(|s, b| reply(s, b, update_client)))
+        .route("/xtransit/remove_client", web::post().to(|s, b| reply(s, b, remove_client)))
+        .route("/xtransit/log", web::post().to(|s, b| reply(s, b, log)))
+        .route("/xtransit/update_action_status", web::post().to(|s, b| reply(s, b, update_action_status)))
+        .route("/xtransit/batch", web::post().to(batch));
 }
 
 type Handled = Result<HttpResponse, ManagerError>;
 
-fn done() -> Handled {
+/// Runs one of the four forwarding routes and answers `{ok:true}`.
+async fn reply<F, Fut>(state: web::Data<AppState>, body: Signed, route: F) -> Handled
+where
+    F: FnOnce(web::Data<AppState>, Signed) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ManagerError>>,
+{
+    route(state, body).await?;
     Ok(HttpResponse::Ok().json(Reply::done()))
 }
 
@@ -39,25 +47,24 @@ async fn app_secret(state: web::Data<AppState>, body: Signed) -> Handled {
     Ok(HttpResponse::Ok().json(Reply::ok(AppSecret { secret })))
 }
 
-async fn update_client(state: web::Data<AppState>, body: Signed) -> Handled {
+async fn update_client(state: web::Data<AppState>, body: Signed) -> Result<(), ManagerError> {
     body.require(&["appId", "agentId", "clientId", "server", "timestamp"])?;
     let app: AppId = body.get("appId")?;
     let agent = body.text("agentId")?;
     let entry = ClientEntry { client_id: body.text("clientId")?, server: body.text("server")?, timestamp: body.uint("timestamp")? as i64 };
     state.stats.heartbeats.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    registry::update_client(&state, &app, &agent, entry).await?;
-    done()
+    registry::update_client(&state, &app, &agent, entry).await
 }
 
-async fn remove_client(state: web::Data<AppState>, body: Signed) -> Handled {
+async fn remove_client(state: web::Data<AppState>, body: Signed) -> Result<(), ManagerError> {
     body.require(&["appId", "agentId", "clientId"])?;
     let app: AppId = body.get("appId")?;
     registry::remove_client(&state, &app.to_string(), &body.text("agentId")?, &body.text("clientId")?).await?;
-    done()
+    Ok(())
 }
 
 /// The hot route: the body is deserialized straight from the raw text (logs can be megabytes).
-async fn log(state: web::Data<AppState>, body: Signed) -> Handled {
+async fn log(state: web::Data<AppState>, body: Signed) -> Result<(), ManagerError> {
     #[derive(serde::Deserialize)]
     struct LogBody<'a> {
         #[serde(rename = "appId")]
@@ -76,11 +83,10 @@ async fn log(state: web::Data<AppState>, body: Signed) -> Handled {
         other => other.to_string(),
     };
     let log = parsed.log.ok_or(ParamError::Missing("log"))?;
-    ingest::ingest(&state, &app.to_string(), &agent, log.get(), parsed.trace_id.as_deref()).await?;
-    done()
+    ingest::ingest(&state, &app.to_string(), &agent, log.get(), parsed.trace_id.as_deref()).await
 }
 
-async fn update_action_status(state: web::Data<AppState>, body: Signed) -> Handled {
+async fn update_action_status(state: web::Data<AppState>, body: Signed) -> Result<(), ManagerError> {
     body.require(&["appId", "agentId", "filePath"])?;
     let app: AppId = body.get("appId")?;
     let Some(app) = app.as_u64() else { return Err(ManagerError::bad("appId is not a number")) };
@@ -90,5 +96,35 @@ async fn update_action_status(state: web::Data<AppState>, body: Signed) -> Handl
         (app, body.text("agentId")?, body.text("filePath")?),
     )
     .await?;
-    done()
+    Ok(())
+}
+
+/// Items run concurrently (they come from different agent sockets), so their metric rows share INSERTs.
+async fn batch(state: web::Data<AppState>, body: Signed) -> Handled {
+    let batch: Batch<'_> = body.typed()?;
+    let runs = batch.items.iter().map(|item| {
+        let state = state.clone();
+        let item_body = Signed::trusted(item.body.get());
+        async move {
+            let outcome = match item.route.as_ref() {
+                "update_client" => update_client(state, item_body).await,
+                "remove_client" => remove_client(state, item_body).await,
+                "log" => log(state, item_body).await,
+                "update_action_status" => update_action_status(state, item_body).await,
+                other => Err(ManagerError::bad(format!("unknown batch route {other:?}"))),
+            };
+            match outcome {
+                Ok(()) => ItemResult { ok: true, message: None, retry: false },
+                Err(e) => {
+                    let retry = e.is_internal();
+                    if retry {
+                        tracing::error!(route = %item.route, error = %e, "batch item failed");
+                    }
+                    ItemResult { ok: false, message: Some(e.to_string()), retry }
+                }
+            }
+        }
+    });
+    let results = futures_util::future::join_all(runs).await;
+    Ok(HttpResponse::Ok().json(Reply::ok(BatchResults { results })))
 }

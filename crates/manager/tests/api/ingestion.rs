@@ -120,3 +120,27 @@ async fn an_action_marks_the_profile_file_created() {
     drop(conn);
     m.finish().await;
 }
+
+#[actix_web::test]
+async fn a_batch_runs_every_item_and_answers_each_one() {
+    let m = TestManager::start().await;
+    let xlog = fresh(first("xprofiler_log", |v| !v["data"]["logs"].as_array().unwrap().is_empty()));
+    let now = chrono::Utc::now().timestamp_millis();
+    let items = json!([
+        {"route": "update_client", "body": {"appId": 1, "agentId": "vm", "clientId": "c1", "server": "127.0.0.1:1", "timestamp": now}},
+        {"route": "log", "body": {"appId": 1, "agentId": "vm", "log": xlog, "traceId": "b-1"}},
+        {"route": "log", "body": {"appId": 1, "agentId": "vm"}},
+        {"route": "nope", "body": {}},
+        {"route": "remove_client", "body": {"appId": 1, "agentId": "other", "clientId": "c9"}},
+    ]);
+    let reply = m.call("/xtransit/batch", json!({"items": items})).await;
+    let results = &reply["data"]["results"];
+    assert_eq!(results[0], json!({"ok": true}));
+    assert_eq!(results[1], json!({"ok": true}));
+    assert_eq!(results[2], json!({"ok": false, "message": "缺少参数"}), "caller mistakes are not retried");
+    assert_eq!(results[3]["ok"], false);
+    assert_eq!(results[4], json!({"ok": true}));
+    assert_eq!(m.count(&format!("SELECT COUNT(*) FROM osinfo_{} WHERE position = 1", today())).await, 1);
+    assert!(manager::registry::get_entry(&m.state, "1", "vm").await.unwrap().is_some());
+    m.finish().await;
+}
