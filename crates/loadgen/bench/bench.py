@@ -224,7 +224,19 @@ def run_agents(args, interval, processes, ramp, errors):
         raise
 
 
+def raise_open_file_limit():
+    """The services inherit this process's limit: raise the soft limit to the hard one."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
 def main():
+    nofile = raise_open_file_limit()
+    global PER_PROCESS
+    PER_PROCESS = min(PER_PROCESS, max(100, nofile - 2000))
     ap = argparse.ArgumentParser()
     ap.add_argument("scenario", choices=["capacity", "ingestion", "command"])
     ap.add_argument("--agents", type=int, default=10000)

@@ -12,7 +12,9 @@ use crate::{keys, logstore, rows};
 /// How long a stored log's traceId is remembered to recognise a retried post.
 const DEDUP_TTL_SECS: u64 = 900;
 
-pub async fn ingest(state: &AppState, app: &str, agent: &str, log: &str, trace_id: Option<&str>) -> Result<(), ManagerError> {
+/// Stores one log. With a `trace_id`, the log is remembered once stored, and when `maybe_seen` a log already stored
+/// under that traceId is acknowledged without storing it again.
+pub async fn ingest(state: &AppState, app: &str, agent: &str, log: &str, trace_id: Option<&str>, maybe_seen: bool) -> Result<(), ManagerError> {
     let app_num: i64 = app
         .trim()
         .parse()
@@ -26,7 +28,7 @@ pub async fn ingest(state: &AppState, app: &str, agent: &str, log: &str, trace_i
         // Half of an agent's minute is empty error_log / core_files reports: no need for the dedup round trips.
         return Ok(());
     }
-    if let Some(trace_id) = trace_id {
+    if let Some(trace_id) = trace_id.filter(|_| maybe_seen) {
         let mut conn = state.redis.get().await?;
         let seen: bool = redis::cmd("EXISTS").arg(keys::ingested(&state.redis, trace_id)).query_async(&mut conn).await?;
         if seen {

@@ -163,6 +163,9 @@ pub struct BatchItem<'a> {
     pub route: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
     pub body: &'a RawValue,
+    /// Set when the item was sent before and may have been stored: only then must the manager look for a duplicate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retry: bool,
 }
 
 /// One item's outcome. `retry` is set when the manager failed for a reason of its own (MySQL or Redis down), so the

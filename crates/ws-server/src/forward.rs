@@ -97,7 +97,7 @@ impl Direct {
     async fn send_batch(&self, mut items: Vec<Pending>) {
         let mut delay = Duration::from_millis(200);
         for attempt in 0..=self.retries {
-            let body = batch_body(&items);
+            let body = batch_body(&items, attempt > 0);
             let call = self.client.post_signed::<BatchResults>(&self.manager, "/xtransit/batch", self.client.sign_text(&body), None).await;
             let results = match call {
                 Ok(reply) if reply.ok => reply.data.map(|d| d.results).unwrap_or_default(),
@@ -195,8 +195,8 @@ impl Direct {
     }
 }
 
-/// `{"items":[{"route":…,"body":…},…]}`, with the bodies as they were serialized.
-fn batch_body(items: &[Pending]) -> String {
+/// `{"items":[{"route":…,"body":…},…]}`, with the bodies as they were serialized; `"retry":true` on items sent before.
+fn batch_body(items: &[Pending], retry: bool) -> String {
     let size: usize = items.iter().map(|i| i.body.get().len() + 40).sum();
     let mut out = String::with_capacity(size + 16);
     out.push_str("{\"items\":[");
@@ -208,7 +208,7 @@ fn batch_body(items: &[Pending]) -> String {
         out.push_str(item.route);
         out.push_str("\",\"body\":");
         out.push_str(item.body.get());
-        out.push('}');
+        out.push_str(if retry { ",\"retry\":true}" } else { "}" });
     }
     out.push_str("]}");
     out

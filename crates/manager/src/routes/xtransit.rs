@@ -17,7 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/xtransit/app_secret", web::post().to(app_secret))
         .route("/xtransit/update_client", web::post().to(|s, b| reply(s, b, update_client)))
         .route("/xtransit/remove_client", web::post().to(|s, b| reply(s, b, remove_client)))
-        .route("/xtransit/log", web::post().to(|s, b| reply(s, b, log)))
+        .route("/xtransit/log", web::post().to(|s, b| reply(s, b, |s, b| log(s, b, true))))
         .route("/xtransit/update_action_status", web::post().to(|s, b| reply(s, b, update_action_status)))
         .route("/xtransit/batch", web::post().to(batch));
 }
@@ -64,7 +64,9 @@ async fn remove_client(state: web::Data<AppState>, body: Signed) -> Result<(), M
 }
 
 /// The hot route: the body is deserialized straight from the raw text (logs can be megabytes).
-async fn log(state: web::Data<AppState>, body: Signed) -> Result<(), ManagerError> {
+/// `maybe_seen`: the post may repeat one already stored (always possible on the original route; in a batch, only for
+/// items marked `retry`), so its traceId is looked up first.
+async fn log(state: web::Data<AppState>, body: Signed, maybe_seen: bool) -> Result<(), ManagerError> {
     #[derive(serde::Deserialize)]
     struct LogBody<'a> {
         #[serde(rename = "appId")]
@@ -83,7 +85,7 @@ async fn log(state: web::Data<AppState>, body: Signed) -> Result<(), ManagerErro
         other => other.to_string(),
     };
     let log = parsed.log.ok_or(ParamError::Missing("log"))?;
-    ingest::ingest(&state, &app.to_string(), &agent, log.get(), parsed.trace_id.as_deref()).await
+    ingest::ingest(&state, &app.to_string(), &agent, log.get(), parsed.trace_id.as_deref(), maybe_seen).await
 }
 
 async fn update_action_status(state: web::Data<AppState>, body: Signed) -> Result<(), ManagerError> {
@@ -109,7 +111,7 @@ async fn batch(state: web::Data<AppState>, body: Signed) -> Handled {
             let outcome = match item.route.as_ref() {
                 "update_client" => update_client(state, item_body).await,
                 "remove_client" => remove_client(state, item_body).await,
-                "log" => log(state, item_body).await,
+                "log" => log(state, item_body, item.retry).await,
                 "update_action_status" => update_action_status(state, item_body).await,
                 other => Err(ManagerError::bad(format!("unknown batch route {other:?}"))),
             };

@@ -144,3 +144,17 @@ async fn a_batch_runs_every_item_and_answers_each_one() {
     assert!(manager::registry::get_entry(&m.state, "1", "vm").await.unwrap().is_some());
     m.finish().await;
 }
+
+#[actix_web::test]
+async fn a_batch_item_sent_again_is_stored_once() {
+    let m = TestManager::start().await;
+    let xlog = fresh(first("xprofiler_log", |v| !v["data"]["logs"].as_array().unwrap().is_empty()));
+    let item = json!({"route": "log", "body": {"appId": 1, "agentId": "vm", "log": xlog, "traceId": "t-42"}});
+    m.call("/xtransit/batch", json!({"items": [item.clone()]})).await;
+    let mut again = item;
+    again["retry"] = json!(true);
+    let reply = m.call("/xtransit/batch", json!({"items": [again]})).await;
+    assert_eq!(reply["data"]["results"][0], json!({"ok": true}));
+    assert_eq!(m.count(&format!("SELECT COUNT(*) FROM osinfo_{} WHERE position = 1", today())).await, 1);
+    m.finish().await;
+}
