@@ -2,6 +2,7 @@
 //! signed HTTP client the services use to call each other. Never depended on by `protocol` (which does no IO).
 
 pub mod client;
+pub mod health;
 pub mod mysql;
 pub mod redis;
 pub mod settings;

@@ -7,7 +7,7 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use common::redis::RedisPool;
 use common::Settings;
-use serde_json::json;
+use common::health::{healthz, readiness};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -47,17 +47,8 @@ impl Application {
     }
 }
 
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"ok": true}))
-}
-
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let mysql = common::mysql::ping(&state.console_db).await.map_err(|e| e.to_string());
     let redis = state.redis.ping().await.map_err(|e| e.to_string());
-    let ready = mysql.is_ok() && redis.is_ok();
-    let body = json!({"ok": ready, "console_mysql": mysql.err().unwrap_or_else(|| "ok".into()), "redis": redis.err().unwrap_or_else(|| "ok".into())});
-    match ready {
-        true => HttpResponse::Ok().json(body),
-        false => HttpResponse::ServiceUnavailable().json(body),
-    }
+    readiness(vec![("console_mysql", mysql), ("redis", redis)])
 }

@@ -52,7 +52,7 @@ pub async fn run(state: AppState, mut session: Session, stream: actix_ws::Messag
                 last_seen = Instant::now();
                 match frame {
                     Some(Ok(AggregatedMessage::Text(text))) => {
-                        // Boxed: the frame-handling future (with the HTTP call to the manager inside) then costs
+                        // Boxed: the frame-handling future (which waits for the manager) then costs
                         // memory only while a frame is in flight, not for the whole life of every connection.
                         if let Err(reject) = Box::pin(conn.handle(&text)).await {
                             break Some(CloseReason { code: reject.code, description: Some(reject.reason) });
