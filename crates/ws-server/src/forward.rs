@@ -23,6 +23,9 @@ use crate::stats::Stats;
 
 /// Most messages in one batch call.
 const MAX_ITEMS: usize = 256;
+/// A batch stops growing past this many bytes (a single larger message still goes, alone), so that a batch stays
+/// well inside the manager's body limit, which is sized for one maximal agent frame.
+const MAX_BATCH_BYTES: usize = 8 << 20;
 /// Batch calls in flight at once.
 const MAX_CALLS: usize = 4;
 
@@ -72,13 +75,29 @@ impl Forwarder {
 
 async fn run_batches(mut rx: mpsc::Receiver<Pending>, direct: Arc<Direct>) {
     let calls = Arc::new(Semaphore::new(MAX_CALLS));
+    let mut held_back: Option<Pending> = None;
     loop {
         let permit = calls.clone().acquire_owned().await.expect("the semaphore is never closed");
-        let Some(first) = rx.recv().await else { return };
+        let first = match held_back.take() {
+            Some(item) => item,
+            None => match rx.recv().await {
+                Some(item) => item,
+                None => return,
+            },
+        };
+        let mut bytes = first.body.get().len();
         let mut items = vec![first];
-        while items.len() < MAX_ITEMS {
+        while items.len() < MAX_ITEMS && bytes < MAX_BATCH_BYTES {
             match rx.try_recv() {
-                Ok(item) => items.push(item),
+                // Too big to join this batch: it starts the next one.
+                Ok(item) if bytes + item.body.get().len() > MAX_BATCH_BYTES => {
+                    held_back = Some(item);
+                    break;
+                }
+                Ok(item) => {
+                    bytes += item.body.get().len();
+                    items.push(item);
+                }
                 Err(_) => break,
             }
         }
