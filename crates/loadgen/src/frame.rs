@@ -67,12 +67,9 @@ pub fn build_frame(
     text.push_str(&json_str(kind));
     text.push_str(",\"data\":");
     text.push_str(data_json);
-    // The signed text is `text` + "}"; the signature member goes where that "}" would be.
-    let sig = protocol::sign::hmac_sha1_hex(secret, &[text.as_bytes(), b"}"]);
-    text.push_str(",\"signature\":\"");
-    text.push_str(&sig);
-    text.push_str("\"}");
-    text
+    text.push('}');
+    // The agent signs the object, then appends `signature` as its last member: the services' own signing.
+    protocol::service::sign_text(secret, &text)
 }
 
 #[cfg(test)]

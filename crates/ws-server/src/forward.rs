@@ -28,6 +28,9 @@ const MAX_ITEMS: usize = 256;
 const MAX_BATCH_BYTES: usize = 8 << 20;
 /// Batch calls in flight at once.
 const MAX_CALLS: usize = 4;
+/// Retries back off from 200 ms, doubling up to this; with the default 8 retries a message waits out ~20 s of
+/// manager restart (its socket unread meanwhile) before it is counted as failed.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 
 struct Pending {
     route: &'static str,
@@ -132,7 +135,7 @@ impl Direct {
                 Err(e) if e.is_transient() && attempt < self.retries => {
                     tracing::debug!(attempt, error = %e, "batch forward failed, retrying");
                     tokio::time::sleep(delay).await;
-                    delay *= 2;
+                    delay = (delay * 2).min(MAX_RETRY_DELAY);
                     continue;
                 }
                 Err(e) => {
@@ -161,7 +164,7 @@ impl Direct {
             }
             items = again;
             tokio::time::sleep(delay).await;
-            delay *= 2;
+            delay = (delay * 2).min(MAX_RETRY_DELAY);
         }
     }
 
@@ -189,7 +192,7 @@ impl Direct {
                 Ok(reply) => return self.refused(vec![item], &format!("{:?}", reply.message)),
                 Err(e) if e.is_transient() && attempt < self.retries => {
                     tokio::time::sleep(delay).await;
-                    delay *= 2;
+                    delay = (delay * 2).min(MAX_RETRY_DELAY);
                 }
                 Err(e) => return self.failed(vec![item], &e.to_string()),
             }
