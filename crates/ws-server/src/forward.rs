@@ -70,10 +70,6 @@ impl Forwarder {
         }
         outcome.await.unwrap_or(false)
     }
-
-    pub fn batching(&self) -> bool {
-        self.direct.batch.load(Relaxed)
-    }
 }
 
 async fn run_batches(mut rx: mpsc::Receiver<Pending>, direct: Arc<Direct>) {
