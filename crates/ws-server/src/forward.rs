@@ -40,7 +40,6 @@ struct Pending {
 
 pub struct Forwarder {
     queue: mpsc::Sender<Pending>,
-    direct: Arc<Direct>,
 }
 
 /// What both ways of calling the manager share.
@@ -56,8 +55,8 @@ impl Forwarder {
     pub fn new(client: ServiceClient, manager: String, concurrency: usize, retries: u32, batch: bool, stats: Arc<Stats>) -> Self {
         let (queue, rx) = mpsc::channel(concurrency.max(1));
         let direct = Arc::new(Direct { client, manager, retries, stats, batch: AtomicBool::new(batch) });
-        tokio::spawn(run_batches(rx, direct.clone()));
-        Forwarder { queue, direct }
+        tokio::spawn(run_batches(rx, direct));
+        Forwarder { queue }
     }
 
     /// Sends `body` to the manager's `/xtransit/<route>`; true when the manager accepted it.
