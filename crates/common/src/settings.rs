@@ -5,6 +5,10 @@
 //!    one table ([`LEGACY_ENV`]);
 //! 4. structured environment variables `EZM__SECTION__KEY` (e.g. `EZM__WS_SERVER__PING_INTERVAL_SECS=10`).
 //!
+//! Any of these names may instead be given as `<NAME>_FILE=/path` (the Docker and Kubernetes secrets convention,
+//! e.g. `DB_PASSWORD_FILE=/run/secrets/db_password`): the file's content, without its trailing newline, is the
+//! value. A name set to a non-empty value wins over its `_FILE` form.
+//!
 //! The loader takes the environment as a map, so tests pass a literal map and never touch the process env.
 
 use std::collections::HashMap;
@@ -119,6 +123,12 @@ pub struct ConsoleSettings {
     pub port: u16,
     pub base_url: String,
     pub manager_base_url: String,
+    /// Where uploaded profiles are kept (relative paths are from the working directory). One console node only.
+    pub storage_dir: String,
+    /// Largest agent upload, all parts together (the original allowed 4 GiB).
+    pub max_upload_bytes: u64,
+    /// An agent upload's timestamp may be this old, or this far ahead (clock skew); its nonce is remembered as long.
+    pub upload_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,6 +178,7 @@ pub const LEGACY_ENV: &[(&str, &[&str])] = &[
 impl Settings {
     /// Loads the settings from the layers described above, with `env` standing for the process environment.
     pub fn load(env: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        let env = &with_file_values(env)?;
         let mut builder = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         builder = match env.get("EZM_CONFIG") {
@@ -235,6 +246,22 @@ impl Settings {
             );
         }
     }
+}
+
+/// Resolves `<NAME>_FILE` variables of the names the loader reads (reference names and `EZM__…`) into `<NAME>`.
+fn with_file_values(env: &HashMap<String, String>) -> Result<HashMap<String, String>, SettingsError> {
+    let mut out = env.clone();
+    for (file_var, path) in env {
+        let Some(name) = file_var.strip_suffix("_FILE") else { continue };
+        let known = name.starts_with("EZM__") || LEGACY_ENV.iter().any(|(legacy, _)| *legacy == name);
+        if !known || env.get(name).is_some_and(|v| !v.is_empty()) {
+            continue;
+        }
+        let content = std::fs::read_to_string(path)
+            .map_err(|e| SettingsError::Invalid(format!("{file_var}={path}: cannot read the file: {e}")))?;
+        out.insert(name.to_string(), content.trim_end_matches(['\r', '\n']).to_string());
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -309,6 +336,26 @@ mod tests {
         let s = Settings::load(&env(&[("DB_PASSWORD", "hunter2"), ("EZM_SECRET", "topsecret")])).unwrap();
         let text = format!("{s:?}");
         assert!(!text.contains("hunter2") && !text.contains("topsecret"), "{text}");
+    }
+
+    #[test]
+    fn file_forms_read_secrets_from_files() {
+        let dir = std::env::temp_dir().join(format!("ezm-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let secret = dir.join("secret");
+        std::fs::write(&secret, "from-file\n").unwrap();
+        let path = secret.to_str().unwrap();
+        let s = Settings::load(&env(&[("EZM_SECRET_FILE", path), ("DB_PASSWORD_FILE", path), ("DB_PASSWORD", "")]))
+            .unwrap();
+        assert_eq!(s.shared.secret.expose_secret(), "from-file");
+        assert_eq!(s.logs_mysql.password.expose_secret(), "from-file");
+        // a value set directly wins; unknown *_FILE names are left alone
+        let s = Settings::load(&env(&[("EZM_SECRET_FILE", path), ("EZM_SECRET", "direct"), ("HOME_FILE", "/nope")]))
+            .unwrap();
+        assert_eq!(s.shared.secret.expose_secret(), "direct");
+        let err = Settings::load(&env(&[("EZM__SHARED__SECRET_FILE", "/nonexistent/ezm")])).unwrap_err();
+        assert!(err.to_string().contains("EZM__SHARED__SECRET_FILE"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -32,6 +32,17 @@ fn mac(key: &[u8], parts: &[&[u8]]) -> HmacSha1 {
 /// The signature an agent's `upload_file` child puts in the upload query (reference 4.7): HMAC-SHA1 keyed by the
 /// per-file token over the compact JSON of five string values in a fixed order.
 pub fn upload_signature(token: &str, agent_id: &str, file_id: &str, file_type: &str, nonce: &str, timestamp: &str) -> String {
+    hmac_sha1_hex(token.as_bytes(), &[upload_signed_text(agent_id, file_id, file_type, nonce, timestamp).as_bytes()])
+}
+
+/// Checks an upload query's signature (constant time). An empty token never verifies: HMAC with an empty key is
+/// valid, so the original accepted unauthenticated uploads for rows that were not awaiting one.
+pub fn verify_upload_signature(token: &str, agent_id: &str, file_id: &str, file_type: &str, nonce: &str, timestamp: &str, signature_hex: &str) -> bool {
+    let text = upload_signed_text(agent_id, file_id, file_type, nonce, timestamp);
+    !token.is_empty() && verify_hmac_sha1_hex(token.as_bytes(), &[text.as_bytes()], signature_hex)
+}
+
+fn upload_signed_text(agent_id: &str, file_id: &str, file_type: &str, nonce: &str, timestamp: &str) -> String {
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Signed<'a> {
@@ -41,9 +52,7 @@ pub fn upload_signature(token: &str, agent_id: &str, file_id: &str, file_type: &
         nonce: &'a str,
         timestamp: &'a str,
     }
-    let text = serde_json::to_string(&Signed { agent_id, file_id, file_type, nonce, timestamp })
-        .expect("a struct of strings always serializes");
-    hmac_sha1_hex(token.as_bytes(), &[text.as_bytes()])
+    serde_json::to_string(&Signed { agent_id, file_id, file_type, nonce, timestamp }).expect("a struct of strings always serializes")
 }
 
 /// Finds a trailing `,"signature":"<40 hex>"}` member and splits it off.
@@ -78,6 +87,11 @@ mod tests {
     fn upload_signature_matches_the_observed_vector() {
         let sig = upload_signature("tok123", "vm", "12", "cpuprofile", "3211285737", "1795628308861");
         assert_eq!(sig, "0365af6c2d63c9a24b530ac98b96cf47a52d50f7");
+        let ok = |token, sig| verify_upload_signature(token, "vm", "12", "cpuprofile", "3211285737", "1795628308861", sig);
+        assert!(ok("tok123", "0365af6c2d63c9a24b530ac98b96cf47a52d50f7"));
+        assert!(!ok("tok124", "0365af6c2d63c9a24b530ac98b96cf47a52d50f7"));
+        let empty_key = upload_signature("", "vm", "12", "cpuprofile", "3211285737", "1795628308861");
+        assert!(!ok("", &empty_key), "an empty token must never authenticate an upload");
     }
 
     #[test]
