@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Tests nginx/easy-monitor.conf without Docker: renders a copy whose upstreams point at 127.0.0.1 and whose server
-# blocks listen on one loopback port, checks it with `nginx -t`, runs a private nginx and checks the routing.
+# Tests nginx/templates/easy-monitor.conf.template without Docker: renders it with nginx/render.sh (upstreams on
+# 127.0.0.1, server blocks on one loopback port), checks it with `nginx -t`, runs a private nginx and checks routing.
 #
 # Usage: nginx/test.sh [--config-only | --serve] [--require-up]
 #   (no flag)      nginx -t, start nginx, send GET /healthz with each Host header, check which upstream got it
 #                  (from the access log) and the status: 200 where the upstream runs, 502 where it does not; a
-#                  WebSocket handshake to ws.example.com must get 101 when the ws-server runs. Stops nginx.
+#                  WebSocket handshake to the ws domain must get 101 when the ws-server runs; from 127.0.0.2 (not
+#                  in the allow-list) the manager domain and the ws domain's /xapi/ must get 403. Stops nginx.
 #   --config-only  only render and `nginx -t`.
 #   --serve        nginx -t, start nginx and leave it running for a caller to drive traffic through; prints
 #                    NGINX_TEST_PORT=<port>  NGINX_TEST_PIDFILE=<file>  NGINX_TEST_DIR=<dir>
@@ -13,12 +14,16 @@
 #   --require-up   every upstream must answer (200, and 101 for the WebSocket handshake); otherwise a down
 #                  upstream only has to be routed to.
 # Environment: NGINX_TEST_PORT (18080), NGINX_TEST_WS_PORT (9190), NGINX_TEST_MANAGER_PORT (8543),
-#   NGINX_TEST_CONSOLE_PORT (8443), NGINX_BIN (nginx on PATH or /usr/sbin/nginx).
+#   NGINX_TEST_CONSOLE_PORT (8443), NGINX_TEST_{CONSOLE,WS,MANAGER}_DOMAIN (console|ws|manager.example.com),
+#   NGINX_BIN (nginx on PATH or /usr/sbin/nginx).
 # Installs Debian's nginx (nginx, else nginx-light) with apt-get when none is found (needs root).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-src="$here/easy-monitor.conf"
+src="$here/templates/easy-monitor.conf.template"
+console_domain=${NGINX_TEST_CONSOLE_DOMAIN:-console.example.com}
+ws_domain=${NGINX_TEST_WS_DOMAIN:-ws.example.com}
+manager_domain=${NGINX_TEST_MANAGER_DOMAIN:-manager.example.com}
 port=${NGINX_TEST_PORT:-18080}
 ws_port=${NGINX_TEST_WS_PORT:-9190}
 manager_port=${NGINX_TEST_MANAGER_PORT:-8543}
@@ -84,17 +89,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$work/tmp"
 
-# Render: upstream servers -> 127.0.0.1:<port>, every `listen 80` -> 127.0.0.1:<test port>.
-sed -E \
-  -e "/^upstream ezm_console[[:space:]]*\{/,/^\}/ s|^([[:space:]]*server)[[:space:]]+[^;]+;|\1 127.0.0.1:${console_port};|" \
-  -e "/^upstream ezm_manager[[:space:]]*\{/,/^\}/ s|^([[:space:]]*server)[[:space:]]+[^;]+;|\1 127.0.0.1:${manager_port};|" \
-  -e "/^upstream ezm_ws[[:space:]]*\{/,/^\}/ s|^([[:space:]]*server)[[:space:]]+[^;]+;|\1 127.0.0.1:${ws_port};|" \
-  -e "s|^([[:space:]]*)listen 80([ ;])|\1listen 127.0.0.1:${port}\2|" \
-  "$src" >"$work/easy-monitor.conf"
-for want in "127.0.0.1:${console_port}" "127.0.0.1:${manager_port}" "127.0.0.1:${ws_port}"; do
-  grep -q "server $want;" "$work/easy-monitor.conf" || fail "rendering did not set upstream $want (upstream blocks changed?)"
-done
-! grep -Eq '^[[:space:]]*listen 80[ ;]' "$work/easy-monitor.conf" || fail "rendering left a 'listen 80'"
+# Render the template with nginx/render.sh: the shipped defaults, except loopback upstreams and listen address.
+EZM_HTTP_PORT="127.0.0.1:${port}" EZM_CONSOLE_UPSTREAM="127.0.0.1:${console_port}" \
+  EZM_WS_UPSTREAM="127.0.0.1:${ws_port}" EZM_MANAGER_UPSTREAM="127.0.0.1:${manager_port}" \
+  EZM_CONSOLE_DOMAIN="$console_domain" EZM_WS_DOMAIN="$ws_domain" EZM_MANAGER_DOMAIN="$manager_domain" \
+  "$here/render.sh" >"$work/easy-monitor.conf" || fail "nginx/render.sh failed"
+# shellcheck disable=SC2016 # a literal ${EZM_NAME} is what must not be left
+! grep -Eq '\$\{EZM_[A-Z_]+\}' "$work/easy-monitor.conf" || fail "rendering left an EZM_ placeholder"
 
 # Temp paths of the compiled-in modules only (nginx-light lacks some), all inside the private prefix.
 build_info=$("$nginx_bin" -V 2>&1)
@@ -186,22 +187,32 @@ check() {
     *) check_fail "$host/healthz routed to 127.0.0.1:$up_port but got HTTP $code: $(head -c 200 "$work/body")" ;;
   esac
 }
-check console.example.com "$console_port" console
-check ws.example.com "$ws_port" ws-server
-check manager.example.com "$manager_port" manager
+check "$console_domain" "$console_port" console
+check "$ws_domain" "$ws_port" ws-server
+check "$manager_domain" "$manager_port" manager
 
 # Unknown hosts are refused by the catch-all block (connection closed, no response).
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Host: unknown.invalid' "http://127.0.0.1:$port/healthz" || true)
 if [ "$code" = 000 ]; then log "ok: unknown Host gets no answer (444)"; else check_fail "unknown Host got HTTP $code"; fi
 
+# The manager domain and the ws-server's /xapi/ refuse addresses outside EZM_MANAGER_ALLOW (127.0.0.1 by default):
+# 127.0.0.2 is loopback too, but not on the list, so it stands for an outside client.
+for target in "$manager_domain /healthz" "$ws_domain /xapi/check_client_alive"; do
+  read -r host path <<<"$target"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --interface 127.0.0.2 -H "Host: $host" \
+    "http://127.0.0.1:$port$path" || true)
+  if [ "$code" = 403 ]; then log "ok: $host$path refuses an outside address (403)"; else
+    check_fail "$host$path from 127.0.0.2 got HTTP $code, expected 403"; fi
+done
+
 # WebSocket handshake through the proxy (needs a running ws-server behind it).
 if [ "$ws_up" -eq 1 ]; then
-  head=$(curl -s -i -N --http1.1 --max-time 3 -H 'Host: ws.example.com' -H 'Connection: Upgrade' \
+  head=$(curl -s -i -N --http1.1 --max-time 3 -H "Host: $ws_domain" -H 'Connection: Upgrade' \
     -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
     "http://127.0.0.1:$port/" 2>/dev/null | head -1 | tr -d '\r' || true)
   case "$head" in
-    "HTTP/1.1 101"*) log "ok: WebSocket upgrade via ws.example.com -> $head" ;;
-    *) check_fail "WebSocket upgrade via ws.example.com got '${head:-no response}'" ;;
+    "HTTP/1.1 101"*) log "ok: WebSocket upgrade via $ws_domain -> $head" ;;
+    *) check_fail "WebSocket upgrade via $ws_domain got '${head:-no response}'" ;;
   esac
 elif [ "$require_up" -eq 1 ]; then
   check_fail "WebSocket upgrade not checked: ws-server is not running"

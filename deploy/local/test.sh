@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on this machine: unit and integration tests against the local MariaDB and Redis, the end-to-end
-# test with the real xtransit/xprofiler agent, the deployment file checks, and nginx with the real config in front
-# of the real services. Installs what the tests need (cached outside the repository) and is safe to re-run.
+# tests with the real xtransit/xprofiler agent (directly and through nginx with the shipped template), the
+# services started with only the reference environment names, and the offline checks of the deployment files.
+# Installs what the tests need (cached outside the repository) and is safe to re-run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -12,12 +13,15 @@ ensure_services
 echo "== real agent (xtransit 3.1.0 + xprofiler 3.1.0, cached)"
 crates/ws-server/tests/real-agent/install.sh
 
+echo "== nginx (installed if missing) and nginx -t on the rendered template"
+nginx/test.sh --config-only
+
 echo "== cargo tests"
 cargo test --workspace --locked
 
+echo "== services with only the reference environment names"
+deploy/local/env-check.sh
+
 echo "== deployment files"
 deploy/validate.sh
-
-echo "== nginx in front of the real services"
-deploy/local/nginx-check.sh
 echo "all tests passed"

@@ -94,8 +94,65 @@ impl Stack {
         conn.query_first::<u64, _>(sql).await.unwrap().unwrap_or(0)
     }
 
+    /// A console on port 0 sharing this stack's databases and Redis, storing uploads in a temporary directory.
+    pub async fn start_console(&self) -> TestConsole {
+        let storage = std::env::temp_dir().join(format!("ezm-console-{}", self.env.id));
+        let mut settings = self.env.settings.clone();
+        settings.console.storage_dir = storage.display().to_string();
+        settings.console.manager_base_url = self.manager.clone();
+        let app = console::Application::build(settings).await.expect("console starts");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let server = tokio::spawn(app.run_until_stopped());
+        TestConsole { base, storage, server }
+    }
+
+    /// A `files` row awaiting an upload (status 2, as the console's transfer sets it); returns its id.
+    pub async fn file_awaiting_upload(&self, path: &str, token: &str) -> u64 {
+        let mut conn = self.env.console_db().get_conn().await.unwrap();
+        conn.exec_drop(
+            "INSERT INTO files (app, agent, type, file, user, status, token) VALUES (1, ?, 'cpuprofile', ?, 1, 2, ?) \
+             ON DUPLICATE KEY UPDATE status = 2, token = VALUES(token)",
+            (crate::real_agent::AGENT_ID, path, token),
+        )
+        .await
+        .unwrap();
+        conn.exec_first("SELECT id FROM files WHERE app = 1 AND file = ?", (path,)).await.unwrap().unwrap()
+    }
+
+    pub async fn file_status(&self, id: u64) -> (u8, String) {
+        let mut conn = self.env.console_db().get_conn().await.unwrap();
+        conn.exec_first("SELECT status, storage FROM files WHERE id = ?", (id,)).await.unwrap().unwrap()
+    }
+
+    /// The console's transfer, through the manager: the agent uploads `path` to `console_base`. Returns the
+    /// stored object name the agent printed.
+    pub async fn transfer(&self, file_id: u64, path: &str, console_base: &str, token: &str) -> String {
+        let reply = self
+            .manager_call(
+                "/xprofiler/transfer_file",
+                json!({"appId": "1", "agentId": crate::real_agent::AGENT_ID, "fileId": file_id, "fileType": "cpuprofile",
+                       "filePath": path, "server": console_base, "token": token, "expiredTime": 120_000}),
+            )
+            .await;
+        let out = crate::real_agent::stdout_json(&reply);
+        out["storage"].as_str().unwrap_or_else(|| panic!("no storage in {out}")).to_owned()
+    }
+
     pub async fn finish(self) {
         self.env.finish().await;
+    }
+}
+
+pub struct TestConsole {
+    pub base: String,
+    pub storage: std::path::PathBuf,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TestConsole {
+    pub fn stop(self) {
+        self.server.abort();
+        let _ = std::fs::remove_dir_all(&self.storage);
     }
 }
 

@@ -12,9 +12,9 @@ use tokio::process::{Child, Command};
 
 use crate::helpers::{Stack, SECRET};
 
-const AGENT_ID: &str = "e2e-agent";
+pub const AGENT_ID: &str = "e2e-agent";
 
-fn assets() -> PathBuf {
+pub fn assets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/real-agent")
 }
 
@@ -33,14 +33,23 @@ fn agent_modules() -> PathBuf {
     modules
 }
 
-struct Node {
-    dir: PathBuf,
+pub struct Node {
+    pub dir: PathBuf,
     app: Child,
     agent: Child,
-    app_pid: u32,
+    pub app_pid: u32,
 }
 
-async fn start_node(ws_port: u16) -> Node {
+impl Node {
+    pub async fn stop(mut self) {
+        let _ = self.agent.kill().await;
+        let _ = self.app.kill().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts the demo app and the real agent reporting to `server` (a ws:// URL); `extra_env` goes to the agent.
+pub async fn start_node(server: &str, extra_env: &[(&str, String)]) -> Node {
     let modules = agent_modules();
     let dir = std::env::temp_dir().join(format!("ezm-e2e-{}", uuid_like()));
     std::fs::create_dir_all(dir.join("logs")).unwrap();
@@ -67,7 +76,8 @@ async fn start_node(ws_port: u16) -> Node {
     let mut agent = Command::new("node");
     agent
         .arg(assets().join("agent.js"))
-        .env("EZM_SERVER", format!("ws://127.0.0.1:{ws_port}/"))
+        .env("EZM_SERVER", server)
+        .envs(extra_env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("EZM_APP_ID", "1")
         .env("EZM_APP_SECRET", SECRET)
         .env("EZM_LOG_DIR", dir.join("logs"))
@@ -86,7 +96,7 @@ fn uuid_like() -> String {
 }
 
 /// The agent's answer to a command, with its JSON stdout parsed.
-fn stdout_json(reply: &Value) -> Value {
+pub fn stdout_json(reply: &Value) -> Value {
     assert_eq!(reply["ok"], true, "{reply}");
     assert_eq!(reply["data"]["ok"], true, "{reply}");
     assert_eq!(reply["data"]["data"]["stderr"], "", "{reply}");
@@ -96,7 +106,8 @@ fn stdout_json(reply: &Value) -> Value {
 #[actix_web::test]
 async fn the_real_xtransit_agent_reports_and_obeys_commands() {
     let s = Stack::start(&[]).await;
-    let mut node = start_node(s.ws_port).await;
+    let console = s.start_console().await;
+    let node = start_node(&format!("ws://127.0.0.1:{}/", s.ws_port), &[]).await;
     let day = chrono::Local::now().format("%d").to_string();
 
     // 1. The agent is online.
@@ -163,8 +174,14 @@ async fn the_real_xtransit_agent_reports_and_obeys_commands() {
     assert!(Path::new(&file_path).exists());
     drop(conn);
 
-    let _ = node.agent.kill().await;
-    let _ = node.app.kill().await;
-    let _ = std::fs::remove_dir_all(&node.dir);
+    // 6. Transfer: the agent's upload_file child gzips the profile and uploads it to the console.
+    let file_id = s.file_awaiting_upload(&file_path, "transfer-token").await;
+    let stored = s.transfer(file_id, &file_path, &console.base, "transfer-token").await;
+    let bytes = std::fs::read(console.storage.join(&stored)).unwrap();
+    assert_eq!(bytes[..2], [0x1f, 0x8b], "stored as the agent sent it: gzip");
+    s.eventually("the row is transferred", || async { s.file_status(file_id).await == (3, stored.clone()) }).await;
+
+    node.stop().await;
+    console.stop();
     s.finish().await;
 }
