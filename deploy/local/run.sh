@@ -16,6 +16,7 @@ mkdir -p "$state/logs"
 [ -f "$state/secret" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$state/secret"
 export EZM_SECRET="${EZM_SECRET:-$(cat "$state/secret")}" EZM__LOG__FORMAT=${EZM__LOG__FORMAT:-pretty}
 export EZM__WS_SERVER__ADVERTISE_ADDRESS=${EZM__WS_SERVER__ADVERTISE_ADDRESS:-127.0.0.1:9190}
+export EZM__CONSOLE__STORAGE_DIR=${EZM__CONSOLE__STORAGE_DIR:-$state/profiler}
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; echo stopped' EXIT INT TERM
@@ -38,7 +39,7 @@ EZM_SERVER=ws://127.0.0.1:9190/ EZM_APP_ID=$app_id EZM_APP_SECRET=$app_secret EZ
 
 cat <<INFO
 easy-monitor is running:
-  console    http://127.0.0.1:8443   (health only in this version: /healthz, /readyz)
+  console    http://127.0.0.1:8443   (this version: agents' uploads to $EZM__CONSOLE__STORAGE_DIR, /healthz, /readyz)
   manager    http://127.0.0.1:8543   (/readyz, /metrics)
   ws-server  ws://127.0.0.1:9190     (point agents here; /metrics)
 demo app $app_id (secret in xprofiler_console.apps) reports through the real xtransit agent; logs in $state

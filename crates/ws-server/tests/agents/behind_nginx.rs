@@ -79,6 +79,9 @@ async fn the_real_agent_works_through_nginx_by_domain() {
     let node = start_node(&format!("ws://{WS}:{}/", nginx.port), &env).await;
     s.eventually_within(30, "the agent is listed (connected through nginx)", || async { !s.clients().await.is_empty() }).await;
     // (The agent's only address is nginx's port; nginx logs the WebSocket request only when it closes.)
+    let day = chrono::Local::now().format("%d").to_string();
+    let rows = format!("SELECT COUNT(*) FROM process_{day} WHERE app = 1 AND pid = {}", node.app_pid);
+    s.eventually_within(30, "the app's metrics arrive through nginx", || async { s.count(&rows).await >= 1 }).await;
 
     // A 3 MiB file of random bytes (gzip cannot shrink it below 1 MiB) uploaded through the console domain.
     let big = node.dir.join("x-heapsnapshot-big.cpuprofile");
