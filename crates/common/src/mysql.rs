@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use mysql_async::{OptsBuilder, Pool, PoolConstraints, PoolOpts, SslOpts};
 use secrecy::ExposeSecret;
 
-use crate::settings::MysqlSettings;
+use crate::settings::{MysqlSettings, MysqlTls};
 
 /// A pool on the configured database. Connections are made lazily, so this never fails.
 pub fn pool(settings: &MysqlSettings) -> Pool {
@@ -28,6 +28,26 @@ fn opts(settings: &MysqlSettings, database: Option<&str>) -> OptsBuilder {
         .wait_timeout(Some(28_800))
         .stmt_cache_size(256)
         .pool_opts(pool_opts)
+        .ssl_opts(ssl_opts(settings))
+}
+
+fn ssl_opts(settings: &MysqlSettings) -> Option<SslOpts> {
+    if settings.tls != MysqlTls::Disabled {
+        // rustls needs one process-wide crypto provider, and two are compiled in (ring through reqwest, aws-lc-rs
+        // through tokio-rustls): without a choice the first TLS handshake panics. Installing twice is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    match settings.tls {
+        MysqlTls::Disabled => None,
+        MysqlTls::Required => Some(SslOpts::default().with_danger_accept_invalid_certs(true).with_danger_skip_domain_validation(true)),
+        MysqlTls::VerifyIdentity => {
+            let roots = match settings.tls_ca_file.as_str() {
+                "" => Vec::new(),
+                path => vec![std::path::PathBuf::from(path).into()],
+            };
+            Some(SslOpts::default().with_root_certs(roots))
+        }
+    }
 }
 
 /// Creates the configured database if it is missing (utf8mb4, so emoji in error texts do not fail inserts).

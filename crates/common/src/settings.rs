@@ -41,6 +41,22 @@ pub struct MysqlSettings {
     pub password: SecretString,
     pub database: String,
     pub pool_max: usize,
+    /// TLS to the server (MySQL's `ssl-mode`): `disabled`, `required` or `verify_identity`.
+    pub tls: MysqlTls,
+    /// PEM file of the CA that signed the server's certificate (`verify_identity`; public roots are trusted too).
+    pub tls_ca_file: String,
+}
+
+/// How the services use TLS to MySQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MysqlTls {
+    /// Plain TCP (with `caching_sha2_password` the password then travels RSA-encrypted with a key the server sends).
+    Disabled,
+    /// Encrypted, without checking the server's certificate (protects against listeners, not impostors).
+    Required,
+    /// Encrypted, the certificate checked against `tls_ca_file` (or public roots) and the host name.
+    VerifyIdentity,
 }
 
 #[derive(Debug, Clone, Deserialize)]
