@@ -135,6 +135,16 @@ if ! "$nginx_bin" -t -q "${nginx_args[@]}" 2>"$work/t.err"; then
   fail "nginx -t rejected the configuration"
 fi
 log "ok: configuration is valid"
+# Beside a distribution's default site (Debian's sites-enabled/default: `listen 80 default_server`), included after
+# this file as nginx.conf does with conf.d/ and sites-enabled/: no duplicate default server.
+printf 'server { listen 127.0.0.1:%s default_server; server_name _; return 404; }\n' "$port" >"$work/default-site.conf"
+sed "s|include $work/easy-monitor.conf;|include $work/easy-monitor.conf; include $work/default-site.conf;|" \
+  "$work/nginx.conf" >"$work/nginx-with-default.conf"
+if ! "$nginx_bin" -t -q -p "$work/" -c "$work/nginx-with-default.conf" 2>"$work/t.err"; then
+  cat "$work/t.err" >&2
+  fail "nginx -t rejected the configuration beside a default_server site"
+fi
+log "ok: also valid beside a distribution's default_server site"
 [ "$mode" = config ] && exit 0
 
 # ---- run -------------------------------------------------------------------------------------------------------
@@ -197,7 +207,8 @@ if [ "$code" = 000 ]; then log "ok: unknown Host gets no answer (444)"; else che
 
 # The manager domain and the ws-server's /xapi/ refuse addresses outside EZM_MANAGER_ALLOW (127.0.0.1 by default):
 # 127.0.0.2 is loopback too, but not on the list, so it stands for an outside client.
-for target in "$manager_domain /healthz" "$ws_domain /xapi/check_client_alive"; do
+for target in "$manager_domain /healthz" "$ws_domain /xapi/check_client_alive" "$ws_domain /metrics" \
+  "$console_domain /readyz"; do
   read -r host path <<<"$target"
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --interface 127.0.0.2 -H "Host: $host" \
     "http://127.0.0.1:$port$path" || true)

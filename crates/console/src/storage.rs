@@ -15,10 +15,17 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Creates the directory if needed and checks that it is writable.
+    /// Creates the directory if needed, checks that it is writable, and removes partial files a crash left behind
+    /// (one console node per directory, so none of them is still being written).
     pub async fn open(dir: impl Into<PathBuf>) -> io::Result<Storage> {
         let dir = dir.into();
         tokio::fs::create_dir_all(&dir).await?;
+        let mut entries = tokio::fs::read_dir(&dir).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            if entry.file_name().to_string_lossy().starts_with(".partial-") {
+                tokio::fs::remove_file(entry.path()).await?;
+            }
+        }
         let probe = dir.join(format!(".partial-probe-{}", uuid::Uuid::new_v4().simple()));
         tokio::fs::write(&probe, b"").await?;
         tokio::fs::remove_file(&probe).await?;
@@ -139,6 +146,11 @@ mod tests {
         drop(dropped);
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left, vec![std::ffi::OsString::from("u-1-u-a")], "no partial file is left behind");
+
+        // a partial file left by a crash is swept when the storage is opened again
+        std::fs::write(dir.join(".partial-crashed"), b"x").unwrap();
+        let storage = Storage::open(&dir).await.unwrap();
+        assert!(!dir.join(".partial-crashed").exists());
 
         storage.delete("u-1-u-a").await.unwrap();
         storage.delete("u-1-u-a").await.unwrap();

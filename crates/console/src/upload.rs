@@ -141,7 +141,8 @@ async fn receive(
         .arg(1)
         .arg("NX")
         .arg("EX")
-        .arg(state.upload.window_secs.max(1))
+        // Timestamps are accepted up to one window old or ahead, so a nonce must outlive two windows.
+        .arg(2 * state.upload.window_secs.max(1))
         .query_async(&mut redis)
         .await?;
     drop(redis);

@@ -1,4 +1,4 @@
-//! `/healthz` (the process answers), `/readyz` (the manager answers), `/metrics` (Prometheus text).
+//! `/healthz` (the process answers), `/readyz` (the manager process answers), `/metrics` (Prometheus text).
 
 use actix_web::{web, HttpResponse};
 use common::health::{healthz, readiness};
@@ -11,9 +11,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics));
 }
 
-/// The ws-server keeps no database of its own: it is ready when the manager it forwards to is.
+/// The ws-server keeps no database of its own: it is ready when the manager it forwards to answers at all. Only the
+/// manager's liveness counts, not its readiness: a MySQL or Redis blip must not take every ws-server out of the load
+/// balancer at once (agents keep their sockets; forwards are retried, secrets are cached).
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let url = common::client::url(&state.settings.ws_server.manager_base_url, "/readyz");
+    let url = common::client::url(&state.settings.ws_server.manager_base_url, "/healthz");
     let manager = match state.http.get(&url).timeout(std::time::Duration::from_secs(3)).send().await {
         Ok(r) if r.status().is_success() => Ok(()),
         Ok(r) => Err(format!("HTTP {}", r.status())),

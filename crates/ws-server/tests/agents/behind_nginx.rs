@@ -100,6 +100,11 @@ async fn the_real_agent_works_through_nginx_by_domain() {
     assert_eq!(status_from([127, 0, 0, 1], nginx.port, MANAGER, "/healthz").await, 200);
     assert_eq!(status_from([127, 0, 0, 2], nginx.port, MANAGER, "/healthz").await, 403);
     assert_eq!(status_from([127, 0, 0, 2], nginx.port, WS, "/xapi/check_client_alive").await, 403);
+    // Readiness details and counters likewise, on the public domains.
+    assert_eq!(status_from([127, 0, 0, 2], nginx.port, WS, "/metrics").await, 403);
+    assert_eq!(status_from([127, 0, 0, 2], nginx.port, CONSOLE, "/readyz").await, 403);
+    assert_eq!(status_from([127, 0, 0, 1], nginx.port, WS, "/metrics").await, 200);
+    assert_eq!(status_from([127, 0, 0, 2], nginx.port, CONSOLE, "/healthz").await, 200);
     // An unknown Host gets no answer at all (444: the connection is closed).
     let unknown = reqwest::Client::new().get(format!("http://127.0.0.1:{}/healthz", nginx.port)).header("host", "other.invalid").send().await;
     assert!(unknown.is_err(), "unknown host answered: {unknown:?}");
