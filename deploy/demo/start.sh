@@ -4,12 +4,13 @@
 # then runs both and exits when either exits (compose restarts the container).
 #
 # Environment: EZM_SERVER (required, the ws-server URL, e.g. ws://ws.localhost:8080/ through nginx),
-#   EZM_SECRETS_DIR (/run/ezm: demo_app_id and demo_app_secret), EZM_DEMO_STATE (/var/lib/ezm-demo),
-#   EZM_HEARTBEAT (60 s), EZM_DEMO_ERROR_EVERY (60 s between sample error-log entries; 0 = none),
-#   EZM_DEMO_WAIT_SECS (300), EZM_DEMO_APP_DIR (/app: app.js, agent.js, package.json and node_modules).
+#   EZM_SECRETS_DIR (/run/ezm/demo, compose's demo secrets volume: demo_app_id and demo_app_secret),
+#   EZM_DEMO_STATE (/var/lib/ezm-demo), EZM_HEARTBEAT (60 s), EZM_DEMO_ERROR_EVERY (60 s between sample error-log
+#   entries; 0 = none), EZM_DEMO_WAIT_SECS (300), EZM_DEMO_APP_DIR (/app: app.js, agent.js, package.json and
+#   node_modules).
 set -euo pipefail
 
-secrets=${EZM_SECRETS_DIR:-/run/ezm}
+secrets=${EZM_SECRETS_DIR:-/run/ezm/demo}
 state=${EZM_DEMO_STATE:-/var/lib/ezm-demo}
 app_dir=${EZM_DEMO_APP_DIR:-/app}
 log() { echo "demo: $*" >&2; }
