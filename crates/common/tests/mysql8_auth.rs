@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use common::settings::MysqlSettings;
+use common::settings::{MysqlSettings, MysqlTls};
 use mysql_async::prelude::Queryable;
 use rand::Rng;
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
@@ -293,6 +293,9 @@ impl FakeMysql8 {
             password: password.to_owned().into(),
             database: DATABASE.into(),
             pool_max,
+            // plain TCP, as MySQL 8 without TLS: the full authentication then needs the RSA key exchange
+            tls: MysqlTls::Disabled,
+            tls_ca_file: String::new(),
         }
     }
 
