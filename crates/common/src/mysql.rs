@@ -32,22 +32,18 @@ fn opts(settings: &MysqlSettings, database: Option<&str>) -> OptsBuilder {
 }
 
 fn ssl_opts(settings: &MysqlSettings) -> Option<SslOpts> {
-    if settings.tls != MysqlTls::Disabled {
-        // rustls needs one process-wide crypto provider, and two are compiled in (ring through reqwest, aws-lc-rs
-        // through tokio-rustls): without a choice the first TLS handshake panics. Installing twice is a no-op.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-    match settings.tls {
-        MysqlTls::Disabled => None,
-        MysqlTls::Required => Some(SslOpts::default().with_danger_accept_invalid_certs(true).with_danger_skip_domain_validation(true)),
-        MysqlTls::VerifyIdentity => {
-            let roots = match settings.tls_ca_file.as_str() {
-                "" => Vec::new(),
-                path => vec![std::path::PathBuf::from(path).into()],
-            };
-            Some(SslOpts::default().with_root_certs(roots))
-        }
-    }
+    let opts = match settings.tls {
+        MysqlTls::Disabled => return None,
+        MysqlTls::Required => SslOpts::default().with_danger_accept_invalid_certs(true).with_danger_skip_domain_validation(true),
+        MysqlTls::VerifyIdentity => match settings.tls_ca_file.as_str() {
+            "" => SslOpts::default(),
+            path => SslOpts::default().with_root_certs(vec![std::path::PathBuf::from(path).into()]),
+        },
+    };
+    // rustls needs one process-wide crypto provider, and two are compiled in (ring through reqwest, aws-lc-rs
+    // through tokio-rustls): without a choice the first TLS handshake panics. Installing twice is a no-op.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Some(opts)
 }
 
 /// Creates the configured database if it is missing (utf8mb4, so emoji in error texts do not fail inserts).
