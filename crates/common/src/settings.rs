@@ -9,9 +9,15 @@
 //! e.g. `DB_PASSWORD_FILE=/run/secrets/db_password`): the file's content, without its trailing newline, is the
 //! value. A name set to a non-empty value wins over its `_FILE` form.
 //!
+//! Unknown keys and bad values are refused with an error naming the key (`configuration: unknown key
+//! ws_server.pingg_interval_secs (in the environment)`). Every key has a default, so `defaults.toml` is also the
+//! list of known keys. [`Settings::load`] checks what all services share; each service checks its own section with
+//! [`Settings::check_for`].
+//!
 //! The loader takes the environment as a map, so tests pass a literal map and never touch the process env.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -22,6 +28,7 @@ const DEFAULT_FILE: &str = "/etc/easy-monitor/config.toml";
 pub const PUBLIC_DEFAULT_SECRET: &str = "easy-monitor::xprofiler";
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     pub console_mysql: MysqlSettings,
     pub logs_mysql: MysqlSettings,
@@ -34,6 +41,7 @@ pub struct Settings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MysqlSettings {
     pub host: String,
     pub port: u16,
@@ -60,6 +68,7 @@ pub enum MysqlTls {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RedisSettings {
     /// `host:port[,host:port…]`; more than one address means Redis Cluster.
     pub servers: String,
@@ -71,6 +80,7 @@ pub struct RedisSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SharedSettings {
     /// HMAC-SHA1 secret the services sign their calls to each other with.
     pub secret: SecretString,
@@ -91,6 +101,7 @@ pub enum DuplicateAgentPolicy {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WsServerSettings {
     pub host: String,
     pub port: u16,
@@ -116,6 +127,7 @@ pub struct WsServerSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ManagerSettings {
     pub host: String,
     pub port: u16,
@@ -134,6 +146,7 @@ pub struct ManagerSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConsoleSettings {
     pub host: String,
     pub port: u16,
@@ -148,19 +161,48 @@ pub struct ConsoleSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
-    /// `json` (production) or `pretty` (local).
-    pub format: String,
+    pub format: LogFormat,
     /// A tracing filter, e.g. `info` or `info,manager=debug`. `RUST_LOG` wins when set.
     pub filter: String,
+}
+
+/// How the services write their logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One JSON object a line (production).
+    Json,
+    /// Human-readable lines (local).
+    Pretty,
+}
+
+/// The three services, for [`Settings::check_for`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    WsServer,
+    Manager,
+    Console,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("configuration: {0}")]
     Load(#[from] config::ConfigError),
+    /// A key no section has: a typo, or a setting of another version.
+    #[error("configuration: unknown key {key}{}", within(.origin))]
+    UnknownKey { key: String, origin: Option<String> },
+    /// A value of the wrong type, or not one of an enum's names.
+    #[error("configuration: bad value for {key}: {reason}{}", within(.origin))]
+    BadValue { key: String, reason: String, origin: Option<String> },
     #[error("configuration: {0}")]
     Invalid(String),
+}
+
+/// ` (in <origin>)`: the environment, or the file a value came from.
+fn within(origin: &Option<String>) -> String {
+    origin.as_ref().map(|o| format!(" (in {o})")).unwrap_or_default()
 }
 
 /// The reference deployments' variable names, and where they land. One name may feed several keys.
@@ -195,15 +237,18 @@ impl Settings {
     /// Loads the settings from the layers described above, with `env` standing for the process environment.
     pub fn load(env: &HashMap<String, String>) -> Result<Self, SettingsError> {
         let env = &with_file_values(env)?;
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        let mut builder = config::Config::builder().add_source(defaults_source());
         builder = match env.get("EZM_CONFIG") {
             Some(path) => builder.add_source(config::File::with_name(path).required(true)),
             None => builder.add_source(config::File::with_name(DEFAULT_FILE).required(false)),
         };
         // Structured names first; a reference name fills a key only when no structured name sets it.
-        let mut structured: HashMap<String, String> =
-            env.iter().filter(|(k, _)| k.starts_with("EZM__")).map(|(k, v)| (k.clone(), v.clone())).collect();
+        // `<NAME>_FILE` forms are resolved above; passed on they would be unknown keys.
+        let mut structured: HashMap<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("EZM__") && file_form(k).is_none())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for (name, keys) in LEGACY_ENV {
             let Some(value) = env.get(*name) else { continue };
             let value = match *name {
@@ -222,7 +267,7 @@ impl Settings {
                 .separator("__")
                 .source(Some(structured)),
         );
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let settings = parse(builder.build()?)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -232,6 +277,7 @@ impl Settings {
         Self::load(&std::env::vars().collect())
     }
 
+    /// The checks every service needs ([`Settings::load`] runs them).
     fn validate(&self) -> Result<(), SettingsError> {
         if self.shared.secret.expose_secret().is_empty() {
             return Err(SettingsError::Invalid("shared.secret is empty: set EZM__SHARED__SECRET".into()));
@@ -239,10 +285,52 @@ impl Settings {
         if self.redis.servers.trim().is_empty() {
             return Err(SettingsError::Invalid("redis.servers is empty: set REDIS_SERVER=host:port".into()));
         }
-        if self.ws_server.max_message_bytes < 1024 * 1024 {
-            return Err(SettingsError::Invalid("ws_server.max_message_bytes below 1 MiB refuses real agents' package logs".into()));
-        }
         Ok(())
+    }
+
+    /// Checks the section of `service`, to be called by its `main` after [`Settings::load`] (a service does not
+    /// care about the other services' sections). All problems are reported at once.
+    pub fn check_for(&self, service: Service) -> Result<(), SettingsError> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, problem: &str| {
+            if !ok {
+                problems.push(problem.to_owned());
+            }
+        };
+        match service {
+            Service::WsServer => {
+                let s = &self.ws_server;
+                check(
+                    s.max_message_bytes >= 1024 * 1024,
+                    "ws_server.max_message_bytes below 1 MiB refuses real agents' package logs",
+                );
+                check(s.ping_interval_secs >= 1, "ws_server.ping_interval_secs must be at least 1");
+                check(
+                    s.client_timeout_secs > s.ping_interval_secs,
+                    "ws_server.client_timeout_secs must be greater than ws_server.ping_interval_secs",
+                );
+                let url = is_http_url(&s.manager_base_url);
+                check(url, "ws_server.manager_base_url must start with http:// or https://");
+            }
+            Service::Manager => {
+                let s = &self.manager;
+                check(s.retention_hour <= 23, "manager.retention_hour must be an hour of the day, 0 to 23");
+                check(s.retention_days >= 1, "manager.retention_days must be at least 1");
+                check(s.insert_batch_rows >= 1, "manager.insert_batch_rows must be at least 1");
+            }
+            Service::Console => {
+                let s = &self.console;
+                check(s.upload_window_secs >= 1, "console.upload_window_secs must be at least 1");
+                check(s.max_upload_bytes >= 1, "console.max_upload_bytes must be at least 1");
+                check(is_http_url(&s.base_url), "console.base_url must start with http:// or https://");
+                check(is_http_url(&s.manager_base_url), "console.manager_base_url must start with http:// or https://");
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SettingsError::Invalid(problems.join("; ")))
+        }
     }
 
     /// True while the shared secret is still the original's public default.
@@ -264,13 +352,89 @@ impl Settings {
     }
 }
 
+fn is_http_url(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+/// Every key as `section.key`, with its default.
+fn defaults() -> &'static BTreeMap<String, config::Value> {
+    static DEFAULT_KEYS: OnceLock<BTreeMap<String, config::Value>> = OnceLock::new();
+    DEFAULT_KEYS.get_or_init(|| {
+        let config = config::Config::builder().add_source(defaults_source()).build().expect("defaults.toml parses");
+        keys(&config).expect("defaults.toml is a table of sections")
+    })
+}
+
+fn defaults_source() -> config::File<config::FileSourceString, config::FileFormat> {
+    config::File::from_str(DEFAULTS, config::FileFormat::Toml)
+}
+
+/// The values of `config` by `section.key` (a section given as a plain value is listed under its name).
+fn keys(config: &config::Config) -> Result<BTreeMap<String, config::Value>, config::ConfigError> {
+    let mut out = BTreeMap::new();
+    for (section, value) in config::Source::collect(config)? {
+        match value.kind {
+            config::ValueKind::Table(table) => {
+                out.extend(table.into_iter().map(|(key, value)| (format!("{section}.{key}"), value)));
+            }
+            _ => {
+                out.insert(section, value);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Deserializes the merged layers, with errors naming the key. config names the key of a value of the wrong type,
+/// but neither an unknown key's section nor the key of an unknown enum name, so unknown keys are found by comparing
+/// with the defaults, and an unknown enum name by applying the given values to the defaults one at a time.
+fn parse(config: config::Config) -> Result<Settings, SettingsError> {
+    let given = keys(&config)?;
+    let origin = |key: &str| given.get(key).and_then(|value| value.origin()).map(String::from);
+    if let Some(key) = given.keys().find(|key| !defaults().contains_key(*key)) {
+        return Err(SettingsError::UnknownKey { key: key.clone(), origin: origin(key) });
+    }
+    let error = match config.try_deserialize() {
+        Ok(settings) => return Ok(settings),
+        Err(error) => error,
+    };
+    let (key, reason) = match error {
+        config::ConfigError::Type { key: Some(key), unexpected, expected, .. } => {
+            (key, format!("{unexpected}, expected {expected}"))
+        }
+        error => match given.iter().find(|(key, value)| parse_alone(key, value).is_err()) {
+            Some((key, _)) => (key.clone(), error.to_string()),
+            None => return Err(error.into()),
+        },
+    };
+    Err(SettingsError::BadValue { origin: origin(&key), key, reason })
+}
+
+/// The defaults with just `key` set to `value`.
+fn parse_alone(key: &str, value: &config::Value) -> Result<Settings, config::ConfigError> {
+    let config = config::Config::builder().add_source(defaults_source()).set_override(key, value.clone())?.build()?;
+    config.try_deserialize()
+}
+
+/// The name a `<NAME>_FILE` variable stands for, if it is one: a reference name, or the `EZM__…` name of a key.
+/// `EZM__CONSOLE_MYSQL__TLS_CA_FILE` is the key `console_mysql.tls_ca_file` itself, not a file form.
+fn file_form(var: &str) -> Option<&str> {
+    let name = var.strip_suffix("_FILE")?;
+    if LEGACY_ENV.iter().any(|(legacy, _)| *legacy == name) {
+        return Some(name);
+    }
+    let is_key = |name: &str| {
+        name.strip_prefix("EZM__").is_some_and(|rest| defaults().contains_key(&rest.to_lowercase().replace("__", ".")))
+    };
+    (is_key(name) && !is_key(var)).then_some(name)
+}
+
 /// Resolves `<NAME>_FILE` variables of the names the loader reads (reference names and `EZM__…`) into `<NAME>`.
 fn with_file_values(env: &HashMap<String, String>) -> Result<HashMap<String, String>, SettingsError> {
     let mut out = env.clone();
     for (file_var, path) in env {
-        let Some(name) = file_var.strip_suffix("_FILE") else { continue };
-        let known = name.starts_with("EZM__") || LEGACY_ENV.iter().any(|(legacy, _)| *legacy == name);
-        if !known || env.get(name).is_some_and(|v| !v.is_empty()) {
+        let Some(name) = file_form(file_var) else { continue };
+        if env.get(name).is_some_and(|v| !v.is_empty()) {
             continue;
         }
         let content = std::fs::read_to_string(path)
@@ -380,5 +544,127 @@ mod tests {
         assert!(err.to_string().contains("port"), "{err}");
         let err = Settings::load(&env(&[("EZM__SHARED__SECRET", "")])).unwrap_err();
         assert!(err.to_string().contains("EZM__SHARED__SECRET"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = Settings::load(&env(&[("WSS_PORT", "not-a-port")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configuration: bad value for ws_server.port: string \"not-a-port\", expected an integer (in the environment)"
+        );
+        let err = Settings::load(&env(&[("EZM__MANAGER__CREATE_SCHEMA", "maybe")])).unwrap_err();
+        assert!(err.to_string().starts_with("configuration: bad value for manager.create_schema: "), "{err}");
+        let err = Settings::load(&env(&[("EZM__LOGS_MYSQL__TLS", "sometimes")])).unwrap_err();
+        assert!(err.to_string().starts_with("configuration: bad value for logs_mysql.tls: "), "{err}");
+    }
+
+    #[test]
+    fn log_format_is_json_or_pretty() {
+        let s = Settings::load(&env(&[])).unwrap();
+        assert_eq!(s.log.format, LogFormat::Json);
+        let s = Settings::load(&env(&[("EZM__LOG__FORMAT", "pretty")])).unwrap();
+        assert_eq!(s.log.format, LogFormat::Pretty);
+        let err = Settings::load(&env(&[("EZM__LOG__FORMAT", "xml")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configuration: bad value for log.format: enum LogFormat does not have variant constructor xml \
+             (in the environment)"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_naming_section_and_key() {
+        let err = Settings::load(&env(&[("EZM__WS_SERVER__PINGG_INTERVAL_SECS", "10")])).unwrap_err();
+        assert_eq!(err.to_string(), "configuration: unknown key ws_server.pingg_interval_secs (in the environment)");
+        let err = Settings::load(&env(&[("EZM__WSSERVER__PORT", "1")])).unwrap_err();
+        assert!(err.to_string().contains("unknown key wsserver.port"), "{err}");
+        // a `_FILE` form of no key is no file form: refused as the key it spells
+        let err = Settings::load(&env(&[("EZM__SHARED__SECRETT_FILE", "/nope")])).unwrap_err();
+        assert!(err.to_string().contains("unknown key shared.secrett_file"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_operator_file_are_refused() {
+        let dir = std::env::temp_dir().join(format!("ezm-settings-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("config.toml");
+        std::fs::write(&file, "[manager]\nretention_days = 9\nretention_dayz = 9\n").unwrap();
+        let path = file.to_str().unwrap();
+        let err = Settings::load(&env(&[("EZM_CONFIG", path)])).unwrap_err();
+        assert_eq!(err.to_string(), format!("configuration: unknown key manager.retention_dayz (in {path})"));
+        std::fs::write(&file, "[manager]\nretention_days = 9\n").unwrap();
+        assert_eq!(Settings::load(&env(&[("EZM_CONFIG", path)])).unwrap().manager.retention_days, 9);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_structs_refuse_unknown_fields_themselves() {
+        let config = config::Config::builder()
+            .add_source(defaults_source())
+            .set_override("log.extra", 1)
+            .unwrap()
+            .build()
+            .unwrap();
+        let err = config.try_deserialize::<Settings>().unwrap_err();
+        assert!(err.to_string().contains("unknown field `extra`"), "{err}");
+    }
+
+    #[test]
+    fn structured_file_forms_are_no_keys() {
+        let dir = std::env::temp_dir().join(format!("ezm-settings-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let secret = dir.join("secret");
+        std::fs::write(&secret, "structured-from-file\n").unwrap();
+        let path = secret.to_str().unwrap();
+        let s = Settings::load(&env(&[("EZM__SHARED__SECRET_FILE", path)])).unwrap();
+        assert_eq!(s.shared.secret.expose_secret(), "structured-from-file");
+        let s = Settings::load(&env(&[("EZM__SHARED__SECRET_FILE", path), ("EZM__SHARED__SECRET", "direct")])).unwrap();
+        assert_eq!(s.shared.secret.expose_secret(), "direct");
+        // a key whose name ends in _FILE is that key, not a file form
+        let s = Settings::load(&env(&[("EZM__CONSOLE_MYSQL__TLS_CA_FILE", path)])).unwrap();
+        assert_eq!(s.console_mysql.tls_ca_file, path);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn defaults_pass_every_service_check() {
+        let s = Settings::load(&env(&[])).unwrap();
+        for service in [Service::WsServer, Service::Manager, Service::Console] {
+            s.check_for(service).unwrap();
+        }
+    }
+
+    #[test]
+    fn service_checks_name_the_key() {
+        let refused = |pairs: &[(&str, &str)], service: Service, key: &str| {
+            let s = Settings::load(&env(pairs)).unwrap();
+            let err = s.check_for(service).unwrap_err().to_string();
+            assert!(err.starts_with("configuration: ") && err.contains(key), "{err}");
+        };
+        refused(&[("EZM__WS_SERVER__MAX_MESSAGE_BYTES", "1000")], Service::WsServer, "ws_server.max_message_bytes");
+        refused(&[("EZM__WS_SERVER__PING_INTERVAL_SECS", "0")], Service::WsServer, "ws_server.ping_interval_secs");
+        refused(&[("EZM__WS_SERVER__CLIENT_TIMEOUT_SECS", "20")], Service::WsServer, "ws_server.client_timeout_secs");
+        refused(&[("MANAGER_BASE_URL", "manager:8543")], Service::WsServer, "ws_server.manager_base_url");
+        refused(&[("EZM__MANAGER__RETENTION_HOUR", "24")], Service::Manager, "manager.retention_hour");
+        refused(&[("EZM__MANAGER__RETENTION_DAYS", "0")], Service::Manager, "manager.retention_days");
+        refused(&[("EZM__MANAGER__INSERT_BATCH_ROWS", "0")], Service::Manager, "manager.insert_batch_rows");
+        refused(&[("EZM__CONSOLE__UPLOAD_WINDOW_SECS", "0")], Service::Console, "console.upload_window_secs");
+        refused(&[("EZM__CONSOLE__MAX_UPLOAD_BYTES", "0")], Service::Console, "console.max_upload_bytes");
+        refused(&[("CONSOLE_BASE_URL", "console.example.com")], Service::Console, "console.base_url");
+        refused(&[("EZM__CONSOLE__MANAGER_BASE_URL", "ftp://manager")], Service::Console, "console.manager_base_url");
+        // every problem at once
+        let s = Settings::load(&env(&[("EZM__MANAGER__RETENTION_HOUR", "24"), ("EZM__MANAGER__RETENTION_DAYS", "0")]))
+            .unwrap();
+        let err = s.check_for(Service::Manager).unwrap_err().to_string();
+        assert!(err.contains("manager.retention_hour") && err.contains("manager.retention_days"), "{err}");
+    }
+
+    #[test]
+    fn a_service_ignores_the_other_sections() {
+        let pairs = [("EZM__MANAGER__RETENTION_HOUR", "24"), ("EZM__WS_SERVER__CLIENT_TIMEOUT_SECS", "1")];
+        let s = Settings::load(&env(&pairs)).unwrap();
+        s.check_for(Service::Console).unwrap();
+        assert!(s.check_for(Service::WsServer).is_err() && s.check_for(Service::Manager).is_err());
     }
 }

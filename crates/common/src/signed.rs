@@ -1,15 +1,19 @@
-//! `Signed`: the extractor for every route one service calls on another (`/xtransit/*`, `/xprofiler/*`, `/xapi/*`).
-//! It reads the body, checks the shared-secret signature on the raw text, and gives typed access to the parameters
-//! with the original's loose typing (ids and numbers may arrive as numbers or as strings).
+//! `Signed<T>`: the extractor for every route one service calls on another (`/xtransit/*`, `/xprofiler/*`,
+//! `/xapi/*`). It reads the body, checks the shared-secret signature on the raw text, and deserializes it into the
+//! protocol type `T` (the types of `protocol::service`, which take the original's loose typing: ids and numbers may
+//! arrive as numbers or as strings). A missing member becomes the original's `缺少参数`, in [`parse`].
+//!
+//! Routes whose body is large and can be read in place (`/xtransit/batch`) take [`Verified`] and borrow from it.
 
 use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
-use protocol::service::{Reply, SignError};
+use protocol::service::SignError;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde::Deserialize;
+
+use crate::error::{self, Code, ServiceError};
 
 /// The shared secret, registered as app data by each service.
 #[derive(Clone)]
@@ -21,45 +25,53 @@ pub enum ParamError {
     #[error("{0}")]
     Signature(#[from] SignError),
     #[error("缺少参数")]
-    Missing(&'static str),
+    Missing(String),
     #[error("参数错误: {0}")]
     Bad(String),
     #[error("request body: {0}")]
     Body(String),
 }
 
-impl ResponseError for ParamError {
-    fn status_code(&self) -> StatusCode {
+impl ServiceError for ParamError {
+    fn code(&self) -> &'static Code {
         match self {
-            ParamError::Body(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::OK,
+            ParamError::Signature(_) => &error::BAD_SIGNATURE,
+            ParamError::Missing(_) => &error::MISSING_PARAM,
+            ParamError::Bad(_) => &error::BAD_PARAM,
+            ParamError::Body(_) => &error::BODY_TOO_LARGE,
         }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let code = match self {
-            ParamError::Signature(_) => 401,
-            ParamError::Missing(_) | ParamError::Bad(_) => 400,
-            ParamError::Body(_) => 413,
-        };
-        match self {
-            ParamError::Signature(e) => tracing::warn!(error = %e, "refused an unsigned or badly signed call"),
-            ParamError::Body(e) => tracing::warn!(error = %e, "refused a request body"),
-            ParamError::Missing(name) => tracing::debug!(param = name, "missing parameter"),
-            ParamError::Bad(e) => tracing::debug!(error = %e, "bad parameter"),
-        }
-        HttpResponse::build(self.status_code()).json(Reply::<()>::fail(self.to_string(), Some(code.into())))
     }
 }
 
-/// A verified body. Parameters are parsed on first use; a route with a large body can deserialize the raw text
-/// straight into its own type instead ([`Signed::typed`]).
-pub struct Signed {
-    raw: web::Bytes,
-    params: std::cell::OnceCell<Map<String, Value>>,
+crate::impl_response_error!(ParamError);
+
+/// Deserializes a (verified) body into `T`, with serde's missing-field error turned into [`ParamError::Missing`].
+pub fn parse<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, ParamError> {
+    serde_json::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        match message.strip_prefix("missing field `").and_then(|rest| rest.split_once('`')) {
+            Some((name, _)) => ParamError::Missing(name.to_owned()),
+            None => ParamError::Bad(message),
+        }
+    })
 }
 
-impl FromRequest for Signed {
+/// A body whose signature was checked, as text (for routes that borrow from it).
+pub struct Verified(web::Bytes);
+
+impl Verified {
+    pub fn text(&self) -> &str {
+        // Checked to be UTF-8 when extracted.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The body deserialized into `T`, which may borrow from it.
+    pub fn parse<'a, T: Deserialize<'a>>(&'a self) -> Result<T, ParamError> {
+        parse(self.text())
+    }
+}
+
+impl FromRequest for Verified {
     type Error = ParamError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
@@ -74,68 +86,39 @@ impl FromRequest for Signed {
             if !text.trim_start().starts_with('{') {
                 return Err(ParamError::Bad("body is not a JSON object".into()));
             }
-            // Parsed lazily: on the hot log route the handler deserializes the raw text into its own type.
-            Ok(Signed { raw, params: std::cell::OnceCell::new() })
+            Ok(Verified(raw))
         })
     }
 }
 
-impl Signed {
-    /// A part of a body whose signature was already checked (an item of `/xtransit/batch`).
-    pub fn trusted(text: &str) -> Signed {
-        Signed { raw: web::Bytes::copy_from_slice(text.as_bytes()), params: std::cell::OnceCell::new() }
-    }
+/// A verified body deserialized into the protocol type `T` (unknown members, `signature` included, are ignored).
+pub struct Signed<T>(pub T);
 
-    fn text_body(&self) -> &str {
-        // Checked to be UTF-8 when extracted.
-        std::str::from_utf8(&self.raw).unwrap_or_default()
-    }
+impl<T: DeserializeOwned + 'static> FromRequest for Signed<T> {
+    type Error = ParamError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
-    /// The parameters (the body without `signature`).
-    pub fn params(&self) -> &Map<String, Value> {
-        self.params.get_or_init(|| {
-            let mut params: Map<String, Value> = serde_json::from_str(self.text_body()).unwrap_or_default();
-            params.shift_remove("signature");
-            params
-        })
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let verified = Verified::from_request(req, payload);
+        Box::pin(async move { verified.await?.parse().map(Signed) })
     }
+}
 
-    /// The whole body deserialized into `T` (unknown members, `signature` included, are ignored by `T`).
-    pub fn typed<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, ParamError> {
-        serde_json::from_str(self.text_body()).map_err(|e| ParamError::Bad(e.to_string()))
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::service::{TakeAction, UpdateClient};
 
-    /// The original's `checkParams`: each name must be present (null counts as present).
-    pub fn require(&self, names: &[&'static str]) -> Result<(), ParamError> {
-        match names.iter().find(|n| !self.params().contains_key(**n)) {
-            Some(name) => Err(ParamError::Missing(name)),
-            None => Ok(()),
-        }
-    }
-
-    /// Deserializes one parameter.
-    pub fn get<T: DeserializeOwned>(&self, name: &'static str) -> Result<T, ParamError> {
-        let value = self.params().get(name).ok_or(ParamError::Missing(name))?;
-        serde_json::from_value(value.clone()).map_err(|e| ParamError::Bad(format!("{name}: {e}")))
-    }
-
-    /// A parameter as text: strings as they are, numbers in their JSON form.
-    pub fn text(&self, name: &'static str) -> Result<String, ParamError> {
-        match self.params().get(name) {
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(Value::Number(n)) => Ok(n.to_string()),
-            Some(other) => Err(ParamError::Bad(format!("{name}: expected text, got {other}"))),
-            None => Err(ParamError::Missing(name)),
-        }
-    }
-
-    /// A non-negative integer sent as a number or a numeric string.
-    pub fn uint(&self, name: &'static str) -> Result<u64, ParamError> {
-        let text = self.text(name)?;
-        text.trim().parse().map_err(|_| ParamError::Bad(format!("{name}: {text:?} is not a non-negative integer")))
-    }
-
-    pub fn opt_uint(&self, name: &'static str) -> Option<u64> {
-        self.params().get(name).filter(|v| !v.is_null()).and_then(|_| self.uint(name).ok())
+    #[test]
+    fn missing_members_are_the_original_message() {
+        let e = parse::<UpdateClient>(r#"{"appId":1,"agentId":"a","server":"s","timestamp":1}"#).err().unwrap();
+        assert!(matches!(&e, ParamError::Missing(name) if name == "clientId"), "{e:?}");
+        assert_eq!(e.to_string(), "缺少参数");
+        let e = parse::<UpdateClient>(r#"{"appId":1,"agentId":"a","clientId":"c","server":"s","timestamp":"x"}"#).err().unwrap();
+        assert!(matches!(e, ParamError::Bad(_)), "{e:?}");
+        let ok = parse::<UpdateClient>(r#"{"appId":"1","agentId":7,"clientId":"c","server":"s","timestamp":"12","signature":"x"}"#).unwrap();
+        assert_eq!((ok.agent_id.as_str(), ok.timestamp), ("7", 12));
+        let e = parse::<TakeAction>(r#"{"appId":1,"agentId":"a","pid":1,"command":"heapdump"}"#).err().unwrap();
+        assert!(matches!(&e, ParamError::Missing(name) if name == "options"), "{e:?}");
     }
 }

@@ -2,7 +2,7 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::settings::LogSettings;
+use crate::settings::{LogFormat, LogSettings};
 
 pub fn init(settings: &LogSettings) {
     let filter = EnvFilter::try_from_default_env()
@@ -10,8 +10,8 @@ pub fn init(settings: &LogSettings) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
     // `try_init` fails only when a subscriber is already set (tests start several services in one process).
-    let _ = match settings.format.as_str() {
-        "pretty" => builder.try_init(),
-        _ => builder.json().flatten_event(true).with_current_span(true).try_init(),
+    let _ = match settings.format {
+        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
     };
 }

@@ -1,18 +1,26 @@
 //! Test harness for the services' integration tests: each test gets its own databases and Redis key prefix on the
 //! real MariaDB and Redis, and `finish()` drops them when the test passed. A failed test leaves them for inspection
 //! (their names are printed). A missing MariaDB or Redis fails the test with the command that starts it.
+//!
+//! Names carry their creation time (`ezm_t_{unix_secs}_{8 hex}`), so the first test of each process can drop what
+//! failed runs left behind ([`STALE_AFTER`]) without touching the data of tests running at the same time.
 
 use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use deadpool_redis::redis;
 use mysql_async::prelude::Queryable;
 use secrecy::SecretString;
 
-use crate::redis::RedisPool;
+use crate::redis::{RedisConn, RedisPool};
 use crate::settings::Settings;
 
 pub const START_MARIADB: &str = "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd";
 pub const START_REDIS: &str = "redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no";
+/// Test databases and Redis keys older than this are left over from an earlier run (no test runs this long).
+pub const STALE_AFTER: Duration = Duration::from_secs(2 * 60 * 60);
+/// Prefix of every test database and Redis key.
+const PREFIX: &str = "ezm_t_";
 
 pub struct TestEnv {
     pub id: String,
@@ -23,7 +31,7 @@ impl TestEnv {
     /// Settings for one test: unique databases and Redis prefix, every port 0 (the OS picks), loopback only,
     /// a random shared secret. `overrides` are extra `EZM__…` variables.
     pub async fn new(overrides: &[(&str, &str)]) -> TestEnv {
-        let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        let id = format!("{}_{}", unix_secs(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let secret = uuid::Uuid::new_v4().simple().to_string();
         let mut env: HashMap<String, String> = [
             ("EZM__CONSOLE_MYSQL__DATABASE", format!("ezm_t_{id}_console")),
@@ -46,6 +54,8 @@ impl TestEnv {
         let base = Settings::load(&env).expect("test settings are valid");
         crate::telemetry::init(&base.log);
         check_services(&base).await;
+        static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+        SWEPT.get_or_init(|| drop_stale(&base)).await;
         for (k, v) in overrides {
             env.insert(k.to_string(), v.to_string());
         }
@@ -74,33 +84,141 @@ impl TestEnv {
 
     /// Drops this test's databases and Redis keys. Call it last: a test that panicked before keeps them.
     pub async fn finish(self) {
-        let mut probe = self.settings.console_mysql.clone();
-        probe.database = "mysql".into();
-        let pool = crate::mysql::pool(&probe);
-        if let Ok(mut conn) = pool.get_conn().await {
+        if let Ok(mut conn) = admin_pool(&self.settings).get_conn().await {
             for db in [&self.settings.console_mysql.database, &self.settings.logs_mysql.database] {
                 let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS `{db}`")).await;
             }
         }
-        let redis = self.redis();
-        if let Ok(mut conn) = redis.get().await {
+        if let Ok(mut conn) = self.redis().get().await {
             let pattern = format!("{}*", self.settings.redis.key_prefix);
-            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query_async(&mut conn).await.unwrap_or_default();
-            if !keys.is_empty() {
-                let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
+            if let Ok(keys) = scan(&mut conn, &pattern).await {
+                let _ = delete(&mut conn, &keys).await;
             }
         }
     }
 }
 
-async fn check_services(settings: &Settings) {
+/// A pool on the server of the console database, without choosing a database.
+fn admin_pool(settings: &Settings) -> mysql_async::Pool {
     let mut probe = settings.console_mysql.clone();
     probe.database = "mysql".into();
-    if let Err(e) = crate::mysql::ping(&crate::mysql::pool(&probe)).await {
+    crate::mysql::pool(&probe)
+}
+
+fn unix_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is after 1970").as_secs()
+}
+
+/// When a test database or Redis key was created, from its name; `None` for names of another form (the old
+/// `ezm_t_{12 hex}`).
+fn created(name: &str) -> Option<u64> {
+    let (secs, rest) = name.strip_prefix(PREFIX)?.split_once('_')?;
+    let random = rest.get(..8)?;
+    if !secs.bytes().all(|b| b.is_ascii_digit()) || !random.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    secs.parse().ok()
+}
+
+/// True for names of test data created more than [`STALE_AFTER`] before `now`, or of no known form.
+fn is_stale(name: &str, now: u64) -> bool {
+    created(name).map_or(true, |secs| now.saturating_sub(secs) > STALE_AFTER.as_secs())
+}
+
+/// Drops the test databases and Redis keys that earlier runs left behind, naming each on stderr.
+async fn drop_stale(settings: &Settings) {
+    let now = unix_secs();
+    if let Err(e) = drop_stale_databases(settings, now).await {
+        eprintln!("test env: could not drop stale test databases: {e}");
+    }
+    if let Err(e) = drop_stale_keys(settings, now).await {
+        eprintln!("test env: could not drop stale test Redis keys: {e}");
+    }
+}
+
+async fn drop_stale_databases(settings: &Settings, now: u64) -> Result<(), mysql_async::Error> {
+    let pool = admin_pool(settings);
+    let mut conn = pool.get_conn().await?;
+    let names: Vec<String> = conn.query(r"SHOW DATABASES LIKE 'ezm\_t\_%'").await?;
+    for name in names.iter().filter(|n| n.starts_with(PREFIX) && is_stale(n, now)) {
+        conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`")).await?;
+        eprintln!("test env: dropped stale database {name}");
+    }
+    drop(conn);
+    pool.disconnect().await
+}
+
+async fn drop_stale_keys(settings: &Settings, now: u64) -> Result<(), crate::redis::RedisError> {
+    let mut conn = RedisPool::new(&settings.redis)?.get().await?;
+    let mut keys = scan(&mut conn, &format!("{PREFIX}*")).await?;
+    keys.retain(|k| is_stale(k, now));
+    delete(&mut conn, &keys).await?;
+    for key in &keys {
+        eprintln!("test env: dropped stale Redis key {key}");
+    }
+    Ok(())
+}
+
+/// The keys matching `pattern`, by SCAN (which, unlike KEYS, does not block the server).
+async fn scan(conn: &mut RedisConn, pattern: &str) -> Result<Vec<String>, redis::RedisError> {
+    let mut keys = Vec::new();
+    let mut cursor = 0u64;
+    loop {
+        let (next, batch): (u64, Vec<String>) =
+            redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(1000).query_async(conn).await?;
+        keys.extend(batch);
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    // SCAN may return a key more than once
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
+}
+
+async fn delete(conn: &mut RedisConn, keys: &[String]) -> Result<(), redis::RedisError> {
+    for chunk in keys.chunks(500) {
+        redis::cmd("DEL").arg(chunk).query_async::<()>(conn).await?;
+    }
+    Ok(())
+}
+
+async fn check_services(settings: &Settings) {
+    let probe = &settings.console_mysql;
+    if let Err(e) = crate::mysql::ping(&admin_pool(settings)).await {
         panic!("MariaDB at {}:{} is not answering ({e}); start it with: {START_MARIADB}", probe.host, probe.port);
     }
     let redis = RedisPool::new(&settings.redis).expect("redis settings are valid");
     if let Err(e) = redis.ping().await {
         panic!("Redis at {} is not answering ({e}); start it with: {START_REDIS}", settings.redis.servers);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_tell_their_age() {
+        let now = 1_750_000_000;
+        assert_eq!(created("ezm_t_1749999000_0a1b2c3d_console"), Some(1_749_999_000));
+        assert_eq!(created("ezm_t_1749999000_0a1b2c3d:agents:1"), Some(1_749_999_000));
+        assert!(!is_stale("ezm_t_1749999000_0a1b2c3d_logs", now), "a live test's data is kept");
+        assert!(!is_stale("ezm_t_1750000100_0a1b2c3d_logs", now), "a clock a bit ahead is no reason to drop");
+        assert!(is_stale("ezm_t_1749990000_0a1b2c3d_logs", now), "older than two hours");
+        // the old form, even when its 12 hex digits happen to be decimal ones
+        assert!(is_stale("ezm_t_0a1b2c3d4e5f_console", now));
+        assert!(is_stale("ezm_t_012345678901_console", now));
+        assert!(is_stale("ezm_t_012345678901:agents", now));
+        assert!(is_stale("ezm_t_0a1b2c3d4e5f:agents:1", now));
+    }
+
+    #[test]
+    fn names_fit_mysql() {
+        let id = format!("{}_{}", unix_secs(), "0a1b2c3d");
+        let name = format!("{PREFIX}{id}_console");
+        assert!(name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "{name}");
     }
 }

@@ -1,4 +1,4 @@
-//! Builds the manager: pools, schema, background jobs, and the HTTP server on its listener.
+//! Builds the manager: pools, schema, its parts, background jobs, and the HTTP server on its listener.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -9,21 +9,17 @@ use actix_web::{web, App, HttpServer};
 use common::client::ServiceClient;
 use common::redis::RedisPool;
 use common::Settings;
+use store::keys::Keys;
 
+use crate::clients::logstore::{LogLimits, LogStore};
+use crate::clients::registry::AgentRegistry;
+use crate::clients::relay::Relay;
+use crate::clients::ws_server::WsServers;
+use crate::ingest::Ingest;
+use crate::jobs::retention::Retention;
+use crate::jobs::writer::MetricWriter;
+use crate::state::AppState;
 use crate::stats::Stats;
-use crate::writer::MetricWriter;
-
-/// What every handler can reach. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub console_db: mysql_async::Pool,
-    pub logs_db: mysql_async::Pool,
-    pub redis: RedisPool,
-    pub client: ServiceClient,
-    pub writer: MetricWriter,
-    pub stats: Arc<Stats>,
-}
 
 pub struct Application {
     port: u16,
@@ -33,25 +29,53 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let settings = Arc::new(settings);
+        let m = &settings.manager;
         let console_db = common::mysql::pool(&settings.console_mysql);
         let logs_db = common::mysql::pool(&settings.logs_mysql);
-        if settings.manager.create_schema {
-            crate::schema::ensure(&settings.console_mysql, &console_db, &settings.logs_mysql, &logs_db).await?;
+        if m.create_schema {
+            // The manager writes `coredumps` and `files` too, so it makes sure the console's tables exist as well.
+            common::mysql::ensure_database(&settings.console_mysql).await?;
+            common::mysql::ensure_database(&settings.logs_mysql).await?;
+            store::schema::ensure_console(&console_db).await?;
+            store::schema::ensure_logs(&logs_db).await?;
         }
         let redis = RedisPool::new(&settings.redis)?;
         let stats = Arc::new(Stats::default());
-        let writer = MetricWriter::start(logs_db.clone(), 2, settings.manager.insert_batch_rows, stats.clone());
         let client = ServiceClient::new(settings.shared.secret.clone(), Duration::from_millis(settings.shared.http_timeout_ms));
-        let state = AppState { settings: settings.clone(), console_db, logs_db, redis, client, writer, stats };
+        let ws = WsServers::new(client);
+        let registry = AgentRegistry::new(redis.clone(), ws.clone(), m.agent_offline_secs);
+        let logs = LogStore::new(
+            redis.clone(),
+            LogLimits { error_log_limit: m.error_log_limit, error_log_days: m.error_log_days.max(0) as u64, package_days: m.package_days },
+        );
+        let ingest = Ingest {
+            writer: MetricWriter::start(logs_db.clone(), 2, m.insert_batch_rows, stats.clone()),
+            logs: logs.clone(),
+            console_db: console_db.clone(),
+            redis: redis.clone(),
+            keys: Keys::new(redis.prefix()),
+            stats: stats.clone(),
+        };
+        let state = AppState {
+            relay: Relay::new(registry.clone(), ws, stats.clone(), m.command_timeout_ms),
+            retention: Retention { logs_db: logs_db.clone(), registry: registry.clone(), days: m.retention_days, hour: m.retention_hour },
+            console_db,
+            logs_db,
+            redis,
+            ingest,
+            registry,
+            logs,
+            stats,
+        };
 
-        let listener = TcpListener::bind((settings.manager.host.as_str(), settings.manager.port))?;
+        let listener = TcpListener::bind((m.host.as_str(), m.port))?;
         let port = listener.local_addr()?.port();
         let data = web::Data::new(state.clone());
         let secret = web::Data::new(common::signed::SharedSecret(settings.shared.secret.clone()));
-        let max_body = settings.manager.max_body_bytes;
+        let max_body = m.max_body_bytes;
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(common::RequestSpans::default())
                 .app_data(data.clone())
                 .app_data(secret.clone())
                 .app_data(web::PayloadConfig::new(max_body))
@@ -70,13 +94,13 @@ impl Application {
 
     /// Serves until SIGTERM/SIGINT (actix drains in-flight requests for up to 30 s), with the retention job beside it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let retention = tokio::spawn(crate::retention::schedule(self.state.clone()));
+        let retention = tokio::spawn(self.state.retention.clone().schedule());
         let result = self.server.await;
         retention.abort();
         result
     }
 
-    /// For tests: serve in the background without the daily job (tests call `retention::run_once` directly).
+    /// For tests: serve in the background without the daily job (tests call `retention.run_once` directly).
     pub fn spawn(self) -> (u16, AppState) {
         let Application { port, server, state } = self;
         tokio::spawn(server);

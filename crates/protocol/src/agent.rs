@@ -1,43 +1,14 @@
 //! The agent ↔ ws-server envelope (reference: xtransit-protocol §2): parsing, byte-exact signature check,
 //! timestamp window, and the unsigned frames the server sends back.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::ids::{AgentId, AppId, ClientId};
 use crate::sign::{split_trailing_signature, verify_hmac_sha1_hex};
 
 /// Messages older than this are dropped (the original's window).
 pub const MAX_AGE_MS: i64 = 5 * 60 * 1000;
-
-/// An application id as the agent configured it: a JSON number or a JSON string. The original JSON type is
-/// kept so that what we forward is what the agent signed; `Display` gives the canonical text used in keys.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum AppId {
-    Number(u64),
-    Text(String),
-}
-
-impl AppId {
-    /// The numeric id of the `apps` row, if the text is a plain non-negative integer.
-    pub fn as_u64(&self) -> Option<u64> {
-        match self {
-            AppId::Number(n) => Some(*n),
-            AppId::Text(s) => s.trim().parse().ok(),
-        }
-    }
-}
-
-impl fmt::Display for AppId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppId::Number(n) => write!(f, "{n}"),
-            AppId::Text(s) => f.write_str(s),
-        }
-    }
-}
 
 /// The four message types an agent sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,9 +87,9 @@ struct WireEnvelope<'a> {
 pub struct AgentFrame<'a> {
     raw: &'a str,
     pub app_id: AppId,
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub trace_id: String,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub timestamp: i64,
     pub kind: MessageKind,
     pub data: &'a RawValue,
@@ -142,9 +113,9 @@ impl<'a> AgentFrame<'a> {
         Ok(AgentFrame {
             raw,
             app_id,
-            agent_id: agent_id.into_owned(),
+            agent_id: AgentId::new(agent_id.into_owned()),
             trace_id: wire.trace_id.map(|t| t.into_owned()).unwrap_or_default(),
-            client_id: client_id.into_owned(),
+            client_id: ClientId::new(client_id.into_owned()),
             timestamp,
             kind,
             data,

@@ -5,10 +5,13 @@
 
 pub mod agent;
 pub mod command;
+pub mod ids;
+pub mod lenient;
 pub mod logs;
 pub mod service;
 pub mod sign;
 
-pub use agent::{AgentFrame, AppId, FrameError, MessageKind, ServerFrame};
+pub use agent::{AgentFrame, FrameError, MessageKind, ServerFrame};
+pub use ids::{AgentId, AppId, ClientId};
 pub use command::{CommandError, ExecCommand};
 pub use service::{Reply, SignError};

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::agent::AppId;
+use crate::ids::{AgentId, AppId, ClientId};
+use crate::lenient;
 use crate::sign::{hmac_sha1_hex, split_trailing_signature, verify_hmac_sha1_hex};
 
 /// Why a signed body was refused. The messages are the original's (they are shown to callers as is).
@@ -88,10 +89,6 @@ impl Reply<()> {
     }
 }
 
-/// Error codes of the ws-server's `/xapi/exec_command`.
-pub const XPROFILER_NO_CLIENT: &str = "XPROFILER_NO_CLIENT";
-pub const XPROFILER_EXPIRED: &str = "XPROFILER_EXPIRED";
-
 // ---- ws-server → manager -------------------------------------------------------------------------------------
 
 /// `/xtransit/update_client`, sent for every heartbeat.
@@ -99,10 +96,11 @@ pub const XPROFILER_EXPIRED: &str = "XPROFILER_EXPIRED";
 #[serde(rename_all = "camelCase")]
 pub struct UpdateClient {
     pub app_id: AppId,
-    pub agent_id: String,
-    pub client_id: String,
+    pub agent_id: AgentId,
+    pub client_id: ClientId,
     /// `host:port` of the ws-server's HTTP API, without a scheme (as the original).
     pub server: String,
+    #[serde(deserialize_with = "lenient::int")]
     pub timestamp: i64,
 }
 
@@ -111,20 +109,31 @@ pub struct UpdateClient {
 #[serde(rename_all = "camelCase")]
 pub struct RemoveClient {
     pub app_id: AppId,
-    pub agent_id: String,
-    pub client_id: String,
+    pub agent_id: AgentId,
+    pub client_id: ClientId,
 }
 
-/// `/xtransit/log`: the agent's `data` is passed through untouched.
+/// `/xtransit/log` as the ws-server sends it: the agent's `data` is passed through untouched.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ForwardLog<'a> {
     pub app_id: &'a AppId,
-    pub agent_id: &'a str,
+    pub agent_id: &'a AgentId,
     pub log: &'a RawValue,
     /// Ours, ignored by the original manager: the agent frame's traceId, so a retried forward is stored once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<&'a str>,
+}
+
+/// `/xtransit/log` as the manager reads it ([`ForwardLog`] on the other side).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogPost {
+    pub app_id: AppId,
+    pub agent_id: AgentId,
+    pub log: Box<RawValue>,
+    #[serde(default)]
+    pub trace_id: Option<String>,
 }
 
 /// `/xtransit/update_action_status`.
@@ -132,7 +141,7 @@ pub struct ForwardLog<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct UpdateActionStatus {
     pub app_id: AppId,
-    pub agent_id: String,
+    pub agent_id: AgentId,
     pub file_path: String,
 }
 
@@ -191,10 +200,11 @@ pub struct BatchResults {
 #[serde(rename_all = "camelCase")]
 pub struct ExecCommandRequest {
     pub app_id: AppId,
-    pub agent_id: String,
-    pub client_id: String,
+    pub agent_id: AgentId,
+    pub client_id: ClientId,
+    #[serde(deserialize_with = "lenient::text")]
     pub command: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_uint")]
     pub expired_time: Option<u64>,
 }
 
@@ -203,8 +213,8 @@ pub struct ExecCommandRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ShutdownRequest {
     pub app_id: AppId,
-    pub agent_id: String,
-    pub old_client_id: String,
+    pub agent_id: AgentId,
+    pub old_client_id: ClientId,
 }
 
 /// One client in `/xapi/check_client_alive`.
@@ -212,8 +222,8 @@ pub struct ShutdownRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ClientRef {
     pub app_id: AppId,
-    pub agent_id: String,
-    pub client_id: String,
+    pub agent_id: AgentId,
+    pub client_id: ClientId,
 }
 
 /// `/xapi/check_client_alive`; the reply `data` is `{"0":true,"1":false,…}` by position.
@@ -221,8 +231,140 @@ pub struct ClientRef {
 #[serde(rename_all = "camelCase")]
 pub struct CheckClientAlive {
     pub clients: Vec<ClientRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_uint")]
     pub expired_time: Option<u64>,
+}
+
+// ---- console → manager (`/xprofiler/*`) ----------------------------------------------------------------------
+
+/// `/xprofiler/clients`: the app's live agents.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppQuery {
+    pub app_id: AppId,
+}
+
+/// `/xprofiler/client`: one agent's registry entry, if it is live (`agentId` may be left out, as the original).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientQuery {
+    pub app_id: AppId,
+    #[serde(default)]
+    pub agent_id: AgentId,
+}
+
+/// The two kinds of files an agent reports in its logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFileKind {
+    Error,
+    Package,
+}
+
+/// `/xprofiler/files`: the error-log or package files the agent reported recently.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilesQuery {
+    pub app_id: AppId,
+    pub agent_id: AgentId,
+    #[serde(rename = "type")]
+    pub kind: LogFileKind,
+}
+
+/// `/xprofiler/errors`: one page of an error file, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorsQuery {
+    pub app_id: AppId,
+    pub agent_id: AgentId,
+    pub error_file: String,
+    #[serde(deserialize_with = "lenient::uint")]
+    pub current_page: u64,
+    #[serde(deserialize_with = "lenient::uint")]
+    pub page_size: u64,
+}
+
+/// `/xprofiler/modules`: the dependencies of one package file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModulesQuery {
+    pub app_id: AppId,
+    pub agent_id: AgentId,
+    pub module_file: String,
+}
+
+/// The agent a command goes to, and how long to wait for its answer. Every command route takes these members.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandTarget {
+    pub app_id: AppId,
+    pub agent_id: AgentId,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient::opt_uint")]
+    pub expired_time: Option<u64>,
+}
+
+/// `/xprofiler/agent_osinfo`, `/xprofiler/agent_node_processes`: a command without arguments.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentCommand {
+    #[serde(flatten)]
+    pub target: CommandTarget,
+}
+
+/// `/xprofiler/check_process_status`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProcessCommand {
+    #[serde(flatten)]
+    pub target: CommandTarget,
+    #[serde(deserialize_with = "lenient::text")]
+    pub pid: String,
+}
+
+/// `/xprofiler/check_processes_alive`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProcessesCommand {
+    #[serde(flatten)]
+    pub target: CommandTarget,
+    #[serde(deserialize_with = "lenient::texts")]
+    pub pids: Vec<String>,
+}
+
+/// `/xprofiler/check_file_status`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileStatusCommand {
+    #[serde(flatten)]
+    pub target: CommandTarget,
+    #[serde(rename = "filePath", deserialize_with = "lenient::text")]
+    pub file_path: String,
+}
+
+/// `/xprofiler/take_action`: an `xprofctl` command (`start_cpu_profiling`, `heapdump`, …) for one process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TakeAction {
+    #[serde(flatten)]
+    pub target: CommandTarget,
+    #[serde(deserialize_with = "lenient::text")]
+    pub pid: String,
+    #[serde(deserialize_with = "lenient::text")]
+    pub command: String,
+    pub options: Value,
+}
+
+/// `/xprofiler/transfer_file`: the agent uploads `filePath` to `server` (the console) with the one-time `token`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferFile {
+    #[serde(flatten)]
+    pub target: CommandTarget,
+    #[serde(deserialize_with = "lenient::text")]
+    pub file_id: String,
+    #[serde(deserialize_with = "lenient::text")]
+    pub file_type: String,
+    #[serde(deserialize_with = "lenient::text")]
+    pub file_path: String,
+    #[serde(deserialize_with = "lenient::text")]
+    pub server: String,
+    #[serde(deserialize_with = "lenient::text")]
+    pub token: String,
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
-//! `/healthz` (the process answers), `/readyz` (its MySQL and Redis answer), `/metrics` (Prometheus text).
+//! `/healthz` (the process answers), `/readyz` (its MySQL and Redis answer), `/metrics` (OpenMetrics text).
 
 use actix_web::{web, HttpResponse};
 use common::health::{healthz, readiness};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -19,5 +19,5 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.stats.render())
+    common::metrics::respond(state.stats.registry())
 }

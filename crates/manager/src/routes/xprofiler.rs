@@ -1,15 +1,16 @@
 //! Routes the console calls (`/xprofiler/*`): agents, error logs, modules, and commands relayed to agents.
 
 use actix_web::{web, HttpResponse};
-use protocol::service::Reply;
-use protocol::{AppId, ExecCommand};
+use common::signed::Signed;
+use protocol::service::{
+    AgentCommand, AppQuery, ClientQuery, CommandTarget, ErrorsQuery, FileStatusCommand, FilesQuery, LogFileKind, ModulesQuery,
+    ProcessCommand, ProcessesCommand, Reply, TakeAction, TransferFile,
+};
+use protocol::ExecCommand;
 use serde_json::{json, Value};
 
 use crate::error::ManagerError;
-use crate::logstore::{self, FileKind};
-use common::signed::Signed;
-use crate::startup::AppState;
-use crate::{registry, relay};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/xprofiler/client", web::post().to(client))
@@ -27,114 +28,87 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 type Handled = Result<HttpResponse, ManagerError>;
+type State = web::Data<AppState>;
 
 fn ok(data: Value) -> Handled {
     Ok(HttpResponse::Ok().json(Reply::ok(data)))
 }
 
 fn command(name: &str) -> Result<ExecCommand, ManagerError> {
-    ExecCommand::new(name).map_err(|e| ManagerError::bad(e.to_string()))
+    ExecCommand::new(name).map_err(bad)
 }
 
 fn bad(e: protocol::CommandError) -> ManagerError {
     ManagerError::bad(e.to_string())
 }
 
-async fn client(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId"])?;
-    let app: AppId = body.get("appId")?;
-    let agent = body.text("agentId").unwrap_or_default();
-    let client = match registry::live_client(&state, &app, &agent).await? {
-        Some(c) => json!({"appId": app, "agentId": agent, "clientId": c.client_id, "server": c.server, "timestamp": c.timestamp}),
+async fn client(state: State, Signed(q): Signed<ClientQuery>) -> Handled {
+    let client = match state.registry.live_client(&q.app_id, &q.agent_id).await? {
+        Some(c) => json!({"appId": q.app_id, "agentId": q.agent_id, "clientId": c.client_id, "server": c.server, "timestamp": c.timestamp}),
         None => json!({}),
     };
     ok(json!({"client": client}))
 }
 
-async fn clients(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId"])?;
-    let app: AppId = body.get("appId")?;
-    match registry::live_clients(&state, &app).await? {
+async fn clients(state: State, Signed(q): Signed<AppQuery>) -> Handled {
+    match state.registry.live_clients(&q.app_id, chrono::Utc::now().timestamp_millis()).await? {
         Some(clients) => ok(json!({"clients": clients})),
         None => ok(json!({})),
     }
 }
 
-async fn files(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId", "agentId", "type"])?;
-    let app = body.get::<AppId>("appId")?.to_string();
-    let agent = body.text("agentId")?;
-    let kind: FileKind = body.get("type")?;
-    let files = logstore::files(&state, &app, &agent, kind).await?;
-    match kind {
-        FileKind::Error => ok(json!({"files": files})),
+async fn files(state: State, Signed(q): Signed<FilesQuery>) -> Handled {
+    let files = state.logs.files(&q.app_id.to_string(), &q.agent_id, q.kind).await?;
+    match q.kind {
+        LogFileKind::Error => ok(json!({"files": files})),
         // The dependency audit is a later feature: until then package files carry no risk data.
-        FileKind::Package => ok(json!({"files": files.into_iter().map(|f| json!({"filePath": f})).collect::<Vec<_>>()})),
+        LogFileKind::Package => ok(json!({"files": files.into_iter().map(|f| json!({"filePath": f})).collect::<Vec<_>>()})),
     }
 }
 
-async fn errors(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId", "agentId", "errorFile", "currentPage", "pageSize"])?;
-    let app = body.get::<AppId>("appId")?.to_string();
-    let page = body.uint("currentPage")?.max(1);
-    let size = body.uint("pageSize")?.clamp(1, 1000);
-    ok(logstore::errors(&state, &app, &body.text("agentId")?, &body.text("errorFile")?, page, size).await?)
+async fn errors(state: State, Signed(q): Signed<ErrorsQuery>) -> Handled {
+    let (page, size) = (q.current_page.max(1), q.page_size.clamp(1, 1000));
+    ok(state.logs.errors(&q.app_id.to_string(), &q.agent_id, &q.error_file, page, size).await?)
 }
 
-async fn modules(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId", "agentId", "moduleFile"])?;
-    let app = body.get::<AppId>("appId")?.to_string();
-    ok(logstore::modules(&state, &app, &body.text("agentId")?, &body.text("moduleFile")?).await?)
+async fn modules(state: State, Signed(q): Signed<ModulesQuery>) -> Handled {
+    ok(state.logs.modules(&q.app_id.to_string(), &q.agent_id, &q.module_file).await?)
 }
 
-/// The seven command routes share this: identify the agent, build the command, relay it.
-async fn run(state: &AppState, body: &Signed, command: ExecCommand) -> Handled {
-    let app: AppId = body.get("appId")?;
-    let agent = body.text("agentId")?;
-    let expired = body.opt_uint("expiredTime");
-    ok(relay::exec(state, &app, &agent, command, expired).await?)
+/// The seven command routes share this: relay the command to the agent.
+async fn run(state: &AppState, target: &CommandTarget, command: ExecCommand) -> Handled {
+    ok(state.relay.exec(target, command).await?)
 }
 
-async fn agent_osinfo(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId", "agentId"])?;
-    run(&state, &body, command("get_os_info")?).await
+async fn agent_osinfo(state: State, Signed(q): Signed<AgentCommand>) -> Handled {
+    run(&state, &q.target, command("get_os_info")?).await
 }
 
-async fn agent_node_processes(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId", "agentId"])?;
-    run(&state, &body, command("get_node_processes")?).await
+async fn agent_node_processes(state: State, Signed(q): Signed<AgentCommand>) -> Handled {
+    run(&state, &q.target, command("get_node_processes")?).await
 }
 
-async fn check_process_status(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId", "agentId", "pid"])?;
-    let cmd = command("check_process_status")?.arg(body.text("pid")?).map_err(bad)?;
-    run(&state, &body, cmd).await
+async fn check_process_status(state: State, Signed(q): Signed<ProcessCommand>) -> Handled {
+    let cmd = command("check_process_status")?.arg(q.pid).map_err(bad)?;
+    run(&state, &q.target, cmd).await
 }
 
-async fn check_processes_alive(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId", "agentId", "pids"])?;
-    let pids: Vec<Value> = body.get("pids")?;
-    let pids: Vec<String> = pids.iter().map(|p| p.as_str().map(str::to_owned).unwrap_or_else(|| p.to_string())).collect();
-    let cmd = command("check_processes_alive")?.args(pids).map_err(bad)?;
-    run(&state, &body, cmd).await
+async fn check_processes_alive(state: State, Signed(q): Signed<ProcessesCommand>) -> Handled {
+    let cmd = command("check_processes_alive")?.args(q.pids).map_err(bad)?;
+    run(&state, &q.target, cmd).await
 }
 
-async fn check_file_status(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId", "agentId", "filePath"])?;
-    let cmd = command("check_file_status")?.arg(body.text("filePath")?).map_err(bad)?;
-    run(&state, &body, cmd).await
+async fn check_file_status(state: State, Signed(q): Signed<FileStatusCommand>) -> Handled {
+    let cmd = command("check_file_status")?.arg(q.file_path).map_err(bad)?;
+    run(&state, &q.target, cmd).await
 }
 
-async fn take_action(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId", "agentId", "pid", "command", "options"])?;
-    let options: Value = body.get("options")?;
-    let cmd = ExecCommand::xprofctl(&body.text("pid")?, &body.text("command")?, &options).map_err(bad)?;
-    run(&state, &body, cmd).await
+async fn take_action(state: State, Signed(q): Signed<TakeAction>) -> Handled {
+    let cmd = ExecCommand::xprofctl(&q.pid, &q.command, &q.options).map_err(bad)?;
+    run(&state, &q.target, cmd).await
 }
 
-async fn transfer_file(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId", "agentId", "fileId", "fileType", "filePath", "server", "token"])?;
-    let args = [body.text("fileId")?, body.text("fileType")?, body.text("filePath")?, body.text("server")?, body.text("token")?];
-    let cmd = command("upload_file")?.args(args).map_err(bad)?;
-    run(&state, &body, cmd).await
+async fn transfer_file(state: State, Signed(q): Signed<TransferFile>) -> Handled {
+    let cmd = command("upload_file")?.args([q.file_id, q.file_type, q.file_path, q.server, q.token]).map_err(bad)?;
+    run(&state, &q.target, cmd).await
 }

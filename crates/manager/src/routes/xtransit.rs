@@ -2,117 +2,79 @@
 //! of them in one signed request and runs each through the same code.
 
 use actix_web::{web, HttpResponse};
-use common::signed::{ParamError, Signed};
-use mysql_async::prelude::Queryable;
-use protocol::service::{AppSecret, Batch, BatchResults, ItemResult, Reply};
-use protocol::AppId;
-use serde_json::Value;
+use common::signed::{parse, Signed, Verified};
+use protocol::service::{
+    AppSecret, AppSecretQuery, Batch, BatchResults, ItemResult, LogPost, RemoveClient, Reply, UpdateActionStatus, UpdateClient,
+};
+use store::console_db::{apps, files};
 
+use crate::clients::registry::ClientEntry;
 use crate::error::ManagerError;
-use crate::ingest;
-use crate::registry::{self, ClientEntry};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/xtransit/app_secret", web::post().to(app_secret))
-        .route("/xtransit/update_client", web::post().to(|s, b| reply(s, b, update_client)))
-        .route("/xtransit/remove_client", web::post().to(|s, b| reply(s, b, remove_client)))
-        .route("/xtransit/log", web::post().to(|s, b| reply(s, b, |s, b| log(s, b, true))))
-        .route("/xtransit/update_action_status", web::post().to(|s, b| reply(s, b, update_action_status)))
+        .route("/xtransit/update_client", web::post().to(|s, Signed(b)| done(update_client(s, b))))
+        .route("/xtransit/remove_client", web::post().to(|s, Signed(b)| done(remove_client(s, b))))
+        .route("/xtransit/log", web::post().to(|s, Signed(b)| done(log(s, b, true))))
+        .route("/xtransit/update_action_status", web::post().to(|s, Signed(b)| done(update_action_status(s, b))))
         .route("/xtransit/batch", web::post().to(batch));
 }
 
 type Handled = Result<HttpResponse, ManagerError>;
+type State = web::Data<AppState>;
 
 /// Runs one of the four forwarding routes and answers `{ok:true}`.
-async fn reply<F, Fut>(state: web::Data<AppState>, body: Signed, route: F) -> Handled
-where
-    F: FnOnce(web::Data<AppState>, Signed) -> Fut,
-    Fut: std::future::Future<Output = Result<(), ManagerError>>,
-{
-    route(state, body).await?;
+async fn done(route: impl std::future::Future<Output = Result<(), ManagerError>>) -> Handled {
+    route.await?;
     Ok(HttpResponse::Ok().json(Reply::done()))
 }
 
-async fn app_secret(state: web::Data<AppState>, body: Signed) -> Handled {
-    body.require(&["appId"])?;
-    let app: AppId = body.get("appId")?;
-    let secret = match app.as_u64() {
-        Some(id) => {
-            let mut conn = state.console_db.get_conn().await?;
-            conn.exec_first::<String, _, _>("SELECT secret FROM apps WHERE id = ?", (id,)).await?
-        }
+async fn app_secret(state: State, Signed(body): Signed<AppSecretQuery>) -> Handled {
+    let secret = match body.app_id.as_u64() {
+        Some(id) => apps::secret(&state.console_db, id).await?,
         None => None,
     };
     Ok(HttpResponse::Ok().json(Reply::ok(AppSecret { secret })))
 }
 
-async fn update_client(state: web::Data<AppState>, body: Signed) -> Result<(), ManagerError> {
-    body.require(&["appId", "agentId", "clientId", "server", "timestamp"])?;
-    let app: AppId = body.get("appId")?;
-    let agent = body.text("agentId")?;
-    let entry = ClientEntry { client_id: body.text("clientId")?, server: body.text("server")?, timestamp: body.uint("timestamp")? as i64 };
-    state.stats.heartbeats.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    registry::update_client(&state, &app, &agent, entry).await
+async fn update_client(state: State, body: UpdateClient) -> Result<(), ManagerError> {
+    let entry = ClientEntry { client_id: body.client_id, server: body.server, timestamp: body.timestamp };
+    state.stats.heartbeats.inc();
+    state.registry.update_client(&body.app_id, &body.agent_id, entry).await
 }
 
-async fn remove_client(state: web::Data<AppState>, body: Signed) -> Result<(), ManagerError> {
-    body.require(&["appId", "agentId", "clientId"])?;
-    let app: AppId = body.get("appId")?;
-    registry::remove_client(&state, &app.to_string(), &body.text("agentId")?, &body.text("clientId")?).await?;
+async fn remove_client(state: State, body: RemoveClient) -> Result<(), ManagerError> {
+    state.registry.remove_client(&body.app_id, &body.agent_id, &body.client_id).await?;
     Ok(())
 }
 
-/// The hot route: the body is deserialized straight from the raw text (logs can be megabytes).
-/// `maybe_seen`: the post may repeat one already stored (always possible on the original route; in a batch, only for
-/// items marked `retry`), so its traceId is looked up first.
-async fn log(state: web::Data<AppState>, body: Signed, maybe_seen: bool) -> Result<(), ManagerError> {
-    #[derive(serde::Deserialize)]
-    struct LogBody<'a> {
-        #[serde(rename = "appId")]
-        app_id: Option<AppId>,
-        #[serde(rename = "agentId")]
-        agent_id: Option<Value>,
-        #[serde(borrow)]
-        log: Option<&'a serde_json::value::RawValue>,
-        #[serde(rename = "traceId")]
-        trace_id: Option<String>,
-    }
-    let parsed: LogBody<'_> = body.typed()?;
-    let app = parsed.app_id.ok_or(ParamError::Missing("appId"))?;
-    let agent = match parsed.agent_id.ok_or(ParamError::Missing("agentId"))? {
-        Value::String(s) => s,
-        other => other.to_string(),
-    };
-    let log = parsed.log.ok_or(ParamError::Missing("log"))?;
-    ingest::ingest(&state, &app.to_string(), &agent, log.get(), parsed.trace_id.as_deref(), maybe_seen).await
+/// The hot route. `maybe_seen`: the post may repeat one already stored (always possible on the original route; in
+/// a batch, only for items marked `retry`), so its traceId is looked up first.
+async fn log(state: State, body: LogPost, maybe_seen: bool) -> Result<(), ManagerError> {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    state.ingest.ingest(&body.app_id, &body.agent_id, body.log.get(), body.trace_id.as_deref(), maybe_seen, now_ms).await
 }
 
-async fn update_action_status(state: web::Data<AppState>, body: Signed) -> Result<(), ManagerError> {
-    body.require(&["appId", "agentId", "filePath"])?;
-    let app: AppId = body.get("appId")?;
-    let Some(app) = app.as_u64() else { return Err(ManagerError::bad("appId is not a number")) };
-    let mut conn = state.console_db.get_conn().await?;
-    conn.exec_drop(
-        "UPDATE files SET status = 1 WHERE app = ? AND agent = ? AND file = ? AND status = 0",
-        (app, body.text("agentId")?, body.text("filePath")?),
-    )
-    .await?;
+async fn update_action_status(state: State, body: UpdateActionStatus) -> Result<(), ManagerError> {
+    let Some(app) = body.app_id.as_u64() else { return Err(ManagerError::bad("appId is not a number")) };
+    files::mark_created(&state.console_db, app, &body.agent_id, &body.file_path).await?;
     Ok(())
 }
 
-/// Items run concurrently (they come from different agent sockets), so their metric rows share INSERTs.
-async fn batch(state: web::Data<AppState>, body: Signed) -> Handled {
-    let batch: Batch<'_> = body.typed()?;
+/// Items run concurrently (they come from different agent sockets), so their metric rows share INSERTs. Each item's
+/// body was covered by the batch's signature and is parsed into its route's type.
+async fn batch(state: State, body: Verified) -> Handled {
+    let batch: Batch<'_> = body.parse()?;
     let runs = batch.items.iter().map(|item| {
         let state = state.clone();
-        let item_body = Signed::trusted(item.body.get());
         async move {
+            let text = item.body.get();
             let outcome = match item.route.as_ref() {
-                "update_client" => update_client(state, item_body).await,
-                "remove_client" => remove_client(state, item_body).await,
-                "log" => log(state, item_body, item.retry).await,
-                "update_action_status" => update_action_status(state, item_body).await,
+                "update_client" => async { update_client(state, parse(text)?).await }.await,
+                "remove_client" => async { remove_client(state, parse(text)?).await }.await,
+                "log" => async { log(state, parse(text)?, item.retry).await }.await,
+                "update_action_status" => async { update_action_status(state, parse(text)?).await }.await,
                 other => Err(ManagerError::bad(format!("unknown batch route {other:?}"))),
             };
             match outcome {

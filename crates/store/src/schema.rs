@@ -1,27 +1,26 @@
-//! Creates the databases and tables the services need, idempotently, at start-up. SQL lives in `db/`.
-//! Nothing that exists is dropped or rewritten: an original easy-monitor database is used as it is, except for one
-//! additive change, widening `http_rt` (DECIMAL(5,2) capped response times at 999.99 ms).
+//! Creates the tables the services need, idempotently, at start-up. The SQL lives in `db/`. Nothing that exists is
+//! dropped or rewritten: an original easy-monitor database is used as it is, except for one additive change,
+//! widening `http_rt` (DECIMAL(5,2) capped response times at 999.99 ms).
+//!
+//! The databases themselves are created by `common::mysql::ensure_database` (it needs the connection settings).
 
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 
-use common::settings::MysqlSettings;
+use crate::logs_db::DAY_TABLE_PREFIXES;
 
-const CONSOLE_SQL: &str = include_str!("../../../db/console.sql");
-const LOGS_SQL: &str = include_str!("../../../db/logs.sql");
-pub const DAY_TABLE_PREFIXES: [&str; 3] = ["process", "osinfo", "alarm"];
+pub(crate) const CONSOLE_SQL: &str = include_str!("../../../db/console.sql");
+pub(crate) const LOGS_SQL: &str = include_str!("../../../db/logs.sql");
 
-pub async fn ensure(
-    console: &MysqlSettings,
-    console_pool: &Pool,
-    logs: &MysqlSettings,
-    logs_pool: &Pool,
-) -> Result<(), mysql_async::Error> {
-    common::mysql::ensure_database(console).await?;
-    common::mysql::ensure_database(logs).await?;
-    run_script(console_pool, CONSOLE_SQL).await?;
-    run_script(logs_pool, LOGS_SQL).await?;
-    let mut conn = logs_pool.get_conn().await?;
+/// The console tables (`apps`, `user`, `files`, …) in the console database.
+pub async fn ensure_console(pool: &Pool) -> Result<(), mysql_async::Error> {
+    run_script(pool, CONSOLE_SQL).await
+}
+
+/// The metric templates and their 31 day tables each in the logs database.
+pub async fn ensure_logs(pool: &Pool) -> Result<(), mysql_async::Error> {
+    run_script(pool, LOGS_SQL).await?;
+    let mut conn = pool.get_conn().await?;
     for prefix in DAY_TABLE_PREFIXES {
         for day in 1..=31 {
             conn.query_drop(format!("CREATE TABLE IF NOT EXISTS `{prefix}_{day:02}` LIKE `{prefix}`")).await?;
@@ -39,7 +38,7 @@ async fn run_script(pool: &Pool, script: &str) -> Result<(), mysql_async::Error>
 }
 
 /// Splits a script on `;` at line ends, dropping `--` comment lines.
-fn statements(script: &str) -> Vec<String> {
+pub(crate) fn statements(script: &str) -> Vec<String> {
     let text: String = script
         .lines()
         .filter(|l| !l.trim_start().starts_with("--"))
@@ -60,6 +59,19 @@ async fn widen_http_rt(conn: &mut mysql_async::Conn) -> Result<(), mysql_async::
         conn.query_drop(format!("ALTER TABLE `{table}` MODIFY `http_rt` DECIMAL(10,2) DEFAULT NULL")).await?;
     }
     Ok(())
+}
+
+/// The column names of `table` as the script creates it (for tests that hold code to the schema).
+#[cfg(test)]
+pub(crate) fn columns_of(script: &str, table: &str) -> Vec<String> {
+    let head = format!("CREATE TABLE IF NOT EXISTS `{table}` (");
+    let statement = statements(script).into_iter().find(|s| s.starts_with(&head)).expect("the table is in the script");
+    statement
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.trim().strip_prefix('`'))
+        .filter_map(|l| l.split_once('`').map(|(name, _)| name.to_owned()))
+        .collect()
 }
 
 #[cfg(test)]

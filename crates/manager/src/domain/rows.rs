@@ -5,29 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Local, TimeZone};
 use protocol::logs::{SystemLog, XprofilerLog};
-
-/// The 70 metric columns of `process_DD`, in the original's insert order.
-pub const PROCESS_METRICS: [&str; 70] = [
-    "cpu_now", "cpu_15", "cpu_30", "cpu_60",
-    "rss", "heap_used", "heap_available", "heap_total", "heap_limit", "heap_executeable", "total_physical_size",
-    "malloced_memory", "amount_of_external_allocated_memory",
-    "new_space_size", "new_space_used", "new_space_available", "new_space_committed",
-    "old_space_size", "old_space_used", "old_space_available", "old_space_committed",
-    "code_space_size", "code_space_used", "code_space_available", "code_space_committed",
-    "map_space_size", "map_space_used", "map_space_available", "map_space_committed",
-    "lo_space_size", "lo_space_used", "lo_space_available", "lo_space_committed",
-    "read_only_space_size", "read_only_space_used", "read_only_space_available", "read_only_space_committed",
-    "new_lo_space_size", "new_lo_space_used", "new_lo_space_available", "new_lo_space_committed",
-    "code_lo_space_size", "code_lo_space_used", "code_lo_space_available", "code_lo_space_committed",
-    "uptime", "total_gc_times", "total_gc_duration", "total_scavange_duration", "total_marksweep_duration",
-    "total_incremental_marking_duration", "gc_time_during_last_record", "scavange_duration_last_record",
-    "marksweep_duration_last_record", "incremental_marking_duration_last_record",
-    "active_handles", "active_file_handles", "active_and_ref_file_handles", "active_tcp_handles",
-    "active_and_ref_tcp_handles", "active_udp_handles", "active_and_ref_udp_handles", "active_timer_handles",
-    "active_and_ref_timer_handles",
-    "live_http_request", "http_response_close", "http_response_sent", "http_request_timeout", "http_patch_timeout",
-    "http_rt",
-];
+use store::logs_db::{day_table, process, Cell, Row};
 
 /// The 9 gc columns shared by `process_DD` and `osinfo_DD` (position 1 stores their mean over processes).
 pub const GC_METRICS: [&str; 9] = [
@@ -38,37 +16,6 @@ pub const GC_METRICS: [&str; 9] = [
 
 /// Summed over processes for osinfo position 1.
 const HTTP_SUMS: [&str; 4] = ["live_http_request", "http_response_close", "http_response_sent", "http_request_timeout"];
-
-pub const PROCESS_COLUMNS: &str = "app, agent, pid, log_time, version, cpu_now, cpu_15, cpu_30, cpu_60, rss, heap_used, \
-heap_available, heap_total, heap_limit, heap_executeable, total_physical_size, malloced_memory, \
-amount_of_external_allocated_memory, new_space_size, new_space_used, new_space_available, new_space_committed, \
-old_space_size, old_space_used, old_space_available, old_space_committed, code_space_size, code_space_used, \
-code_space_available, code_space_committed, map_space_size, map_space_used, map_space_available, map_space_committed, \
-lo_space_size, lo_space_used, lo_space_available, lo_space_committed, read_only_space_size, read_only_space_used, \
-read_only_space_available, read_only_space_committed, new_lo_space_size, new_lo_space_used, new_lo_space_available, \
-new_lo_space_committed, code_lo_space_size, code_lo_space_used, code_lo_space_available, code_lo_space_committed, \
-uptime, total_gc_times, total_gc_duration, total_scavange_duration, total_marksweep_duration, \
-total_incremental_marking_duration, gc_time_during_last_record, scavange_duration_last_record, \
-marksweep_duration_last_record, incremental_marking_duration_last_record, active_handles, active_file_handles, \
-active_and_ref_file_handles, active_tcp_handles, active_and_ref_tcp_handles, active_udp_handles, \
-active_and_ref_udp_handles, active_timer_handles, active_and_ref_timer_handles, live_http_request, \
-http_response_close, http_response_sent, http_request_timeout, http_patch_timeout, http_rt, response_codes";
-
-pub const OSINFO_COLUMNS: &str = "app, agent, log_time, position, version, total_memory, free_memory, disks, \
-response_codes, uptime, used_cpu, cpu_count, load1, load5, load15, node_count, total_gc_times, total_gc_duration, \
-total_scavange_duration, total_marksweep_duration, total_incremental_marking_duration, gc_time_during_last_record, \
-scavange_duration_last_record, marksweep_duration_last_record, incremental_marking_duration_last_record, \
-live_http_request, http_response_close, http_response_sent, http_request_timeout, http_patch_timeout, http_rt";
-
-/// A cell of a metric row. Numbers are already clamped to what their column holds, so that strict SQL mode never
-/// rejects a whole batch because one agent sent a negative or huge value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Int(i64),
-    UInt(u64),
-    Dec(f64),
-    Text(String),
-}
 
 #[derive(Clone, Copy)]
 enum Column {
@@ -115,13 +62,6 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-/// A row ready for the writer: the day table it belongs to and its cells in column order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub table: String,
-    pub cells: Vec<Cell>,
-}
-
 /// `log_time` as the original's formatLogTime: `log_timestamp` formatted in the manager's local time zone,
 /// else the agent's own `log_time` text.
 pub fn log_time(log_timestamp: Option<f64>, agent_log_time: Option<&str>) -> Option<String> {
@@ -133,11 +73,6 @@ pub fn log_time(log_timestamp: Option<f64>, agent_log_time: Option<&str>) -> Opt
 
 fn is_datetime(t: &str) -> bool {
     chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").is_ok()
-}
-
-/// `process_DD` / `osinfo_DD`: DD is the day of month of `log_time`.
-pub fn day_table(prefix: &str, log_time: &str) -> String {
-    format!("{prefix}_{}", &log_time[8..10])
 }
 
 /// `{"200":3,"404":1}` from `res__<code>` keys; integer-like keys ascend as in a JavaScript object.
@@ -223,7 +158,7 @@ pub fn xprofiler_rows(app: i64, agent: &str, log: &XprofilerLog) -> Vec<Row> {
         cells.push(Cell::Int(*pid));
         cells.push(Cell::Text(log_time.clone()));
         cells.push(Cell::Text(version.clone()));
-        cells.extend(PROCESS_METRICS.iter().map(|k| cell(k, m.values.get(*k).copied())));
+        cells.extend(process::METRICS.iter().map(|k| cell(k, m.values.get(*k).copied())));
         cells.push(Cell::Text(response_codes(&m.codes)));
         rows.push(Row { table: process_table.clone(), cells });
     }
@@ -289,10 +224,8 @@ mod tests {
 
     #[test]
     fn column_lists_match_the_cells() {
-        assert_eq!(PROCESS_COLUMNS.split(", ").count(), 5 + 70 + 1);
-        assert_eq!(OSINFO_COLUMNS.split(", ").count(), 16 + 9 + 6);
-        let cols: Vec<&str> = PROCESS_COLUMNS.split(", ").collect();
-        assert_eq!(&cols[5..75], &PROCESS_METRICS[..]);
+        assert_eq!(store::logs_db::process::COLUMNS.len(), 5 + 70 + 1);
+        assert_eq!(store::logs_db::osinfo::COLUMNS.len(), 16 + 9 + 6);
     }
 
     #[test]

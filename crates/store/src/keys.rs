@@ -1,0 +1,69 @@
+//! Redis key names: the original manager's and console's, so both can share one Redis, behind the configured prefix
+//! (the services' `RedisPool` is built with the same prefix; tests use a unique one).
+
+/// Builds full key names under one prefix.
+#[derive(Debug, Clone, Default)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Keys { prefix: prefix.into() }
+    }
+
+    fn key(&self, name: std::fmt::Arguments<'_>) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    /// Set of the appIds that have registered agents.
+    pub fn apps(&self) -> String {
+        self.key(format_args!("XTRANSIT_APP"))
+    }
+
+    /// Hash agentId → `{clientId, server, timestamp}` of an app's online agents.
+    pub fn clients(&self, app: &str) -> String {
+        self.key(format_args!("XTRANSIT_CLIENT::{app}"))
+    }
+
+    /// Set of every agent's log-file hash key.
+    pub fn log_file_sets(&self) -> String {
+        self.key(format_args!("XTRANSIT_LOG"))
+    }
+
+    /// Hash path → `{appId, agentId, type, timestamp}` of the files an agent reported.
+    pub fn log_files(&self, app: &str, agent: &str) -> String {
+        self.key(format_args!("XTRANSIT_LOG_FILE::{app}::{agent}"))
+    }
+
+    /// List of an error-log file's entries, newest first.
+    pub fn error_log(&self, app: &str, agent: &str, file: &str) -> String {
+        self.key(format_args!("XTRANSIT_ERROR_LOG::{app}::{agent}::{file}"))
+    }
+
+    /// `{pkg, lock}` texts of one package.json.
+    pub fn package(&self, app: &str, file: &str) -> String {
+        self.key(format_args!("XTRANSIT_PKG_LOG::{app}::{file}"))
+    }
+
+    /// Ours: marks a forwarded log (by the agent frame's traceId) as stored, so a retried post is not stored twice.
+    pub fn ingested(&self, trace_id: &str) -> String {
+        self.key(format_args!("EZM_INGESTED::{trace_id}"))
+    }
+
+    /// A spent upload nonce (console).
+    pub fn upload_nonce(&self, nonce: &str) -> String {
+        self.key(format_args!("XTRANSIT_UPLOAD_NONCE::{nonce}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_are_the_originals_behind_the_prefix() {
+        let k = super::Keys::new("p:");
+        assert_eq!(k.clients("1"), "p:XTRANSIT_CLIENT::1");
+        assert_eq!(k.error_log("1", "a", "/x.log"), "p:XTRANSIT_ERROR_LOG::1::a::/x.log");
+        assert_eq!(super::Keys::default().apps(), "XTRANSIT_APP");
+    }
+}
