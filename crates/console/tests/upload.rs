@@ -20,8 +20,6 @@ impl TestConsole {
         let mut all = vec![("EZM__CONSOLE__STORAGE_DIR", dir.as_str())];
         all.extend_from_slice(overrides);
         let env = TestEnv::new(&all).await;
-        let s = &env.settings;
-        manager::schema::ensure(&s.console_mysql, &env.console_db(), &s.logs_mysql, &env.logs_db()).await.unwrap();
         let app = Application::build(env.settings.clone()).await.expect("console starts");
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());

@@ -273,8 +273,8 @@ async fn handle(stream: TcpStream, conn_no: u64, state: &State) {
             c.stale_or_future.fetch_add(1, Relaxed);
         }
         if let Ok(mut sets) = state.sets.lock() {
-            if !sets.agents.contains(&frame.agent_id) {
-                sets.agents.insert(frame.agent_id.clone());
+            if !sets.agents.contains(frame.agent_id.as_str()) {
+                sets.agents.insert(frame.agent_id.to_string());
             }
         }
         match frame.kind {

@@ -50,8 +50,17 @@ impl PartialEq for AppId {
 impl Eq for AppId {}
 
 impl Hash for AppId {
+    /// Hashes the canonical text, as equality compares it (without allocating).
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.to_string().hash(state)
+        struct Text<'a, H>(&'a mut H);
+        impl<H: Hasher> fmt::Write for Text<'_, H> {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                self.0.write(s.as_bytes());
+                Ok(())
+            }
+        }
+        let _ = fmt::Write::write_fmt(&mut Text(&mut *state), format_args!("{self}"));
+        state.write_u8(0xff);
     }
 }
 
@@ -151,5 +160,8 @@ mod tests {
         assert_eq!(agent, "42");
         assert_eq!(serde_json::to_string(&agent).unwrap(), "\"42\"");
         assert!(serde_json::from_str::<ClientId>("null").is_err());
+        use std::hash::BuildHasher;
+        let state = std::collections::hash_map::RandomState::new();
+        assert_eq!(state.hash_one(&a), state.hash_one(&b));
     }
 }

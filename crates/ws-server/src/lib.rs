@@ -4,10 +4,15 @@
 //! Invariant: the ws-server keeps no durable state. Everything it knows (sockets, pending commands, cached app
 //! secrets) is rebuilt when agents reconnect; the manager owns the registry in Redis.
 
-pub mod forward;
-pub mod registry;
+//!
+//! Layout: `routes/` (HTTP and the socket upgrade), `session` (one loop per agent socket), `domain/` (the in-memory
+//! registry), `clients/` (the manager: secrets and forwarding); `startup` builds them into the `state`.
+
+pub mod clients;
+pub mod domain;
+pub mod error;
 pub mod routes;
-pub mod secrets;
 pub mod session;
 pub mod startup;
+pub mod state;
 pub mod stats;

@@ -4,8 +4,7 @@
 //! dispatched. Frames that fail identity or signature checks close the socket with a reason (the agent reconnects
 //! later); `shutdown` is never sent here, because it kills a CLI agent for good.
 
-use std::collections::HashMap;
-use std::sync::atomic::Ordering::Relaxed;
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
@@ -13,10 +12,11 @@ use futures_util::StreamExt;
 use protocol::service::{ForwardLog, RemoveClient, UpdateActionStatus, UpdateClient};
 use protocol::{AgentFrame, FrameError, MessageKind};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
-use crate::registry::{ClientKey, Outgoing};
-use crate::secrets::Secret;
-use crate::startup::AppState;
+use crate::clients::secrets::Secret;
+use crate::domain::registry::{ClientKey, Outgoing};
+use crate::state::AppState;
 
 /// Why a connection is closed by us.
 struct Reject {
@@ -24,15 +24,21 @@ struct Reject {
     reason: String,
 }
 
-pub async fn run(state: AppState, mut session: Session, stream: actix_ws::MessageStream, peer: String) {
-    let settings = &state.settings.ws_server;
+/// Serves one agent socket inside its own span (`peer`, and `app_id` / `agent_id` once the first frame is verified).
+pub async fn run(state: AppState, session: Session, stream: actix_ws::MessageStream, peer: String) {
+    let span = tracing::info_span!("agent_socket", %peer, app_id = tracing::field::Empty, agent_id = tracing::field::Empty);
+    serve(state, session, stream).instrument(span).await
+}
+
+async fn serve(state: AppState, mut session: Session, stream: actix_ws::MessageStream) {
+    let settings = &state.sessions;
     let mut stream = stream
         .max_frame_size(settings.max_message_bytes)
         .aggregate_continuations()
         .max_continuation_size(settings.max_message_bytes);
     let conn_id = state.registry.next_conn_id();
     let (tx, mut rx) = mpsc::channel::<Outgoing>(16);
-    let mut conn = Conn { state: &state, conn_id, tx, identities: HashMap::new(), peer };
+    let mut conn = Conn { state: &state, conn_id, tx, identities: HashSet::new() };
     let ping_every = Duration::from_secs(settings.ping_interval_secs.max(1));
     let mut ping = tokio::time::interval(ping_every);
     ping.tick().await;
@@ -43,8 +49,8 @@ pub async fn run(state: AppState, mut session: Session, stream: actix_ws::Messag
     let mut draining = false;
     let drain_deadline = tokio::time::sleep(Duration::from_secs(3600));
     tokio::pin!(drain_deadline);
-    state.stats.connections_opened.fetch_add(1, Relaxed);
-    tracing::debug!(peer = %conn.peer, conn_id, "agent connected");
+    state.stats.connections_opened.inc();
+    tracing::debug!(conn_id, "agent connected");
 
     let close: Option<CloseReason> = loop {
         tokio::select! {
@@ -75,11 +81,11 @@ pub async fn run(state: AppState, mut session: Session, stream: actix_ws::Messag
                     }
                     Some(Ok(AggregatedMessage::Pong(_))) => {}
                     Some(Ok(AggregatedMessage::Close(reason))) => {
-                        tracing::debug!(peer = %conn.peer, ?reason, "agent closed the socket");
+                        tracing::debug!(?reason, "agent closed the socket");
                         break None;
                     }
                     Some(Err(e)) => {
-                        tracing::warn!(peer = %conn.peer, error = %e, "websocket protocol error");
+                        tracing::warn!(error = %e, "websocket protocol error");
                         break Some(CloseReason { code: CloseCode::Size, description: Some(e.to_string()) });
                     }
                     None => break None,
@@ -106,8 +112,8 @@ pub async fn run(state: AppState, mut session: Session, stream: actix_ws::Messag
             _ = ping.tick(), if !draining => {
                 let idle = last_seen.elapsed();
                 if idle > timeout {
-                    state.stats.pings_timed_out.fetch_add(1, Relaxed);
-                    tracing::info!(peer = %conn.peer, idle_secs = last_seen.elapsed().as_secs(), "closing a socket that stopped answering pings");
+                    state.stats.pings_timed_out.inc();
+                    tracing::info!(idle_secs = last_seen.elapsed().as_secs(), "closing a socket that stopped answering pings");
                     break Some(CloseReason { code: CloseCode::Away, description: Some("ping timeout".into()) });
                 }
                 // An agent that sent something within the last period is alive: ping only quiet sockets.
@@ -121,7 +127,7 @@ pub async fn run(state: AppState, mut session: Session, stream: actix_ws::Messag
         }
     };
     if let Some(reason) = &close {
-        tracing::info!(peer = %conn.peer, code = ?reason.code, reason = ?reason.description, "closing agent socket");
+        tracing::info!(code = ?reason.code, reason = ?reason.description, "closing agent socket");
     }
     if !draining {
         let _ = session.close(close).await;
@@ -141,29 +147,29 @@ struct Conn<'a> {
     state: &'a AppState,
     conn_id: u64,
     tx: mpsc::Sender<Outgoing>,
-    identities: HashMap<ClientKey, protocol::AppId>,
-    peer: String,
+    /// The clients seen on this socket (an agent sends one identity; a test may send several).
+    identities: HashSet<ClientKey>,
 }
 
 impl Conn<'_> {
     async fn handle(&mut self, text: &str) -> Result<(), Reject> {
         let stats = &self.state.stats;
-        stats.frames.fetch_add(1, Relaxed);
+        stats.frames.inc();
         let frame = AgentFrame::parse(text).map_err(|e| self.reject(CloseCode::Policy, e))?;
         let secret = match self.state.secrets.get(&frame.app_id, None).await {
             Ok(Secret::Known(secret)) => secret,
             Ok(Secret::UnknownApp) => return Err(self.reject(CloseCode::Policy, format!("appId {} not exists", frame.app_id))),
             Err(e) => {
                 // Without the secret the frame cannot be trusted; the agent stays connected and sends again.
-                stats.frames_unverifiable.fetch_add(1, Relaxed);
-                tracing::warn!(peer = %self.peer, app_id = %frame.app_id, error = %e, "dropping a frame: app secret unavailable");
+                stats.frames_unverifiable.inc();
+                tracing::warn!(app_id = %frame.app_id, error = %e, "dropping a frame: app secret unavailable");
                 return Ok(());
             }
         };
         let now = chrono::Utc::now().timestamp_millis();
-        if let Err(e) = frame.check_timestamp(now, self.state.settings.ws_server.future_skew_ms) {
-            stats.frames_stale.fetch_add(1, Relaxed);
-            tracing::info!(peer = %self.peer, app_id = %frame.app_id, agent_id = %frame.agent_id, kind = frame.kind.as_str(), error = %e, "dropping a frame outside the time window");
+        if let Err(e) = frame.check_timestamp(now, self.state.sessions.future_skew_ms) {
+            stats.frames_stale.inc();
+            tracing::info!(app_id = %frame.app_id, agent_id = %frame.agent_id, kind = frame.kind.as_str(), error = %e, "dropping a frame outside the time window");
             return Ok(());
         }
         if frame.verify_signature(secret.as_bytes()).is_err() {
@@ -174,10 +180,15 @@ impl Conn<'_> {
                 return Err(self.reject(CloseCode::Policy, FrameError::BadSignature));
             }
         }
-        let key = ClientKey { app: frame.app_id.to_string(), agent: frame.agent_id.clone(), client: frame.client_id.clone() };
-        if !self.identities.contains_key(&key) {
+        let key = ClientKey { app: frame.app_id.clone(), agent: frame.agent_id.clone(), client: frame.client_id.clone() };
+        if !self.identities.contains(&key) {
+            if self.identities.is_empty() {
+                let span = tracing::Span::current();
+                span.record("app_id", tracing::field::display(&frame.app_id));
+                span.record("agent_id", tracing::field::display(&frame.agent_id));
+            }
             self.state.registry.register(key.clone(), self.conn_id, self.tx.clone());
-            self.identities.insert(key, frame.app_id.clone());
+            self.identities.insert(key);
         }
         self.dispatch(&frame).await;
         Ok(())
@@ -198,7 +209,7 @@ impl Conn<'_> {
             }
             MessageKind::Log => {
                 if carries_nothing(frame.data.get()) {
-                    self.state.stats.empty_reports.fetch_add(1, Relaxed);
+                    self.state.stats.empty_reports.inc();
                     return;
                 }
                 let trace_id = Some(frame.trace_id.as_str()).filter(|t| !t.is_empty());
@@ -226,19 +237,19 @@ impl Conn<'_> {
 
     fn reject(&self, code: CloseCode, reason: impl ToString) -> Reject {
         let reason = reason.to_string();
-        self.state.stats.frames_rejected.fetch_add(1, Relaxed);
-        tracing::warn!(peer = %self.peer, reason = %reason, "refusing agent frame");
+        self.state.stats.frames_rejected.inc();
+        tracing::warn!(reason = %reason, "refusing agent frame");
         Reject { code, reason }
     }
 
     /// The socket is gone: forget its clients here and at the manager.
     async fn finish(self) {
-        self.state.stats.connections_closed.fetch_add(1, Relaxed);
-        for (key, app_id) in &self.identities {
+        self.state.stats.connections_closed.inc();
+        for key in &self.identities {
             if !self.state.registry.unregister(key, self.conn_id) {
                 continue; // the same client already reconnected on another socket
             }
-            let body = RemoveClient { app_id: app_id.clone(), agent_id: key.agent.clone(), client_id: key.client.clone() };
+            let body = RemoveClient { app_id: key.app.clone(), agent_id: key.agent.clone(), client_id: key.client.clone() };
             self.state.forwarder.send("remove_client", &body).await;
         }
     }

@@ -9,24 +9,11 @@ use actix_web::{web, App, HttpServer};
 use common::client::ServiceClient;
 use common::Settings;
 
-use crate::forward::Forwarder;
-use crate::registry::Registry;
-use crate::secrets::SecretCache;
+use crate::clients::forward::Forwarder;
+use crate::clients::secrets::SecretCache;
+use crate::domain::registry::Registry;
+use crate::state::AppState;
 use crate::stats::Stats;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub registry: Arc<Registry>,
-    pub secrets: Arc<SecretCache>,
-    pub forwarder: Arc<Forwarder>,
-    pub stats: Arc<Stats>,
-    /// `host:port` of this server's `/xapi/*`, as registered with the manager.
-    pub advertise: String,
-    pub http: reqwest::Client,
-    /// Turns true when the server starts stopping: sessions then close their sockets ("going away") and drain.
-    pub shutdown: tokio::sync::watch::Receiver<bool>,
-}
 
 pub struct Application {
     port: u16,
@@ -36,7 +23,6 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let settings = Arc::new(settings);
         let ws = &settings.ws_server;
         let listener = TcpListener::bind((ws.host.as_str(), ws.port))?;
         let port = listener.local_addr()?.port();
@@ -57,10 +43,12 @@ impl Application {
             secrets: Arc::new(SecretCache::new(client.clone(), ws.manager_base_url.clone(), Duration::from_secs(ws.app_secret_ttl_secs))),
             forwarder: Arc::new(Forwarder::new(client, ws.manager_base_url.clone(), ws.forward_concurrency, ws.forward_retries, ws.forward_batch, stats.clone())),
             stats,
+            sessions: ws.into(),
+            duplicate_agent_policy: ws.duplicate_agent_policy,
             advertise: advertise.clone(),
+            manager: ws.manager_base_url.clone(),
             http: reqwest::Client::new(),
             shutdown,
-            settings: settings.clone(),
         };
         let data = web::Data::new(state.clone());
         let secret = web::Data::new(common::signed::SharedSecret(settings.shared.secret.clone()));

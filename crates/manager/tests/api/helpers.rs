@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use common::client::ServiceClient;
 use common::testing::TestEnv;
-use manager::startup::{AppState, Application};
+use manager::clients::registry::ClientEntry;
+use manager::startup::Application;
+use manager::state::AppState;
 use mysql_async::prelude::Queryable;
 use protocol::AgentFrame;
 use serde_json::{json, Value};
@@ -41,8 +43,12 @@ impl TestManager {
     }
 
     pub async fn add_app(&self, id: u32, secret: &str) {
-        let mut conn = self.env.console_db().get_conn().await.unwrap();
-        conn.exec_drop("INSERT INTO apps (id, name, owner, secret) VALUES (?, ?, 1, ?)", (id, format!("app{id}"), secret)).await.unwrap();
+        store::console_db::apps::insert(&self.env.console_db(), id.into(), &format!("app{id}"), 1, secret).await.unwrap();
+    }
+
+    /// The registry entry of agent `agent` of app 1.
+    pub async fn entry(&self, agent: &str) -> Option<ClientEntry> {
+        self.state.registry.get_entry(&protocol::AppId::from(1), &agent.into()).await.unwrap()
     }
 
     pub async fn count(&self, sql: &str) -> u64 {

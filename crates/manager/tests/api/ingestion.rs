@@ -141,7 +141,7 @@ async fn a_batch_runs_every_item_and_answers_each_one() {
     assert_eq!(results[3]["ok"], false);
     assert_eq!(results[4], json!({"ok": true}));
     assert_eq!(m.count(&format!("SELECT COUNT(*) FROM osinfo_{} WHERE position = 1", today())).await, 1);
-    assert!(manager::registry::get_entry(&m.state, "1", "vm").await.unwrap().is_some());
+    assert!(m.entry("vm").await.is_some());
     m.finish().await;
 }
 

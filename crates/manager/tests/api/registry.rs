@@ -10,14 +10,14 @@ async fn heartbeats_register_and_closes_remove_only_the_same_client() {
     let now = chrono::Utc::now().timestamp_millis();
     let beat = |client: &str| json!({"appId": 1, "agentId": "vm", "clientId": client, "server": "127.0.0.1:1", "timestamp": now});
     assert_eq!(m.call("/xtransit/update_client", beat("c1")).await, json!({"ok": true}));
-    let entry = manager::registry::get_entry(&m.state, "1", "vm").await.unwrap().unwrap();
+    let entry = m.entry("vm").await.unwrap();
     assert_eq!((entry.client_id.as_str(), entry.server.as_str(), entry.timestamp), ("c1", "127.0.0.1:1", now));
 
     // A close of another (older) client leaves the entry alone; a missing entry is not an error (the original 500s).
     assert_eq!(m.call("/xtransit/remove_client", json!({"appId": 1, "agentId": "vm", "clientId": "c0"})).await, json!({"ok": true}));
-    assert!(manager::registry::get_entry(&m.state, "1", "vm").await.unwrap().is_some());
+    assert!(m.entry("vm").await.is_some());
     assert_eq!(m.call("/xtransit/remove_client", json!({"appId": 1, "agentId": "vm", "clientId": "c1"})).await, json!({"ok": true}));
-    assert!(manager::registry::get_entry(&m.state, "1", "vm").await.unwrap().is_none());
+    assert!(m.entry("vm").await.is_none());
     assert_eq!(m.call("/xtransit/remove_client", json!({"appId": 1, "agentId": "vm", "clientId": "c1"})).await, json!({"ok": true}));
     m.finish().await;
 }

@@ -15,13 +15,13 @@ async fn run_once_empties_only_the_day_tables_outside_the_window() {
     }
     // On the 10th with 8 days kept: 3..10 stay, the 1st goes.
     let now = Local.with_ymd_and_hms(2026, 11, 10, 3, 0, 0).unwrap();
-    let report = manager::retention::run_once(&m.state, now).await.unwrap();
+    let report = m.state.retention.run_once(now).await.unwrap();
     assert_eq!(report.truncated, vec!["osinfo_01".to_string(), "alarm_01".to_string()]);
     for (table, rows) in [("osinfo_10", 1), ("osinfo_03", 1), ("osinfo_01", 0), ("alarm_01", 0)] {
         assert_eq!(m.count(&format!("SELECT COUNT(*) FROM {table}")).await, rows, "{table}");
     }
     // Idempotent: nothing left to do.
-    assert!(manager::retention::run_once(&m.state, now).await.unwrap().truncated.is_empty());
+    assert!(m.state.retention.run_once(now).await.unwrap().truncated.is_empty());
     drop(conn);
     m.finish().await;
 }
@@ -34,8 +34,8 @@ async fn schema_creation_is_idempotent_and_keeps_data() {
     // An original database: http_rt still DECIMAL(5,2).
     conn.query_drop("ALTER TABLE process_05 MODIFY http_rt DECIMAL(5,2)").await.unwrap();
     drop(conn);
-    let s = &m.env.settings;
-    manager::schema::ensure(&s.console_mysql, &m.state.console_db, &s.logs_mysql, &m.state.logs_db).await.unwrap();
+    store::schema::ensure_console(&m.state.console_db).await.unwrap();
+    store::schema::ensure_logs(&m.state.logs_db).await.unwrap();
     assert_eq!(m.count("SELECT COUNT(*) FROM osinfo_05").await, 1);
     let precision = m
         .count("SELECT NUMERIC_PRECISION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'process_05' AND COLUMN_NAME = 'http_rt'")

@@ -1,9 +1,9 @@
-//! `/healthz` (the process answers), `/readyz` (the manager process answers), `/metrics` (Prometheus text).
+//! `/healthz` (the process answers), `/readyz` (the manager process answers), `/metrics` (OpenMetrics text).
 
 use actix_web::{web, HttpResponse};
 use common::health::{healthz, readiness};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -15,7 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// manager's liveness counts, not its readiness: a MySQL or Redis blip must not take every ws-server out of the load
 /// balancer at once (agents keep their sockets; forwards are retried, secrets are cached).
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let url = common::client::url(&state.settings.ws_server.manager_base_url, "/healthz");
+    let url = common::client::url(&state.manager, "/healthz");
     let manager = match state.http.get(&url).timeout(std::time::Duration::from_secs(3)).send().await {
         Ok(r) if r.status().is_success() => Ok(()),
         Ok(r) => Err(format!("HTTP {}", r.status())),
@@ -25,6 +25,5 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let body = state.stats.render(state.registry.len(), state.registry.pending_len());
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
+    common::metrics::respond(state.stats.registry(state.registry.len(), state.registry.pending_len()))
 }

@@ -6,7 +6,8 @@ mod xapi;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::startup::AppState;
+use crate::error::WsError;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure).configure(xapi::configure).default_service(web::to(agent_socket));
@@ -17,7 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn agent_socket(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpResponse> {
     let is_upgrade = req.headers().get("upgrade").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if !is_upgrade {
-        return Ok(HttpResponse::NotFound().json(serde_json::json!({"ok": false, "message": "not found: agents connect here with a WebSocket"})));
+        return Err(WsError::NotAnUpgrade.into());
     }
     let (response, session, stream) = actix_ws::handle(&req, body)?;
     let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();

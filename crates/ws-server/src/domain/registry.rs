@@ -1,18 +1,20 @@
-//! Which agent sockets this ws-server holds, and the commands waiting for an agent's `response`.
+//! Which agent sockets this ws-server holds, and the commands waiting for an agent's `response`. In memory only, no
+//! IO.
 //! Both maps are small critical sections behind std mutexes: nothing awaits while holding them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use protocol::{AgentId, AppId, ClientId};
 use tokio::sync::{mpsc, oneshot};
 
-/// appId (canonical text) + agentId + clientId: the original server's client key.
+/// appId + agentId + clientId: the original server's client key (`AppId` compares by its canonical text).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ClientKey {
-    pub app: String,
-    pub agent: String,
-    pub client: String,
+    pub app: AppId,
+    pub agent: AgentId,
+    pub client: ClientId,
 }
 
 /// What the HTTP side can ask a session to do.

@@ -17,55 +17,18 @@
 use std::collections::HashMap;
 
 use actix_multipart::Multipart;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use common::error::{Group, ServiceError};
 use deadpool_redis::redis;
 use futures_util::StreamExt;
-use mysql_async::prelude::Queryable;
 use protocol::service::Reply;
 use serde::Serialize;
+use store::console_db::{coredumps, files};
 
-use crate::storage::{PendingObject, Storage};
-use crate::AppState;
-
-#[derive(Debug, thiserror::Error)]
-pub enum UploadError {
-    /// The agent's request is wrong: answered `{ok:false, message}` with HTTP 200, like the original.
-    #[error("{0}")]
-    Refused(String),
-    #[error("upload larger than the limit of {0} bytes")]
-    TooLarge(u64),
-    #[error("console database: {0}")]
-    Mysql(#[from] mysql_async::Error),
-    #[error("redis: {0}")]
-    Redis(#[from] common::redis::RedisError),
-    #[error("redis: {0}")]
-    RedisCmd(#[from] redis::RedisError),
-    #[error("storage: {0}")]
-    Storage(#[from] std::io::Error),
-    #[error("upload body: {0}")]
-    Body(String),
-}
-
-impl UploadError {
-    fn refused(message: impl Into<String>) -> Self {
-        UploadError::Refused(message.into())
-    }
-
-    fn response(&self) -> HttpResponse {
-        let status = match self {
-            UploadError::Refused(_) => StatusCode::OK,
-            UploadError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            UploadError::Body(_) => StatusCode::BAD_REQUEST,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        let message = match status {
-            StatusCode::INTERNAL_SERVER_ERROR => "internal error while storing the upload; retry the transfer".into(),
-            _ => self.to_string(),
-        };
-        HttpResponse::build(status).json(Reply::<()>::fail(message, None))
-    }
-}
+use crate::clients::storage::{PendingObject, Storage};
+use crate::domain::node_display_name;
+use crate::error::UploadError;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 struct Stored {
@@ -85,13 +48,11 @@ pub async fn from_xtransit(
             HttpResponse::Ok().json(Reply::ok(Stored { storage: names.join("\u{0}") }))
         }
         Err(e) => {
-            match &e {
-                UploadError::Refused(_) | UploadError::TooLarge(_) | UploadError::Body(_) => {
-                    tracing::warn!(query = ?redacted(&query), error = %e, "upload refused")
-                }
-                _ => tracing::error!(query = ?redacted(&query), error = %e, "upload failed"),
+            match e.code().group {
+                Group::Internal => tracing::error!(query = ?redacted(&query), error = %e, "upload failed"),
+                _ => tracing::warn!(query = ?redacted(&query), error = %e, "upload refused"),
             }
-            e.response()
+            actix_web::ResponseError::error_response(&e)
         }
     }
 }
@@ -137,7 +98,7 @@ async fn receive(
     }
     let mut redis = state.redis.get().await?;
     let fresh: Option<String> = redis::cmd("SET")
-        .arg(state.redis.key(&format!("XTRANSIT_UPLOAD_NONCE::{nonce}")))
+        .arg(state.keys.upload_nonce(nonce))
         .arg(1)
         .arg("NX")
         .arg("EX")
@@ -228,90 +189,28 @@ struct Target {
 
 impl Target {
     async fn load(pool: &mysql_async::Pool, id: u64, file_type: &str) -> Result<Target, UploadError> {
-        let mut conn = pool.get_conn().await?;
+        let not_found = || UploadError::refused("file not found");
         if file_type == "core" {
-            type Row = (String, String, String, String, u8, String, String);
-            let row: Option<Row> = conn
-                .exec_first(
-                    "SELECT agent, file, node, COALESCE(token, ''), COALESCE(file_status, 0), COALESCE(file_storage, ''), \
-                     COALESCE(node_storage, '') FROM coredumps WHERE id = ?",
-                    (id,),
-                )
-                .await?;
-            let (agent, file, node, token, status, file_storage, node_storage) =
-                row.ok_or_else(|| UploadError::refused("file not found"))?;
+            let row = coredumps::upload_row(pool, id).await?.ok_or_else(not_found)?;
             Ok(Target {
                 core: true,
-                agent,
-                token,
-                awaiting: status == 2,
-                display_names: vec![file, node_display_name(&node)],
-                previous: vec![file_storage, node_storage],
+                agent: row.agent,
+                token: row.token,
+                awaiting: row.file_status == 2,
+                display_names: vec![row.file, node_display_name(&row.node)],
+                previous: vec![row.file_storage, row.node_storage],
             })
         } else {
-            type Row = (String, String, String, u8, String);
-            let row: Option<Row> = conn
-                .exec_first(
-                    "SELECT agent, file, COALESCE(token, ''), COALESCE(status, 0), COALESCE(storage, '') \
-                     FROM files WHERE id = ? AND type = ?",
-                    (id, file_type),
-                )
-                .await?;
-            let (agent, file, token, status, storage) = row.ok_or_else(|| UploadError::refused("file not found"))?;
-            Ok(Target { core: false, agent, token, awaiting: status == 2, display_names: vec![file], previous: vec![storage] })
+            let row = files::upload_row(pool, id, file_type).await?.ok_or_else(not_found)?;
+            Ok(Target { core: false, agent: row.agent, token: row.token, awaiting: row.status == 2, display_names: vec![row.file], previous: vec![row.storage] })
         }
     }
 
     /// Marks the row transferred with the new objects, consuming the token. False if it stopped awaiting meanwhile.
     async fn record(&self, pool: &mysql_async::Pool, id: u64, names: &[String]) -> Result<bool, mysql_async::Error> {
-        let mut conn = pool.get_conn().await?;
-        if self.core {
-            conn.exec_drop(
-                "UPDATE coredumps SET file_status = 3, file_storage = ?, node_status = 3, node_storage = ?, token = '' \
-                 WHERE id = ? AND file_status = 2 AND token = ?",
-                (&names[0], &names[1], id, &self.token),
-            )
-            .await?;
-        } else {
-            conn.exec_drop(
-                "UPDATE files SET status = 3, storage = ?, token = '' WHERE id = ? AND status = 2 AND token = ?",
-                (&names[0], id, &self.token),
-            )
-            .await?;
+        match self.core {
+            true => coredumps::record_upload(pool, id, &self.token, &names[0], &names[1]).await,
+            false => files::record_upload(pool, id, &self.token, &names[0]).await,
         }
-        Ok(conn.affected_rows() == 1)
-    }
-}
-
-/// `node-v<version>` or `alinode-v<version>` from the row's `{"executable_path","alinode","version"}`; an uploaded
-/// core's row holds the executable's plain file name instead.
-fn node_display_name(node: &str) -> String {
-    #[derive(serde::Deserialize)]
-    struct NodeInfo {
-        #[serde(default)]
-        alinode: bool,
-        version: Option<String>,
-    }
-    match serde_json::from_str::<NodeInfo>(node) {
-        Ok(NodeInfo { alinode, version: Some(version) }) => {
-            let version = version.trim_start_matches('v');
-            format!("{}-v{version}", if alinode { "alinode" } else { "node" })
-        }
-        _ if !node.trim().is_empty() && !node.trim_start().starts_with('{') => node.to_string(),
-        _ => "node".into(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn node_names_follow_the_original() {
-        assert_eq!(node_display_name(r#"{"executable_path":"/usr/bin/node","alinode":false,"version":"v20.20.2"}"#), "node-v20.20.2");
-        assert_eq!(node_display_name(r#"{"executable_path":"/x","alinode":true,"version":"v7.0.0"}"#), "alinode-v7.0.0");
-        assert_eq!(node_display_name(r#"{"alinode":false,"version":"18.1.0"}"#), "node-v18.1.0");
-        assert_eq!(node_display_name("node-v18"), "node-v18");
-        assert_eq!(node_display_name("{}"), "node");
     }
 }

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::batch::Batcher;
 use common::client::{CallError, ServiceClient};
+use common::retry::Backoff;
 use protocol::service::{BatchResults, ItemResult};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -28,9 +30,11 @@ const MAX_ITEMS: usize = 256;
 const MAX_BATCH_BYTES: usize = 8 << 20;
 /// Batch calls in flight at once.
 const MAX_CALLS: usize = 4;
-/// Retries back off from 200 ms, doubling up to this; with the default 8 retries a message waits out ~20 s of
+/// Retries back off from 200 ms, doubling up to 5 s; with the default 8 retries a message waits out ~20 s of
 /// manager restart (its socket unread meanwhile) before it is counted as failed.
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
+fn backoff(retries: u32) -> Backoff {
+    Backoff::new(Duration::from_millis(200), Duration::from_secs(5), retries)
+}
 
 struct Pending {
     route: &'static str,
@@ -71,34 +75,12 @@ impl Forwarder {
     }
 }
 
-async fn run_batches(mut rx: mpsc::Receiver<Pending>, direct: Arc<Direct>) {
+async fn run_batches(rx: mpsc::Receiver<Pending>, direct: Arc<Direct>) {
     let calls = Arc::new(Semaphore::new(MAX_CALLS));
-    let mut held_back: Option<Pending> = None;
+    let mut batches = Batcher::new(rx, MAX_ITEMS, MAX_BATCH_BYTES, |item: &Pending| item.body.get().len());
     loop {
         let permit = calls.clone().acquire_owned().await.expect("the semaphore is never closed");
-        let first = match held_back.take() {
-            Some(item) => item,
-            None => match rx.recv().await {
-                Some(item) => item,
-                None => return,
-            },
-        };
-        let mut bytes = first.body.get().len();
-        let mut items = vec![first];
-        while items.len() < MAX_ITEMS && bytes < MAX_BATCH_BYTES {
-            match rx.try_recv() {
-                // Too big to join this batch: it starts the next one.
-                Ok(item) if bytes + item.body.get().len() > MAX_BATCH_BYTES => {
-                    held_back = Some(item);
-                    break;
-                }
-                Ok(item) => {
-                    bytes += item.body.get().len();
-                    items.push(item);
-                }
-                Err(_) => break,
-            }
-        }
+        let Some(items) = batches.next().await else { return };
         let direct = direct.clone();
         tokio::spawn(async move {
             match direct.batch.load(Relaxed) {
@@ -112,9 +94,11 @@ async fn run_batches(mut rx: mpsc::Receiver<Pending>, direct: Arc<Direct>) {
 
 impl Direct {
     async fn send_batch(&self, mut items: Vec<Pending>) {
-        let mut delay = Duration::from_millis(200);
-        for attempt in 0..=self.retries {
-            let body = batch_body(&items, attempt > 0);
+        let mut backoff = backoff(self.retries);
+        let mut sent_before = false;
+        loop {
+            let body = batch_body(&items, sent_before);
+            sent_before = true;
             let call = self.client.post_signed::<BatchResults>(&self.manager, "/xtransit/batch", self.client.sign_text(&body), None).await;
             let results = match call {
                 Ok(reply) if reply.ok => reply.data.map(|d| d.results).unwrap_or_default(),
@@ -127,10 +111,9 @@ impl Direct {
                     self.refused(items, &format!("{:?}", reply.message));
                     return;
                 }
-                Err(e) if e.is_transient() && attempt < self.retries => {
-                    tracing::debug!(attempt, error = %e, "batch forward failed, retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(MAX_RETRY_DELAY);
+                Err(e) if e.is_transient() && backoff.can_retry() => {
+                    tracing::debug!(error = %e, "batch forward failed, retrying");
+                    backoff.wait().await;
                     continue;
                 }
                 Err(e) => {
@@ -146,10 +129,10 @@ impl Direct {
             for (item, result) in items.into_iter().zip(results) {
                 match result {
                     ItemResult { ok: true, .. } => {
-                        self.stats.forwarded.fetch_add(1, Relaxed);
+                        self.stats.forwarded.inc();
                         let _ = item.done.send(true);
                     }
-                    ItemResult { retry: true, .. } if attempt < self.retries => again.push(item),
+                    ItemResult { retry: true, .. } if backoff.can_retry() => again.push(item),
                     ItemResult { retry: true, message, .. } => self.failed(vec![item], message.as_deref().unwrap_or("")),
                     ItemResult { message, .. } => self.refused(vec![item], message.as_deref().unwrap_or("")),
                 }
@@ -158,8 +141,7 @@ impl Direct {
                 return;
             }
             items = again;
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(MAX_RETRY_DELAY);
+            backoff.wait().await;
         }
     }
 
@@ -176,18 +158,17 @@ impl Direct {
             "update_action_status" => "/xtransit/update_action_status",
             _ => "/xtransit/remove_client",
         };
-        let mut delay = Duration::from_millis(200);
-        for attempt in 0..=self.retries {
+        let mut backoff = backoff(self.retries);
+        loop {
             match self.client.call::<_, serde_json::Value>(&self.manager, path, &item.body, None).await {
                 Ok(reply) if reply.ok => {
-                    self.stats.forwarded.fetch_add(1, Relaxed);
+                    self.stats.forwarded.inc();
                     let _ = item.done.send(true);
                     return;
                 }
                 Ok(reply) => return self.refused(vec![item], &format!("{:?}", reply.message)),
-                Err(e) if e.is_transient() && attempt < self.retries => {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(MAX_RETRY_DELAY);
+                Err(e) if e.is_transient() && backoff.can_retry() => {
+                    backoff.wait().await;
                 }
                 Err(e) => return self.failed(vec![item], &e.to_string()),
             }
@@ -196,7 +177,7 @@ impl Direct {
 
     /// The manager understood and refused: retrying would not change its mind.
     fn refused(&self, items: Vec<Pending>, message: &str) {
-        self.stats.forward_refused.fetch_add(items.len() as u64, Relaxed);
+        self.stats.forward_refused.inc_by(items.len() as u64);
         for item in items {
             tracing::warn!(route = item.route, message, "manager refused a forwarded message");
             let _ = item.done.send(false);
@@ -204,7 +185,7 @@ impl Direct {
     }
 
     fn failed(&self, items: Vec<Pending>, error: &str) {
-        self.stats.forward_failed.fetch_add(items.len() as u64, Relaxed);
+        self.stats.forward_failed.inc_by(items.len() as u64);
         tracing::error!(messages = items.len(), error, "could not forward agent messages to the manager");
         for item in items {
             let _ = item.done.send(false);

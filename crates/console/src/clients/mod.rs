@@ -1,0 +1,3 @@
+//! What the console keeps outside MySQL and Redis: the profile store.
+
+pub mod storage;
