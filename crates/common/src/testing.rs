@@ -34,9 +34,9 @@ impl TestEnv {
         let id = format!("{}_{}", unix_secs(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let secret = uuid::Uuid::new_v4().simple().to_string();
         let mut env: HashMap<String, String> = [
-            ("EZM__CONSOLE_MYSQL__DATABASE", format!("ezm_t_{id}_console")),
-            ("EZM__LOGS_MYSQL__DATABASE", format!("ezm_t_{id}_logs")),
-            ("EZM__REDIS__KEY_PREFIX", format!("ezm_t_{id}:")),
+            ("EZM__CONSOLE_MYSQL__DATABASE", format!("{PREFIX}{id}_console")),
+            ("EZM__LOGS_MYSQL__DATABASE", format!("{PREFIX}{id}_logs")),
+            ("EZM__REDIS__KEY_PREFIX", format!("{PREFIX}{id}:")),
             ("EZM__SHARED__SECRET", secret),
             ("EZM__WS_SERVER__HOST", "127.0.0.1".into()),
             ("EZM__WS_SERVER__PORT", "0".into()),
@@ -54,6 +54,7 @@ impl TestEnv {
         let base = Settings::load(&env).expect("test settings are valid");
         crate::telemetry::init(&base.log);
         check_services(&base).await;
+        // Once per process, what failed runs left behind.
         static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
         SWEPT.get_or_init(|| drop_stale(&base)).await;
         for (k, v) in overrides {

@@ -10,5 +10,7 @@ pub mod error;
 pub mod routes;
 pub mod startup;
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use startup::Application;

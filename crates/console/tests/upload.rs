@@ -2,28 +2,29 @@
 //! sends (reference 4.7), and every way an upload must be refused without keeping anything.
 
 use common::testing::TestEnv;
-use console::Application;
+use console::testing::TestConsole;
 use mysql_async::prelude::Queryable;
 use protocol::sign::upload_signature;
 use serde_json::Value;
 
-struct TestConsole {
+/// A console and its databases for one test.
+struct Harness {
     env: TestEnv,
-    base: String,
-    storage: std::path::PathBuf,
+    console: TestConsole,
 }
 
-impl TestConsole {
-    async fn start(overrides: &[(&str, &str)]) -> TestConsole {
-        let storage = std::env::temp_dir().join(format!("ezm-upload-{}", uuid_like()));
-        let dir = storage.to_str().unwrap().to_owned();
-        let mut all = vec![("EZM__CONSOLE__STORAGE_DIR", dir.as_str())];
-        all.extend_from_slice(overrides);
-        let env = TestEnv::new(&all).await;
-        let app = Application::build(env.settings.clone()).await.expect("console starts");
-        let base = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
-        TestConsole { env, base, storage }
+impl std::ops::Deref for Harness {
+    type Target = TestConsole;
+    fn deref(&self) -> &TestConsole {
+        &self.console
+    }
+}
+
+impl Harness {
+    async fn start(overrides: &[(&str, &str)]) -> Harness {
+        let env = TestEnv::new(overrides).await;
+        let console = TestConsole::start(env.settings.clone(), &env.id).await;
+        Harness { env, console }
     }
 
     /// A `files` row awaiting an upload (status 2) with this token; returns its id.
@@ -58,14 +59,8 @@ impl TestConsole {
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
-    fn stored(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.storage).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        names.sort();
-        names
-    }
-
     async fn finish(self) {
-        let _ = std::fs::remove_dir_all(&self.storage);
+        self.console.stop();
         self.env.finish().await;
     }
 }
@@ -89,7 +84,7 @@ fn message(body: &Value) -> &str {
 
 #[tokio::test]
 async fn an_agent_upload_is_stored_and_recorded() {
-    let c = TestConsole::start(&[]).await;
+    let c = Harness::start(&[]).await;
     std::fs::write(c.storage.join("u-old-u-previous.cpuprofile"), b"old").unwrap();
     let id = c.file_row("tok123", 2, "u-old-u-previous.cpuprofile").await;
     let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -111,7 +106,7 @@ async fn an_agent_upload_is_stored_and_recorded() {
 
 #[tokio::test]
 async fn forged_stale_replayed_and_unrequested_uploads_are_refused() {
-    let c = TestConsole::start(&[]).await;
+    let c = Harness::start(&[]).await;
     let id = c.file_row("secret-token", 2, "").await;
     let part = || vec![("x.cpuprofile", b"gz".to_vec())];
 
@@ -147,7 +142,7 @@ async fn forged_stale_replayed_and_unrequested_uploads_are_refused() {
 
 #[tokio::test]
 async fn an_oversized_or_malformed_upload_keeps_nothing() {
-    let c = TestConsole::start(&[("EZM__CONSOLE__MAX_UPLOAD_BYTES", "65536")]).await;
+    let c = Harness::start(&[("EZM__CONSOLE__MAX_UPLOAD_BYTES", "65536")]).await;
     let id = c.file_row("tok", 2, "").await;
     let (status, body) = c.upload(id, "cpuprofile", "tok", "301", now(), &[("x.cpuprofile", vec![7u8; 200_000])]).await;
     assert_eq!(status, 413, "{body}");
@@ -164,7 +159,7 @@ async fn an_oversized_or_malformed_upload_keeps_nothing() {
 
 #[tokio::test]
 async fn a_core_dump_uploads_core_then_executable() {
-    let c = TestConsole::start(&[]).await;
+    let c = Harness::start(&[]).await;
     let mut conn = c.env.console_db().get_conn().await.unwrap();
     conn.exec_drop(
         "INSERT INTO coredumps (app, agent, file, node, user, file_status, node_status, token) VALUES (1, 'vm', '/cores/core.4242', ?, 1, 2, 2, 'ctok')",

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use common::client::ServiceClient;
 use common::testing::TestEnv;
+use console::testing::TestConsole;
 use futures_util::{SinkExt, StreamExt};
 use loadgen::frame::{build_frame, new_client_id, trace_id, Identity};
 use mysql_async::prelude::Queryable;
@@ -96,14 +97,9 @@ impl Stack {
 
     /// A console on port 0 sharing this stack's databases and Redis, storing uploads in a temporary directory.
     pub async fn start_console(&self) -> TestConsole {
-        let storage = std::env::temp_dir().join(format!("ezm-console-{}", self.env.id));
         let mut settings = self.env.settings.clone();
-        settings.console.storage_dir = storage.display().to_string();
         settings.console.manager_base_url = self.manager.clone();
-        let app = console::Application::build(settings).await.expect("console starts");
-        let base = format!("http://127.0.0.1:{}", app.port());
-        let server = tokio::spawn(app.run_until_stopped());
-        TestConsole { base, storage, server }
+        TestConsole::start(settings, &self.env.id).await
     }
 
     /// A `files` row awaiting an upload (status 2, as the console's transfer sets it); returns its id.
@@ -140,19 +136,6 @@ impl Stack {
 
     pub async fn finish(self) {
         self.env.finish().await;
-    }
-}
-
-pub struct TestConsole {
-    pub base: String,
-    pub storage: std::path::PathBuf,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl TestConsole {
-    pub fn stop(self) {
-        self.server.abort();
-        let _ = std::fs::remove_dir_all(&self.storage);
     }
 }
 
