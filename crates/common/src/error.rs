@@ -88,13 +88,14 @@ pub trait ServiceError: std::fmt::Display {
     fn code(&self) -> &'static Code;
 }
 
-/// Renders `message` under `code`, and logs it: internal failures as errors, refusals as warnings, caller
-/// mistakes at debug level.
+/// Renders `message` under `code`, and logs it once: internal failures as errors, bad signatures as warnings (someone
+/// holds a wrong secret, or forges calls), other refusals at info and caller mistakes at debug level.
 pub fn render(code: &'static Code, message: &str) -> HttpResponse {
     match code.group {
         Group::Internal => tracing::error!(code = code.name, error = message, "request failed"),
-        Group::Refusal => tracing::warn!(code = code.name, message, "request refused"),
-        Group::Caller => tracing::debug!(code = code.name, message, "bad request"),
+        Group::Refusal if code == &BAD_SIGNATURE => tracing::warn!(code = code.name, reason = message, "request refused"),
+        Group::Refusal => tracing::info!(code = code.name, reason = message, "request refused"),
+        Group::Caller => tracing::debug!(code = code.name, reason = message, "bad request"),
     }
     let status = StatusCode::from_u16(code.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if code == &INTERNAL_PLAIN {

@@ -83,6 +83,17 @@ impl TestEnv {
         RedisPool::new(&self.settings.redis).expect("redis settings are valid")
     }
 
+    /// Adds app `id` with `secret` (owner 1) to this test's console database.
+    pub async fn add_app(&self, id: u64, secret: &str) {
+        store::console_db::apps::insert(&self.console_db(), id, &format!("app{id}"), 1, secret).await.expect("app inserted");
+    }
+
+    /// The first column of the first row of `sql` on this test's logs database, as a count (0 for no row).
+    pub async fn count(&self, sql: &str) -> u64 {
+        let mut conn = self.logs_db().get_conn().await.expect("logs database answers");
+        conn.query_first::<u64, _>(sql).await.expect("count query runs").unwrap_or(0)
+    }
+
     /// Drops this test's databases and Redis keys. Call it last: a test that panicked before keeps them.
     pub async fn finish(self) {
         if let Ok(mut conn) = admin_pool(&self.settings).get_conn().await {
@@ -97,6 +108,59 @@ impl TestEnv {
             }
         }
     }
+}
+
+/// Polls `check` every 100 ms until it holds; fails the test after `secs` seconds.
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..secs * 10 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// The frames captured from the real xtransit 3.1.0 agent (`crates/protocol/fixtures`), one per line.
+pub const CAPTURED_FRAMES: &str = include_str!("../../protocol/fixtures/agent-frames.jsonl");
+
+/// The `data` of every captured `log` frame, with its kind (`system_log`, `xprofiler_log`, …).
+pub fn captured_logs() -> Vec<(String, serde_json::Value)> {
+    CAPTURED_FRAMES
+        .lines()
+        .filter_map(|line| {
+            let frame = protocol::AgentFrame::parse(line).ok()?;
+            let kind = frame.log_type()?;
+            Some((kind, serde_json::from_str(frame.data.get()).ok()?))
+        })
+        .collect()
+}
+
+/// The first captured log of `kind` that carries data, with its collection time set to now.
+pub fn captured_log(kind: &str) -> serde_json::Value {
+    let found = captured_logs().into_iter().find(|(k, log)| {
+        k == kind && !(kind == "xprofiler_log" && log["data"]["logs"].as_array().is_none_or(|l| l.is_empty()))
+    });
+    fresh(found.unwrap_or_else(|| panic!("no captured {kind}")).1)
+}
+
+/// A captured log with its collection time moved to now (so it lands in today's tables).
+pub fn fresh(mut log: serde_json::Value) -> serde_json::Value {
+    if let Some(data) = log.get_mut("data").and_then(serde_json::Value::as_object_mut) {
+        if data.contains_key("log_timestamp") {
+            data.insert("log_timestamp".into(), serde_json::json!(now_ms()));
+        }
+    }
+    log
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// A pool on the server of the console database, without choosing a database.

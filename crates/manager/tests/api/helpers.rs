@@ -7,9 +7,7 @@ use common::testing::TestEnv;
 use manager::clients::registry::ClientEntry;
 use manager::startup::Application;
 use manager::state::AppState;
-use mysql_async::prelude::Queryable;
-use protocol::AgentFrame;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub struct TestManager {
     pub env: TestEnv,
@@ -43,7 +41,7 @@ impl TestManager {
     }
 
     pub async fn add_app(&self, id: u32, secret: &str) {
-        store::console_db::apps::insert(&self.env.console_db(), id.into(), &format!("app{id}"), 1, secret).await.unwrap();
+        self.env.add_app(id.into(), secret).await;
     }
 
     /// The registry entry of agent `agent` of app 1.
@@ -52,8 +50,7 @@ impl TestManager {
     }
 
     pub async fn count(&self, sql: &str) -> u64 {
-        let mut conn = self.env.logs_db().get_conn().await.unwrap();
-        conn.query_first::<u64, _>(sql).await.unwrap().unwrap_or(0)
+        self.env.count(sql).await
     }
 
     pub async fn finish(self) {
@@ -61,28 +58,7 @@ impl TestManager {
     }
 }
 
-/// The `data` of every `log` frame captured from the real agent, by kind.
-pub fn captured_logs() -> Vec<(String, Value)> {
-    let text = include_str!("../../../protocol/fixtures/agent-frames.jsonl");
-    text.lines()
-        .filter_map(|line| {
-            let frame = AgentFrame::parse(line).ok()?;
-            let kind = frame.log_type()?;
-            Some((kind, serde_json::from_str(frame.data.get()).ok()?))
-        })
-        .collect()
-}
-
-/// A captured log with its collection time moved to now (so it lands in today's tables).
-pub fn fresh(mut log: Value) -> Value {
-    let now = chrono::Utc::now().timestamp_millis();
-    if let Some(data) = log.get_mut("data").and_then(Value::as_object_mut) {
-        if data.contains_key("log_timestamp") {
-            data.insert("log_timestamp".into(), json!(now));
-        }
-    }
-    log
-}
+pub use common::testing::{captured_logs, fresh};
 
 pub fn today() -> String {
     chrono::Local::now().format("%d").to_string()

@@ -29,8 +29,7 @@ impl Stack {
         let mut settings = env.settings.clone();
         settings.ws_server.manager_base_url = manager.clone();
         let (ws_port, _) = ws_server::startup::Application::build(settings).await.expect("ws-server starts").spawn();
-        let mut conn = env.console_db().get_conn().await.unwrap();
-        conn.query_drop(format!("INSERT INTO apps (id, name, owner, secret) VALUES (1, 'demo', 1, '{SECRET}')")).await.unwrap();
+        env.add_app(1, SECRET).await;
         let client = ServiceClient::new(env.secret().clone(), Duration::from_secs(30));
         Stack { env, manager, ws_port, client }
     }
@@ -71,18 +70,12 @@ impl Stack {
         self.eventually_within(10, what, check).await
     }
 
-    pub async fn eventually_within<F, Fut>(&self, secs: u64, what: &str, mut check: F)
+    pub async fn eventually_within<F, Fut>(&self, secs: u64, what: &str, check: F)
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        for _ in 0..secs * 10 {
-            if check().await {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("timed out waiting for: {what}");
+        common::testing::eventually(secs, what, check).await
     }
 
     pub async fn clients(&self) -> Vec<String> {
@@ -91,8 +84,7 @@ impl Stack {
     }
 
     pub async fn count(&self, sql: &str) -> u64 {
-        let mut conn = self.env.logs_db().get_conn().await.unwrap();
-        conn.query_first::<u64, _>(sql).await.unwrap().unwrap_or(0)
+        self.env.count(sql).await
     }
 
     /// A console on port 0 sharing this stack's databases and Redis, storing uploads in a temporary directory.
@@ -188,28 +180,9 @@ impl Agent {
     }
 }
 
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+pub use common::testing::now_ms as now;
 
 /// A captured log `data` from the real agent with its collection time set to now.
 pub fn captured_log(kind: &str) -> String {
-    let text = include_str!("../../../protocol/fixtures/agent-frames.jsonl");
-    for line in text.lines() {
-        let frame = protocol::AgentFrame::parse(line).unwrap();
-        if frame.log_type().as_deref() != Some(kind) {
-            continue;
-        }
-        let mut data: Value = serde_json::from_str(frame.data.get()).unwrap();
-        if kind == "xprofiler_log" && data["data"]["logs"].as_array().is_none_or(|l| l.is_empty()) {
-            continue;
-        }
-        if let Some(inner) = data.get_mut("data").and_then(Value::as_object_mut) {
-            if inner.contains_key("log_timestamp") {
-                inner.insert("log_timestamp".into(), json!(now()));
-            }
-        }
-        return data.to_string();
-    }
-    panic!("no captured {kind}");
+    common::testing::captured_log(kind).to_string()
 }
