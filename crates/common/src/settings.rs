@@ -158,6 +158,43 @@ pub struct ConsoleSettings {
     pub max_upload_bytes: u64,
     /// An agent upload's timestamp may be this old, or this far ahead (clock skew); its nonce is remembered as long.
     pub upload_window_secs: u64,
+    /// Where profiles are kept: `local` (`storage_dir`, one console replica) or `s3` (any S3-compatible store).
+    pub storage_backend: StorageBackend,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    /// For S3-compatible stores other than AWS (MinIO, Ceph, …): their URL. Empty: AWS for `s3_region`.
+    pub s3_endpoint: String,
+    /// Empty: credentials from the environment or instance metadata, as the AWS SDKs look for them.
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: SecretString,
+    /// Prepended to every object name (e.g. `profiles/`).
+    pub s3_prefix: String,
+    /// Allow an `http://` endpoint (a store on a trusted network or on loopback).
+    pub s3_allow_http: bool,
+    /// A signed-in session ends after this long without a request.
+    pub session_idle_secs: u64,
+    /// … and this long after sign-in at the latest.
+    pub session_max_secs: u64,
+    /// Accept HTTP Basic credentials (scripts, the original front-end). Off: only the session cookie.
+    pub basic_auth: bool,
+    /// An unknown e-mail signing in creates an account, as the original did. Off by default.
+    pub self_registration: bool,
+    /// The first administrator, created at start-up if no user has this name (`CONSOLE_ADMIN_USER`). Empty with
+    /// no user in the database: a one-time password is generated for `admin@localhost` and logged once.
+    pub admin_user: String,
+    pub admin_password: SecretString,
+    /// Failed sign-ins allowed per account, and per client address, within `signin_window_secs`.
+    pub signin_max_failures_per_account: u32,
+    pub signin_max_failures_per_address: u32,
+    pub signin_window_secs: u64,
+}
+
+/// Where the console keeps profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageBackend {
+    Local,
+    S3,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -231,6 +268,9 @@ pub const LEGACY_ENV: &[(&str, &[&str])] = &[
     ("DB_PASSWORD", &["console_mysql.password", "logs_mysql.password"]),
     ("REDIS_SERVER_HOST", &["redis.servers"]),
     ("EZM_SECRET", &["shared.secret"]),
+    // ours: the console's first administrator
+    ("CONSOLE_ADMIN_USER", &["console.admin_user"]),
+    ("CONSOLE_ADMIN_PASSWORD", &["console.admin_password"]),
 ];
 
 impl Settings {
@@ -324,6 +364,13 @@ impl Settings {
                 check(s.max_upload_bytes >= 1, "console.max_upload_bytes must be at least 1");
                 check(is_http_url(&s.base_url), "console.base_url must start with http:// or https://");
                 check(is_http_url(&s.manager_base_url), "console.manager_base_url must start with http:// or https://");
+                let s3 = s.storage_backend == StorageBackend::S3;
+                check(!s3 || !s.s3_bucket.trim().is_empty(), "console.s3_bucket is empty but console.storage_backend is s3");
+                check(s.session_idle_secs >= 60, "console.session_idle_secs must be at least 60");
+                check(s.session_max_secs >= s.session_idle_secs, "console.session_max_secs must be at least console.session_idle_secs");
+                let admin = (s.admin_user.trim().is_empty(), s.admin_password.expose_secret().is_empty());
+                check(admin.0 == admin.1, "set both CONSOLE_ADMIN_USER and CONSOLE_ADMIN_PASSWORD, or neither");
+                check(s.signin_window_secs >= 1, "console.signin_window_secs must be at least 1");
             }
         }
         if problems.is_empty() {
