@@ -105,3 +105,11 @@ CREATE TABLE IF NOT EXISTS `contacts` (
   UNIQUE KEY (`strategy`, `user`),
   INDEX (`strategy`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- ours: global administrators (see and manage every app). A separate table, so an original database keeps its
+-- `user` table untouched.
+CREATE TABLE IF NOT EXISTS `ezm_admins` (
+  `user` INT UNSIGNED NOT NULL,
+  `gm_create` DATETIME DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (`user`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

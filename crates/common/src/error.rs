@@ -76,6 +76,16 @@ codes! {
     UPLOAD_MALFORMED = 400, Legacy::None, Caller;
     /// No route here (the ws-server's answer to a plain HTTP request on an agent path).
     NOT_FOUND = 404, Legacy::None, Caller;
+    /// The console: no valid session or credentials (`请先登录`).
+    UNAUTHENTICATED = 401, Legacy::Number(401), Refusal;
+    /// The console: signed in, but not allowed to see or do this (the original's `code: 403` in the body).
+    FORBIDDEN = 200, Legacy::Number(403), Refusal;
+    /// The console: the app, file or rule named does not exist (the original's `code: 404` in the body).
+    NO_SUCH = 200, Legacy::Number(404), Refusal;
+    /// The console: a state-changing request without the `x-csrf-token` header matching the `csrfToken` cookie.
+    CSRF_MISMATCH = 403, Legacy::Number(403), Refusal;
+    /// The console: too many failed sign-ins for the account or the address; retry after the window.
+    TOO_MANY_ATTEMPTS = 429, Legacy::Number(429), Refusal;
     /// A failure of the service or its stores, answered as JSON with a generic message (details only in the log).
     INTERNAL = 500, Legacy::None, Internal;
     /// A failure of the manager or its stores on the signed routes: HTTP 500 with a plain-text body.

@@ -152,6 +152,8 @@ pub struct ConsoleSettings {
     pub port: u16,
     pub base_url: String,
     pub manager_base_url: String,
+    /// The ws-server address agents are told to use in the configuration a new app shows (`server` of xtransit).
+    pub agent_server_url: String,
     /// Where uploaded profiles are kept (relative paths are from the working directory). One console node only.
     pub storage_dir: String,
     /// Largest agent upload, all parts together (the original allowed 4 GiB).
@@ -268,8 +270,9 @@ pub const LEGACY_ENV: &[(&str, &[&str])] = &[
     ("DB_PASSWORD", &["console_mysql.password", "logs_mysql.password"]),
     ("REDIS_SERVER_HOST", &["redis.servers"]),
     ("EZM_SECRET", &["shared.secret"]),
-    // ours: the console's first administrator
+    // ours: the console's first administrator, the agents' ws-server address
     ("CONSOLE_ADMIN_USER", &["console.admin_user"]),
+    ("AGENT_SERVER_URL", &["console.agent_server_url"]),
     ("CONSOLE_ADMIN_PASSWORD", &["console.admin_password"]),
 ];
 
@@ -364,6 +367,8 @@ impl Settings {
                 check(s.max_upload_bytes >= 1, "console.max_upload_bytes must be at least 1");
                 check(is_http_url(&s.base_url), "console.base_url must start with http:// or https://");
                 check(is_http_url(&s.manager_base_url), "console.manager_base_url must start with http:// or https://");
+                let ws = s.agent_server_url.starts_with("ws://") || s.agent_server_url.starts_with("wss://");
+                check(ws, "console.agent_server_url must start with ws:// or wss://");
                 let s3 = s.storage_backend == StorageBackend::S3;
                 check(!s3 || !s.s3_bucket.trim().is_empty(), "console.s3_bucket is empty but console.storage_backend is s3");
                 check(s.session_idle_secs >= 60, "console.session_idle_secs must be at least 60");

@@ -1,7 +1,90 @@
-//! The console's errors, rendered through the shared error table (`common::error`).
+//! The console's errors, rendered through the shared error table (`common::error`). Refusals answer the original's
+//! `{ok:false, message[, code]}`; internal failures are logged once with their cause and answered with a generic
+//! message (no SQL, paths or hosts reach the client).
 
 use common::error::{self, Code, ServiceError};
+use common::signed::ParamError;
 use deadpool_redis::redis;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("{0}")]
+    Param(#[from] ParamError),
+    #[error("请先登录")]
+    Unauthenticated,
+    /// Credentials were given and are wrong (HTTP Basic, or the sign-in form).
+    #[error("{0}")]
+    BadCredentials(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Understood and declined (duplicate name, nothing to change, …).
+    #[error("{0}")]
+    Declined(String),
+    #[error("invalid csrf token")]
+    Csrf,
+    #[error("too many failed sign-ins, try again in {} minute(s)", .0.div_ceil(60))]
+    TooManyAttempts(u64),
+    #[error("console database: {0}")]
+    Mysql(#[from] mysql_async::Error),
+    #[error("redis: {0}")]
+    Redis(#[from] common::redis::RedisError),
+    #[error("manager: {0}")]
+    Manager(#[from] common::client::CallError),
+    #[error("storage: {0}")]
+    Storage(#[from] std::io::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ConsoleError {
+    pub fn bad(message: impl Into<String>) -> Self {
+        ConsoleError::Param(ParamError::Bad(message.into()))
+    }
+}
+
+impl From<redis::RedisError> for ConsoleError {
+    fn from(e: redis::RedisError) -> Self {
+        ConsoleError::Redis(e.into())
+    }
+}
+
+impl ServiceError for ConsoleError {
+    fn code(&self) -> &'static Code {
+        match self {
+            ConsoleError::Param(e) => e.code(),
+            ConsoleError::Unauthenticated | ConsoleError::BadCredentials(_) => &error::UNAUTHENTICATED,
+            ConsoleError::Forbidden(_) => &error::FORBIDDEN,
+            ConsoleError::NotFound(_) => &error::NO_SUCH,
+            ConsoleError::Declined(_) => &error::DECLINED,
+            ConsoleError::Csrf => &error::CSRF_MISMATCH,
+            ConsoleError::TooManyAttempts(_) => &error::TOO_MANY_ATTEMPTS,
+            ConsoleError::Mysql(_)
+            | ConsoleError::Redis(_)
+            | ConsoleError::Manager(_)
+            | ConsoleError::Storage(_)
+            | ConsoleError::Internal(_) => &error::INTERNAL,
+        }
+    }
+}
+
+impl actix_web::ResponseError for ConsoleError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::from_u16(self.code().status).unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        let mut response = error::render(self.code(), &self.to_string());
+        // Wrong HTTP Basic credentials ask the client to authenticate again; a missing session does not (a browser
+        // would pop up its own password dialog over the console's sign-in page).
+        if matches!(self, ConsoleError::BadCredentials(_)) {
+            let value = actix_web::http::header::HeaderValue::from_static(r#"Basic realm="easy-monitor""#);
+            response.headers_mut().insert(actix_web::http::header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
 
 /// What can go wrong with an agent's upload (`/xapi/upload_from_xtransit`). Refusals answer `{ok:false, message}`
 /// with HTTP 200, like the original, and the agent prints the message as `transfer failed: <message>`.

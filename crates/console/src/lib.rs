@@ -1,9 +1,12 @@
-//! The console. This version serves the agents' profile uploads (`/xapi/upload_from_xtransit`, see
-//! [`routes::upload`]) and `/healthz`, `/readyz`; users, apps, metrics, files and alarms come with the console issues.
+//! The console: accounts and sign-in, apps, teams and settings, and the agents' profile uploads
+//! (`/xapi/upload_from_xtransit`, see [`routes::upload`]). Metrics, files and alarm rules come next.
 //!
-//! Layout: `routes/` (HTTP), `domain/` (pure rules), `clients/` (the profile store); `startup` builds them into the
-//! `state`. SQL and key names live in the `store` crate.
+//! Layout: `routes/` (the route table with who may call each route, and the handlers), `auth` (who is asking, roles,
+//! CSRF), `accounts` (sign-in, the first administrator), `domain/` (pure rules), `clients/` (sessions in Redis, the
+//! manager, the profile store); `startup` builds them into the `state`. SQL and key names live in the `store` crate.
 
+pub mod accounts;
+pub mod auth;
 pub mod clients;
 pub mod domain;
 pub mod error;

@@ -2,14 +2,19 @@
 
 use std::net::TcpListener;
 
+use std::time::Duration;
+
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpServer};
+use actix_web::{middleware, web, App, HttpServer};
+use common::client::ServiceClient;
 use common::redis::RedisPool;
 use common::Settings;
 use store::keys::Keys;
 
+use crate::clients::manager::Manager;
+use crate::clients::sessions::{Sessions, SignInLimits};
 use crate::clients::storage::Storage;
-use crate::state::{AppState, UploadLimits};
+use crate::state::{AppState, AuthPolicy, UploadLimits};
 
 pub struct Application {
     port: u16,
@@ -27,18 +32,33 @@ impl Application {
         let console_db = common::mysql::pool(&settings.console_mysql);
         store::schema::ensure_console(&console_db).await?;
         let redis = RedisPool::new(&settings.redis)?;
+        let c = &settings.console;
+        let client = ServiceClient::new(settings.shared.secret.clone(), Duration::from_millis(settings.shared.http_timeout_ms));
         let state = AppState {
             console_db,
             keys: Keys::new(redis.prefix()),
-            redis,
             storage,
-            upload: UploadLimits { max_bytes: settings.console.max_upload_bytes, window_secs: settings.console.upload_window_secs },
+            upload: UploadLimits { max_bytes: c.max_upload_bytes, window_secs: c.upload_window_secs },
+            sessions: Sessions::new(redis.clone(), c.session_idle_secs, c.session_max_secs),
+            signin_limits: SignInLimits::new(redis.clone(), c.signin_max_failures_per_account, c.signin_max_failures_per_address, c.signin_window_secs),
+            auth: AuthPolicy { basic_auth: c.basic_auth, self_registration: c.self_registration },
+            manager: Manager::new(client, c.manager_base_url.clone()),
+            agent_server_url: c.agent_server_url.clone(),
+            redis,
         };
+        crate::accounts::ensure_first_admin(&state, &c.admin_user, &c.admin_password).await?;
+        if c.self_registration {
+            tracing::warn!("console.self_registration is on: anyone who can reach the console can create an account by signing in");
+        }
         let listener = TcpListener::bind((settings.console.host.as_str(), settings.console.port))?;
         let port = listener.local_addr()?.port();
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
-            App::new().wrap(common::RequestSpans::default()).app_data(data.clone()).configure(crate::routes::configure)
+            App::new()
+                .wrap(middleware::from_fn(crate::auth::csrf))
+                .wrap(common::RequestSpans::default())
+                .app_data(data.clone())
+                .configure(crate::routes::configure)
         })
         .listen(listener)?
         .run();

@@ -3,6 +3,8 @@
 use common::redis::RedisPool;
 use store::keys::Keys;
 
+use crate::clients::manager::Manager;
+use crate::clients::sessions::{Sessions, SignInLimits};
 use crate::clients::storage::Storage;
 
 #[derive(Clone)]
@@ -12,10 +14,22 @@ pub struct AppState {
     pub keys: Keys,
     pub storage: Storage,
     pub upload: UploadLimits,
+    pub sessions: Sessions,
+    pub signin_limits: SignInLimits,
+    pub auth: AuthPolicy,
+    pub manager: Manager,
+    /// What a new app's agent configuration names as `server` (the ws-server as agents reach it).
+    pub agent_server_url: String,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct UploadLimits {
     pub max_bytes: u64,
     pub window_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct AuthPolicy {
+    pub basic_auth: bool,
+    pub self_registration: bool,
 }

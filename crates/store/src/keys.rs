@@ -51,6 +51,16 @@ impl Keys {
         self.key(format_args!("EZM_INGESTED::{trace_id}"))
     }
 
+    /// A console session, by the SHA-256 (hex) of its token.
+    pub fn session(&self, token_sha256: &str) -> String {
+        self.key(format_args!("EZM_SESSION::{token_sha256}"))
+    }
+
+    /// Failed console sign-ins of an `account` or an `address` (`scope`) in the current window.
+    pub fn signin_failures(&self, scope: &str, who: &str) -> String {
+        self.key(format_args!("EZM_SIGNIN_FAIL::{scope}::{who}"))
+    }
+
     /// A spent upload nonce (console).
     pub fn upload_nonce(&self, nonce: &str) -> String {
         self.key(format_args!("XTRANSIT_UPLOAD_NONCE::{nonce}"))

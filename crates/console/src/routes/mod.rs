@@ -1,10 +1,84 @@
-//! The console's route table: the agents' uploads and the health endpoints.
+//! The console's route table. Every route is one line of [`ROUTES`], naming who may call it ([`Guard`]); routes
+//! are registered only from that table, so a new route cannot be added without saying who may use it, and the
+//! authorization tests walk the same table.
 
+pub mod apps;
+pub mod auth;
 mod health;
+pub mod params;
+pub mod settings;
+pub mod team;
 pub mod upload;
 
+use actix_web::http::Method;
 use actix_web::web;
 
+/// Who may call a route. The handler enforces it (through `crate::auth`); the table says it, for review and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Anyone (health, the sign-in page and API).
+    Public,
+    /// Agents, authenticated by the upload's own signature (a one-time token per file).
+    AgentSignature,
+    /// Any signed-in user.
+    User,
+    /// A user with a pending invitation to the app.
+    Invitee,
+    /// The app's owner or a joined member (or an administrator).
+    Member,
+    /// The app's owner (or an administrator).
+    Owner,
+}
+
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub guard: Guard,
+    register: fn(&mut web::ServiceConfig),
+}
+
+macro_rules! route {
+    ($method:ident $path:literal, $guard:ident, $handler:path) => {
+        RouteSpec {
+            method: Method::$method,
+            path: $path,
+            guard: Guard::$guard,
+            register: {
+                fn register(cfg: &mut web::ServiceConfig) {
+                    cfg.route($path, web::method(Method::$method).to($handler));
+                }
+                register
+            },
+        }
+    };
+}
+
+pub static ROUTES: &[RouteSpec] = &[
+    route!(GET "/", Public, auth::page),
+    route!(GET "/signin", Public, auth::page),
+    route!(POST "/xapi/signin", Public, auth::sign_in),
+    route!(POST "/xapi/signout", Public, auth::sign_out),
+    route!(GET "/healthz", Public, common::health::healthz),
+    route!(GET "/readyz", Public, health::readyz),
+    route!(POST "/xapi/upload_from_xtransit", AgentSignature, upload::from_xtransit),
+    route!(GET "/xapi/user", User, auth::current),
+    route!(GET "/xapi/apps", User, apps::list),
+    route!(POST "/xapi/app", User, apps::create),
+    route!(GET "/xapi/app", Member, apps::one),
+    route!(GET "/xapi/team_members", Member, team::list),
+    route!(POST "/xapi/team_member", Member, team::invite),
+    route!(PUT "/xapi/invitation", Invitee, team::answer),
+    route!(DELETE "/xapi/leave_team", Member, team::leave),
+    route!(DELETE "/xapi/team_member", Owner, team::remove),
+    route!(POST "/xapi/team_ownership", Owner, team::transfer),
+    route!(GET "/xapi/settings", Owner, settings::show),
+    route!(PUT "/xapi/settings_app_name", Owner, settings::rename),
+    route!(PUT "/xapi/settings_app_secret", Owner, settings::rotate_secret),
+    route!(DELETE "/xapi/settings_app", Owner, settings::delete),
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/xapi/upload_from_xtransit", web::post().to(upload::from_xtransit)).configure(health::configure);
+    for route in ROUTES {
+        (route.register)(cfg);
+    }
 }

@@ -1,5 +1,5 @@
-//! `/xapi/upload_from_xtransit` against a real console, MariaDB and Redis: what the agent's `upload_file` child
-//! sends (reference 4.7), and every way an upload must be refused without keeping anything.
+//! `/xapi/upload_from_xtransit`: what the agent's `upload_file` child sends (reference 4.7), and every way an upload
+//! must be refused without keeping anything.
 
 use common::testing::TestEnv;
 use console::testing::TestConsole;

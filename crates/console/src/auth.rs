@@ -1,0 +1,214 @@
+//! Who is asking: the [`CurrentUser`] extractor (a session cookie, or HTTP Basic credentials when allowed), the
+//! per-app [`Role`] checks every app-scoped route makes, and the CSRF middleware (the original's double submit: a
+//! `csrfToken` cookie echoed in the `x-csrf-token` header on every state-changing request).
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use base64::Engine;
+use store::console_db::{apps, members, users};
+
+use crate::accounts;
+use crate::clients::sessions::COOKIE;
+use crate::error::ConsoleError;
+use crate::state::AppState;
+
+pub const CSRF_COOKIE: &str = "csrfToken";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The signed-in user.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: u64,
+    pub name: String,
+    pub nick: String,
+    pub identity: String,
+    /// A global administrator: sees and manages every app.
+    pub admin: bool,
+}
+
+impl CurrentUser {
+    pub async fn load(db: &mysql_async::Pool, user: users::User) -> Result<CurrentUser, ConsoleError> {
+        let admin = users::is_admin(db, user.id).await?;
+        Ok(CurrentUser { id: user.id, name: user.name, nick: user.nick, identity: user.identity, admin })
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(user) = req.extensions().get::<CurrentUser>() {
+            let user = user.clone();
+            return Box::pin(async move { Ok(user) });
+        }
+        let state = req.app_data::<web::Data<AppState>>().cloned().expect("the console registers its state");
+        let token = req.cookie(COOKIE).map(|c| c.value().to_owned());
+        let basic = basic_credentials(req);
+        let address = client_address(req);
+        let req = req.clone();
+        Box::pin(async move {
+            let now_ms = chrono::Utc::now().timestamp_millis();
+            if let Some(session) = match &token {
+                Some(token) => state.sessions.get(token, now_ms).await?,
+                None => None,
+            } {
+                let user = users::by_id(&state.console_db, session.user).await?.ok_or(ConsoleError::Unauthenticated)?;
+                let user = CurrentUser::load(&state.console_db, user).await?;
+                req.extensions_mut().insert(user.clone());
+                return Ok(user);
+            }
+            match basic {
+                Some((name, password)) if state.auth.basic_auth => {
+                    let user = accounts::sign_in(&state, &name, &password, &address).await?;
+                    req.extensions_mut().insert(user.clone());
+                    Ok(user)
+                }
+                _ => Err(ConsoleError::Unauthenticated),
+            }
+        })
+    }
+}
+
+/// `Authorization: Basic base64(name:password)`.
+fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (name, password) = text.split_once(':')?;
+    Some((name.to_owned(), password.to_owned()))
+}
+
+/// The client's address: the peer, or, when the peer is a proxy on a loopback or private address (our nginx), the
+/// address that proxy saw (`X-Real-IP`, else the last `X-Forwarded-For` hop). A client cannot choose it by sending
+/// those headers itself to a proxy that overwrites or appends them.
+pub fn client_address(req: &HttpRequest) -> String {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let behind_proxy = match peer {
+        Some(IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private(),
+        Some(IpAddr::V6(ip)) => ip.is_loopback() || (ip.segments()[0] & 0xfe00) == 0xfc00,
+        None => false,
+    };
+    let forwarded = || {
+        let real = req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+        let last_hop = || {
+            let chain = req.headers().get("x-forwarded-for")?.to_str().ok()?;
+            chain.rsplit(',').map(str::trim).find(|v| !v.is_empty())
+        };
+        real.or_else(last_hop).map(str::to_owned)
+    };
+    match behind_proxy {
+        true => forwarded().or_else(|| peer.map(|p| p.to_string())).unwrap_or_default(),
+        false => peer.map(|p| p.to_string()).unwrap_or_default(),
+    }
+}
+
+/// True when the browser reached us over https (directly, or through our proxy's `X-Forwarded-Proto`).
+pub fn is_https(req: &HttpRequest) -> bool {
+    let forwarded = req.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    forwarded || req.connection_info().scheme() == "https"
+}
+
+/// What a user is to an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Owner,
+    Member,
+    Invitee,
+    /// A global administrator who is neither owner nor member: may do what an owner may.
+    Admin,
+}
+
+impl Role {
+    pub fn is_member(self) -> bool {
+        matches!(self, Role::Owner | Role::Member | Role::Admin)
+    }
+
+    pub fn is_owner(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+/// The app and what `user` is to it; `None` when they have nothing to do with it. A missing app is
+/// [`ConsoleError::NotFound`].
+pub async fn role(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Result<(apps::App, Option<Role>), ConsoleError> {
+    let app = apps::by_id(db, app_id).await?.ok_or_else(|| ConsoleError::NotFound(format!("应用 {app_id} 不存在")))?;
+    if app.owner == user.id {
+        return Ok((app, Some(Role::Owner)));
+    }
+    let role = match members::status(db, app_id, user.id).await? {
+        Some(members::JOINED) => Some(Role::Member),
+        _ if user.admin => Some(Role::Admin),
+        Some(members::INVITED) => Some(Role::Invitee),
+        _ => None,
+    };
+    Ok((app, role))
+}
+
+/// The original's `appMemberRequired`: owner, joined member (or administrator).
+pub async fn require_member(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Result<(apps::App, Role), ConsoleError> {
+    match role(db, user, app_id).await? {
+        (app, Some(role)) if role.is_member() => Ok((app, role)),
+        _ => Err(ConsoleError::Forbidden("您没有此应用的访问权限".into())),
+    }
+}
+
+/// The original's `appOwnerRequired`.
+pub async fn require_owner(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Result<apps::App, ConsoleError> {
+    match role(db, user, app_id).await? {
+        (app, Some(role)) if role.is_owner() => Ok(app),
+        _ => Err(ConsoleError::Forbidden("只有应用所有者可以进行此操作".into())),
+    }
+}
+
+/// The original's `appInvitationRequired`: a pending invitation for `user`.
+pub async fn require_invitation(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Result<apps::App, ConsoleError> {
+    let app = apps::by_id(db, app_id).await?.ok_or_else(|| ConsoleError::NotFound(format!("应用 {app_id} 不存在")))?;
+    match members::status(db, app_id, user.id).await? {
+        Some(members::INVITED) => Ok(app),
+        _ => Err(ConsoleError::Forbidden("您没有此应用的邀请".into())),
+    }
+}
+
+/// Refuses state-changing requests whose `x-csrf-token` header does not equal the `csrfToken` cookie, and gives
+/// every response to a client without that cookie a fresh one (readable by scripts, as the original front-end needs).
+/// The agents' upload is exempt: it is authenticated by its own signature.
+pub async fn csrf(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned()).filter(|v| !v.is_empty());
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let exempt = req.path() == "/xapi/upload_from_xtransit";
+    if !safe && !exempt {
+        let header = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        let matches = match (&cookie, header) {
+            (Some(cookie), Some(header)) => constant_time_eq(cookie.as_bytes(), header.as_bytes()),
+            _ => false,
+        };
+        if !matches {
+            return Err(ConsoleError::Csrf.into());
+        }
+    }
+    let https = is_https(req.request());
+    let mut response = next.call(req).await?;
+    if cookie.is_none() {
+        let token = accounts::random_token();
+        let cookie = Cookie::build(CSRF_COOKIE, token).path("/").same_site(SameSite::Lax).secure(https).finish();
+        response.response_mut().add_cookie(&cookie)?;
+    }
+    Ok(response)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

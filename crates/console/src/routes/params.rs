@@ -1,0 +1,50 @@
+//! `Params<T>`: the original's parameter lookup. A key may come from the query string or from the JSON body (DELETE
+//! bodies included), the query winning, as egg's `ctx.query[key] || ctx.request.body[key]`; the merged object is
+//! deserialized into the route's type, whose numeric fields take numbers or numeric strings (`protocol::lenient`).
+//! A missing member answers the original's `缺少参数`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::error::ConsoleError;
+
+/// The largest JSON body a console route reads (file uploads are multipart and streamed elsewhere).
+const MAX_BODY: usize = 1 << 20;
+
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Params<T> {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string()).map(|q| q.into_inner());
+        let is_json = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let query = query.map_err(|e| ConsoleError::bad(format!("query string: {e}")))?;
+            let mut merged = Map::new();
+            let body = body.await.map_err(|e| ConsoleError::bad(format!("request body: {e}")))?;
+            if body.len() > MAX_BODY {
+                return Err(ConsoleError::bad("request body too large"));
+            }
+            if is_json && !body.is_empty() {
+                match serde_json::from_slice::<Value>(&body) {
+                    Ok(Value::Object(object)) => merged = object,
+                    Ok(_) => return Err(ConsoleError::bad("the JSON body must be an object")),
+                    Err(e) => return Err(ConsoleError::bad(format!("JSON body: {e}"))),
+                }
+            }
+            for (key, value) in query {
+                merged.insert(key, Value::String(value));
+            }
+            let text = Value::Object(merged).to_string();
+            common::signed::parse(&text).map(Params).map_err(ConsoleError::from)
+        })
+    }
+}

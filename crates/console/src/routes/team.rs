@@ -1,0 +1,147 @@
+//! Team members and invitations: list, invite by identity (工号), accept or decline, withdraw, remove, leave, hand
+//! over ownership.
+
+use actix_web::{web, HttpResponse};
+use protocol::lenient;
+use protocol::service::Reply;
+use serde::Deserialize;
+use serde_json::json;
+use store::console_db::{apps, members, users};
+
+use crate::auth::{self, CurrentUser};
+use crate::error::ConsoleError;
+use crate::routes::apps::AppQuery;
+use crate::routes::params::Params;
+use crate::state::AppState;
+
+type State = web::Data<AppState>;
+type Handled = Result<HttpResponse, ConsoleError>;
+
+fn done() -> Handled {
+    Ok(HttpResponse::Ok().json(Reply::done()))
+}
+
+/// `GET /xapi/team_members`: the owner (status 0) and every member or invitee.
+pub async fn list(state: State, user: CurrentUser, Params(q): Params<AppQuery>) -> Handled {
+    let db = &state.console_db;
+    let (app, _) = auth::require_member(db, &user, q.app_id).await?;
+    let rows = members::of_app(db, app.id).await?;
+    let mut ids: Vec<u64> = rows.iter().map(|m| m.user).collect();
+    ids.push(app.owner);
+    let people = users::by_ids(db, &ids).await?;
+    let info = |id: u64| match people.iter().find(|u| u.id == id) {
+        Some(u) => format!("{} ({})", u.nick, u.identity),
+        None => format!("Unknown ({id})"),
+    };
+    let mut list: Vec<_> =
+        rows.iter().map(|m| json!({"userId": m.user, "status": m.status, "timestamp": m.since_ms, "userInfo": info(m.user)})).collect();
+    list.push(json!({"userId": app.owner, "status": 0, "timestamp": 0, "userInfo": info(app.owner)}));
+    Ok(HttpResponse::Ok().json(Reply::ok(json!({"list": list, "currentUserId": user.id}))))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invite {
+    #[serde(deserialize_with = "lenient::uint")]
+    app_id: u64,
+    /// The invitee's identity (工号), as typed.
+    #[serde(deserialize_with = "lenient::text")]
+    user_id: String,
+}
+
+/// `POST /xapi/team_member`: any member may invite by identity.
+pub async fn invite(state: State, user: CurrentUser, Params(body): Params<Invite>) -> Handled {
+    let db = &state.console_db;
+    let (app, _) = auth::require_member(db, &user, body.app_id).await?;
+    let identity = body.user_id.trim();
+    let Some(invitee) = users::by_identity(db, identity).await? else {
+        return Err(ConsoleError::Declined(format!("用户 {identity} 不存在")));
+    };
+    if invitee.id == user.id {
+        return Err(ConsoleError::Declined("您已经在团队中".into()));
+    }
+    if invitee.id == app.owner {
+        return Err(ConsoleError::Declined(format!("用户 {} 已在团队中", invitee.nick)));
+    }
+    match members::status(db, app.id, invitee.id).await? {
+        Some(members::JOINED) => return Err(ConsoleError::Declined(format!("用户 {} 已在团队中", invitee.nick))),
+        Some(_) => return Err(ConsoleError::Declined("不能重复邀请用户".into())),
+        None => {}
+    }
+    if !members::invite(db, app.id, invitee.id).await? {
+        return Err(ConsoleError::Declined("不能重复邀请用户".into()));
+    }
+    tracing::info!(app_id = app.id, user_id = user.id, invitee = invitee.id, "invited a user");
+    done()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Answer {
+    #[serde(deserialize_with = "lenient::uint")]
+    app_id: u64,
+    /// 1 accept, 0 decline.
+    #[serde(deserialize_with = "lenient::uint")]
+    status: u64,
+}
+
+/// `PUT /xapi/invitation`: the invitee accepts (1) or declines (0).
+pub async fn answer(state: State, user: CurrentUser, Params(body): Params<Answer>) -> Handled {
+    let db = &state.console_db;
+    let app = auth::require_invitation(db, &user, body.app_id).await?;
+    match body.status {
+        1 => {
+            members::accept(db, app.id, user.id).await?;
+        }
+        0 => {
+            members::remove(db, app.id, user.id).await?;
+        }
+        other => return Err(ConsoleError::bad(format!("status must be 1 (accept) or 0 (decline), not {other}"))),
+    }
+    done()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberRef {
+    #[serde(deserialize_with = "lenient::uint")]
+    app_id: u64,
+    /// A user's database id (as `team_members` lists it).
+    #[serde(deserialize_with = "lenient::uint")]
+    user_id: u64,
+}
+
+/// `DELETE /xapi/team_member`: the owner removes a member or withdraws an invitation.
+pub async fn remove(state: State, user: CurrentUser, Params(body): Params<MemberRef>) -> Handled {
+    let db = &state.console_db;
+    let app = auth::require_owner(db, &user, body.app_id).await?;
+    if !members::remove(db, app.id, body.user_id).await? {
+        return Err(ConsoleError::Declined(format!("用户 {} 不在团队中", body.user_id)));
+    }
+    done()
+}
+
+/// `DELETE /xapi/leave_team`: a member leaves (the owner cannot: hand the app over first).
+pub async fn leave(state: State, user: CurrentUser, Params(q): Params<AppQuery>) -> Handled {
+    let db = &state.console_db;
+    let (app, role) = auth::require_member(db, &user, q.app_id).await?;
+    if role == auth::Role::Owner {
+        return Err(ConsoleError::Declined("应用所有者不能离开团队，请先转交应用".into()));
+    }
+    members::remove(db, app.id, user.id).await?;
+    done()
+}
+
+/// `POST /xapi/team_ownership`: the owner hands the app to a joined member, and stays as a member.
+pub async fn transfer(state: State, user: CurrentUser, Params(body): Params<MemberRef>) -> Handled {
+    let db = &state.console_db;
+    let app = auth::require_owner(db, &user, body.app_id).await?;
+    if body.user_id == app.owner {
+        return Err(ConsoleError::Declined("此用户已经是应用所有者".into()));
+    }
+    if !apps::transfer(db, app.id, app.owner, body.user_id).await? {
+        return Err(ConsoleError::Declined(format!("用户 {} 不是此应用的成员", body.user_id)));
+    }
+    tracing::info!(app_id = app.id, from = app.owner, to = body.user_id, "ownership transferred");
+    done()
+}
