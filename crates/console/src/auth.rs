@@ -18,6 +18,7 @@ use store::console_db::{apps, members, users};
 use crate::accounts;
 use crate::clients::sessions::COOKIE;
 use crate::error::ConsoleError;
+use crate::routes::params::Params;
 use crate::state::AppState;
 
 pub const CSRF_COOKIE: &str = "csrfToken";
@@ -181,6 +182,69 @@ pub async fn require_invitation(db: &mysql_async::Pool, user: &CurrentUser, app_
         _ => Err(ConsoleError::Forbidden("您没有此应用的邀请".into())),
     }
 }
+
+/// Extractors that check access to the app named by the request's `appId` before anything else of the request is
+/// looked at: the user first (401), then `appId` (400), then the role (403 / 404), and only then the route's own
+/// parameters `T` (so a caller without access learns nothing, not even which parameters are missing).
+macro_rules! app_guard {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        pub struct $name<T = Nothing> {
+            pub user: CurrentUser,
+            pub app: apps::App,
+            pub role: Role,
+            pub params: T,
+        }
+
+        impl<T: serde::de::DeserializeOwned + 'static> FromRequest for $name<T> {
+            type Error = ConsoleError;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+            fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+                let state = req.app_data::<web::Data<AppState>>().cloned().expect("the console registers its state");
+                let user = CurrentUser::from_request(req, payload);
+                let app_ref = Params::<AppRef>::from_request(req, payload);
+                let params = Params::<T>::from_request(req, payload);
+                Box::pin(async move {
+                    let user = user.await?;
+                    let Params(AppRef { app_id }) = app_ref.await?;
+                    let (app, role) = role(&state.console_db, &user, app_id).await?;
+                    let check: fn(Option<Role>) -> Result<Role, ConsoleError> = $check;
+                    let role = check(role)?;
+                    let Params(params) = params.await?;
+                    Ok($name { user, app, role, params })
+                })
+            }
+        }
+    };
+}
+
+/// No parameters beyond `appId`.
+#[derive(serde::Deserialize)]
+pub struct Nothing {}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AppRef {
+    #[serde(deserialize_with = "protocol::lenient::uint")]
+    app_id: u64,
+}
+
+app_guard!(
+    /// The app's owner or a joined member (or an administrator): the original's `appMemberRequired`.
+    AppMember,
+    |role| role.filter(|r| r.is_member()).ok_or_else(|| ConsoleError::Forbidden("您没有此应用的访问权限".into()))
+);
+app_guard!(
+    /// The app's owner (or an administrator): the original's `appOwnerRequired`.
+    AppOwner,
+    |role| role.filter(|r| r.is_owner()).ok_or_else(|| ConsoleError::Forbidden("只有应用所有者可以进行此操作".into()))
+);
+app_guard!(
+    /// A user with a pending invitation to the app: the original's `appInvitationRequired`.
+    AppInvitee,
+    |role| role.filter(|r| *r == Role::Invitee).ok_or_else(|| ConsoleError::Forbidden("您没有此应用的邀请".into()))
+);
 
 /// Refuses state-changing requests whose `x-csrf-token` header does not equal the `csrfToken` cookie, and gives
 /// every response to a client without that cookie a fresh one (readable by scripts, as the original front-end needs).

@@ -56,8 +56,8 @@ pub struct AppQuery {
 }
 
 /// `GET /xapi/app`: the app's name and whether the caller owns it.
-pub async fn one(state: State, user: CurrentUser, Params(q): Params<AppQuery>) -> Handled {
-    let (app, role) = auth::require_member(&state.console_db, &user, q.app_id).await?;
+pub async fn one(access: auth::AppMember) -> Handled {
+    let (app, role) = (access.app, access.role);
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"appName": app.name, "currentUserIsOwner": role.is_owner()}))))
 }
 

@@ -5,6 +5,8 @@
 pub mod apps;
 pub mod auth;
 mod health;
+pub mod instance;
+pub mod logs;
 pub mod params;
 pub mod settings;
 pub mod team;
@@ -71,6 +73,14 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(DELETE "/xapi/leave_team", Member, team::leave),
     route!(DELETE "/xapi/team_member", Owner, team::remove),
     route!(POST "/xapi/team_ownership", Owner, team::transfer),
+    route!(GET "/xapi/agents", Member, instance::agents),
+    route!(GET "/xapi/agent", Member, instance::agent),
+    route!(GET "/xapi/node_processes", Member, instance::node_processes),
+    route!(GET "/xapi/xprofiler_status", Member, instance::xprofiler_status),
+    route!(GET "/xapi/error_files", Member, logs::error_files),
+    route!(GET "/xapi/error_logs", Member, logs::error_logs),
+    route!(GET "/xapi/module_files", Member, logs::module_files),
+    route!(GET "/xapi/module", Member, logs::module),
     route!(GET "/xapi/settings", Owner, settings::show),
     route!(PUT "/xapi/settings_app_name", Owner, settings::rename),
     route!(PUT "/xapi/settings_app_secret", Owner, settings::rotate_secret),

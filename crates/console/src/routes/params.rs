@@ -2,12 +2,17 @@
 //! bodies included), the query winning, as egg's `ctx.query[key] || ctx.request.body[key]`; the merged object is
 //! deserialized into the route's type, whose numeric fields take numbers or numeric strings (`protocol::lenient`).
 //! A missing member answers the original's `缺少参数`.
+//!
+//! Several extractors of one request may take `Params` (an access guard reads `appId`, the handler the rest): the
+//! body is read once, by a shared future kept in the request's extensions.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -18,33 +23,54 @@ const MAX_BODY: usize = 1 << 20;
 
 pub struct Params<T>(pub T);
 
+/// The merged parameters as JSON text, or why they could not be read.
+type Merged = Shared<LocalBoxFuture<'static, Result<Rc<String>, String>>>;
+
+#[derive(Clone)]
+struct MergedParams(Merged);
+
 impl<T: DeserializeOwned + 'static> FromRequest for Params<T> {
     type Error = ConsoleError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string()).map(|q| q.into_inner());
-        let is_json = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
-        let body = web::Bytes::from_request(req, payload);
+        let existing = req.extensions().get::<MergedParams>().cloned();
+        let merged = match existing {
+            Some(MergedParams(merged)) => merged,
+            None => {
+                let merged = read(req, payload).boxed_local().shared();
+                req.extensions_mut().insert(MergedParams(merged.clone()));
+                merged
+            }
+        };
         Box::pin(async move {
-            let query = query.map_err(|e| ConsoleError::bad(format!("query string: {e}")))?;
-            let mut merged = Map::new();
-            let body = body.await.map_err(|e| ConsoleError::bad(format!("request body: {e}")))?;
-            if body.len() > MAX_BODY {
-                return Err(ConsoleError::bad("request body too large"));
-            }
-            if is_json && !body.is_empty() {
-                match serde_json::from_slice::<Value>(&body) {
-                    Ok(Value::Object(object)) => merged = object,
-                    Ok(_) => return Err(ConsoleError::bad("the JSON body must be an object")),
-                    Err(e) => return Err(ConsoleError::bad(format!("JSON body: {e}"))),
-                }
-            }
-            for (key, value) in query {
-                merged.insert(key, Value::String(value));
-            }
-            let text = Value::Object(merged).to_string();
+            let text = merged.await.map_err(ConsoleError::bad)?;
             common::signed::parse(&text).map(Params).map_err(ConsoleError::from)
         })
+    }
+}
+
+fn read(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result<Rc<String>, String>> {
+    let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string()).map(|q| q.into_inner());
+    let is_json = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+    let body = web::Bytes::from_request(req, payload);
+    async move {
+        let query = query.map_err(|e| format!("query string: {e}"))?;
+        let mut merged = Map::new();
+        let body = body.await.map_err(|e| format!("request body: {e}"))?;
+        if body.len() > MAX_BODY {
+            return Err("request body too large".into());
+        }
+        if is_json && !body.is_empty() {
+            match serde_json::from_slice::<Value>(&body) {
+                Ok(Value::Object(object)) => merged = object,
+                Ok(_) => return Err("the JSON body must be an object".into()),
+                Err(e) => return Err(format!("JSON body: {e}")),
+            }
+        }
+        for (key, value) in query {
+            merged.insert(key, Value::String(value));
+        }
+        Ok(Rc::new(Value::Object(merged).to_string()))
     }
 }

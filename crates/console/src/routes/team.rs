@@ -8,10 +8,8 @@ use serde::Deserialize;
 use serde_json::json;
 use store::console_db::{apps, members, users};
 
-use crate::auth::{self, CurrentUser};
+use crate::auth;
 use crate::error::ConsoleError;
-use crate::routes::apps::AppQuery;
-use crate::routes::params::Params;
 use crate::state::AppState;
 
 type State = web::Data<AppState>;
@@ -22,9 +20,9 @@ fn done() -> Handled {
 }
 
 /// `GET /xapi/team_members`: the owner (status 0) and every member or invitee.
-pub async fn list(state: State, user: CurrentUser, Params(q): Params<AppQuery>) -> Handled {
+pub async fn list(state: State, access: auth::AppMember) -> Handled {
     let db = &state.console_db;
-    let (app, _) = auth::require_member(db, &user, q.app_id).await?;
+    let (app, user) = (access.app, access.user);
     let rows = members::of_app(db, app.id).await?;
     let mut ids: Vec<u64> = rows.iter().map(|m| m.user).collect();
     ids.push(app.owner);
@@ -42,17 +40,16 @@ pub async fn list(state: State, user: CurrentUser, Params(q): Params<AppQuery>) 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Invite {
-    #[serde(deserialize_with = "lenient::uint")]
-    app_id: u64,
     /// The invitee's identity (工号), as typed.
     #[serde(deserialize_with = "lenient::text")]
     user_id: String,
 }
 
 /// `POST /xapi/team_member`: any member may invite by identity.
-pub async fn invite(state: State, user: CurrentUser, Params(body): Params<Invite>) -> Handled {
+pub async fn invite(state: State, access: auth::AppMember<Invite>) -> Handled {
+    let body = access.params;
     let db = &state.console_db;
-    let (app, _) = auth::require_member(db, &user, body.app_id).await?;
+    let (app, user) = (access.app, access.user);
     let identity = body.user_id.trim();
     let Some(invitee) = users::by_identity(db, identity).await? else {
         return Err(ConsoleError::Declined(format!("用户 {identity} 不存在")));
@@ -78,17 +75,16 @@ pub async fn invite(state: State, user: CurrentUser, Params(body): Params<Invite
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Answer {
-    #[serde(deserialize_with = "lenient::uint")]
-    app_id: u64,
     /// 1 accept, 0 decline.
     #[serde(deserialize_with = "lenient::uint")]
     status: u64,
 }
 
 /// `PUT /xapi/invitation`: the invitee accepts (1) or declines (0).
-pub async fn answer(state: State, user: CurrentUser, Params(body): Params<Answer>) -> Handled {
+pub async fn answer(state: State, access: auth::AppInvitee<Answer>) -> Handled {
+    let body = access.params;
     let db = &state.console_db;
-    let app = auth::require_invitation(db, &user, body.app_id).await?;
+    let (app, user) = (access.app, access.user);
     match body.status {
         1 => {
             members::accept(db, app.id, user.id).await?;
@@ -104,17 +100,16 @@ pub async fn answer(state: State, user: CurrentUser, Params(body): Params<Answer
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberRef {
-    #[serde(deserialize_with = "lenient::uint")]
-    app_id: u64,
     /// A user's database id (as `team_members` lists it).
     #[serde(deserialize_with = "lenient::uint")]
     user_id: u64,
 }
 
 /// `DELETE /xapi/team_member`: the owner removes a member or withdraws an invitation.
-pub async fn remove(state: State, user: CurrentUser, Params(body): Params<MemberRef>) -> Handled {
+pub async fn remove(state: State, access: auth::AppOwner<MemberRef>) -> Handled {
+    let body = access.params;
     let db = &state.console_db;
-    let app = auth::require_owner(db, &user, body.app_id).await?;
+    let app = access.app;
     if !members::remove(db, app.id, body.user_id).await? {
         return Err(ConsoleError::Declined(format!("用户 {} 不在团队中", body.user_id)));
     }
@@ -122,9 +117,9 @@ pub async fn remove(state: State, user: CurrentUser, Params(body): Params<Member
 }
 
 /// `DELETE /xapi/leave_team`: a member leaves (the owner cannot: hand the app over first).
-pub async fn leave(state: State, user: CurrentUser, Params(q): Params<AppQuery>) -> Handled {
+pub async fn leave(state: State, access: auth::AppMember) -> Handled {
     let db = &state.console_db;
-    let (app, role) = auth::require_member(db, &user, q.app_id).await?;
+    let (app, role, user) = (access.app, access.role, access.user);
     if role == auth::Role::Owner {
         return Err(ConsoleError::Declined("应用所有者不能离开团队，请先转交应用".into()));
     }
@@ -133,9 +128,10 @@ pub async fn leave(state: State, user: CurrentUser, Params(q): Params<AppQuery>)
 }
 
 /// `POST /xapi/team_ownership`: the owner hands the app to a joined member, and stays as a member.
-pub async fn transfer(state: State, user: CurrentUser, Params(body): Params<MemberRef>) -> Handled {
+pub async fn transfer(state: State, access: auth::AppOwner<MemberRef>) -> Handled {
+    let body = access.params;
     let db = &state.console_db;
-    let app = auth::require_owner(db, &user, body.app_id).await?;
+    let app = access.app;
     if body.user_id == app.owner {
         return Err(ConsoleError::Declined("此用户已经是应用所有者".into()));
     }

@@ -24,7 +24,10 @@ impl TestApp {
         let mut all = vec![("EZM__CONSOLE__ADMIN_USER", ADMIN), ("EZM__CONSOLE__ADMIN_PASSWORD", PASSWORD)];
         all.extend_from_slice(overrides);
         let env = TestEnv::new(&all).await;
-        let console = TestConsole::start(env.settings.clone(), &env.id).await;
+        let (manager_port, _) = manager::startup::Application::build(env.settings.clone()).await.expect("manager starts").spawn();
+        let mut settings = env.settings.clone();
+        settings.console.manager_base_url = format!("http://127.0.0.1:{manager_port}");
+        let console = TestConsole::start(settings, &env.id).await;
         TestApp { env, console }
     }
 
