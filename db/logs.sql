@@ -2,7 +2,9 @@
 -- `process_31`, same for osinfo and alarm) with CREATE TABLE IF NOT EXISTS … LIKE, picked by the day of the row's
 -- log_time in the manager's time zone: a ring reused every month. Same columns as the original's db/init.sql, except
 -- http_rt: DECIMAL(10,2) instead of DECIMAL(5,2), which capped the average response time at 999.99 ms (existing
--- tables are widened in place at start-up; widening keeps every value).
+-- tables are widened in place at start-up; widening keeps every value), and one more index on process and osinfo,
+-- (app, agent, log_time), for the console's "latest rows of an agent" and time-window reads (added at start-up to
+-- existing templates and day tables that lack it).
 
 CREATE TABLE IF NOT EXISTS `process` (
   `id` INT UNSIGNED NOT NULL AUTO_INCREMENT,
@@ -85,7 +87,8 @@ CREATE TABLE IF NOT EXISTS `process` (
   `gm_modified` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
   `gm_create` DATETIME DEFAULT CURRENT_TIMESTAMP,
   PRIMARY KEY (`id`),
-  INDEX (`app`, `agent`, `pid`)
+  INDEX (`app`, `agent`, `pid`),
+  INDEX `app_agent_log_time` (`app`, `agent`, `log_time`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `osinfo` (
@@ -124,7 +127,8 @@ CREATE TABLE IF NOT EXISTS `osinfo` (
   `gm_modified` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
   `gm_create` DATETIME DEFAULT CURRENT_TIMESTAMP,
   PRIMARY KEY (`id`),
-  INDEX (`app`, `agent`)
+  INDEX (`app`, `agent`),
+  INDEX `app_agent_log_time` (`app`, `agent`, `log_time`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `alarm` (

@@ -1,8 +1,11 @@
 //! Creates the tables the services need, idempotently, at start-up. The SQL lives in `db/`. Nothing that exists is
-//! dropped or rewritten: an original easy-monitor database is used as it is, except for one additive change,
-//! widening `http_rt` (DECIMAL(5,2) capped response times at 999.99 ms).
+//! dropped or rewritten: an original easy-monitor database is used as it is, except for two additive changes,
+//! widening `http_rt` (DECIMAL(5,2) capped response times at 999.99 ms) and adding the index `(app, agent,
+//! log_time)` to the `process` and `osinfo` templates and day tables that lack it (the console's reads).
 //!
 //! The databases themselves are created by `common::mysql::ensure_database` (it needs the connection settings).
+
+use std::collections::BTreeMap;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
@@ -26,7 +29,56 @@ pub async fn ensure_logs(pool: &Pool) -> Result<(), mysql_async::Error> {
             conn.query_drop(format!("CREATE TABLE IF NOT EXISTS `{prefix}_{day:02}` LIKE `{prefix}`")).await?;
         }
     }
-    widen_http_rt(&mut conn).await
+    widen_http_rt(&mut conn).await?;
+    add_missing_indexes(&mut conn).await
+}
+
+/// Indexes `db/logs.sql` declares beyond the original's: (template, index name, columns). Each reaches the template
+/// and its 31 day tables.
+pub(crate) const ADDED_INDEXES: [(&str, &str, &[&str]); 2] = [
+    ("process", "app_agent_log_time", &["app", "agent", "log_time"]),
+    ("osinfo", "app_agent_log_time", &["app", "agent", "log_time"]),
+];
+
+/// Adds every index of [`ADDED_INDEXES`] to the tables that have no index starting with its columns (whatever its
+/// name: an operator may have added one already). A table that refuses (a missing privilege, say) is logged and
+/// left as it is: the index makes reads faster, the tables work without it.
+async fn add_missing_indexes(conn: &mut mysql_async::Conn) -> Result<(), mysql_async::Error> {
+    let stats: Vec<(String, String, String)> = conn
+        .query(
+            "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
+             WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+        )
+        .await?;
+    let existing = index_columns(stats);
+    for (template, name, columns) in ADDED_INDEXES {
+        let tables = std::iter::once(template.to_owned()).chain((1..=31).map(|day| format!("{template}_{day:02}")));
+        for table in tables {
+            if has_index_on(&existing, &table, columns) {
+                continue;
+            }
+            let list = columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+            tracing::info!(table = %table, index = name, "adding index");
+            if let Err(e) = conn.query_drop(format!("ALTER TABLE `{table}` ADD INDEX `{name}` ({list})")).await {
+                tracing::warn!(table = %table, index = name, error = %e, "could not add index, reads stay slower");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// (table, index) → its columns in order, from `information_schema.STATISTICS` rows sorted by position.
+fn index_columns(stats: Vec<(String, String, String)>) -> BTreeMap<(String, String), Vec<String>> {
+    let mut indexes: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (table, index, column) in stats {
+        indexes.entry((table, index)).or_default().push(column);
+    }
+    indexes
+}
+
+/// True if `table` has an index whose leading columns are `columns`.
+fn has_index_on(indexes: &BTreeMap<(String, String), Vec<String>>, table: &str, columns: &[&str]) -> bool {
+    indexes.iter().any(|((t, _), cols)| t == table && cols.len() >= columns.len() && cols.iter().zip(columns).all(|(a, b)| a == b))
 }
 
 async fn run_script(pool: &Pool, script: &str) -> Result<(), mysql_async::Error> {
@@ -82,5 +134,35 @@ mod tests {
         assert_eq!(console.len(), 8);
         assert!(console.iter().all(|s| s.starts_with("CREATE TABLE IF NOT EXISTS")));
         assert_eq!(super::statements(super::LOGS_SQL).len(), 3);
+    }
+
+    #[test]
+    fn the_added_indexes_are_in_the_templates() {
+        for (template, name, columns) in super::ADDED_INDEXES {
+            let head = format!("CREATE TABLE IF NOT EXISTS `{template}` (");
+            let statement = super::statements(super::LOGS_SQL).into_iter().find(|s| s.starts_with(&head)).expect("template");
+            let list = columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+            assert!(statement.contains(&format!("INDEX `{name}` ({list})")), "{template} lacks {name}");
+        }
+    }
+
+    #[test]
+    fn an_index_counts_when_it_starts_with_the_columns() {
+        let stats = |rows: &[(&str, &str, &str)]| {
+            super::index_columns(rows.iter().map(|(t, i, c)| (t.to_string(), i.to_string(), c.to_string())).collect())
+        };
+        let wanted: &[&str] = &["app", "agent", "log_time"];
+        /// (index rows (table, index, column) of the database, expected)
+        type Case = (&'static [(&'static str, &'static str, &'static str)], bool);
+        let cases: &[Case] = &[
+            (&[("osinfo_01", "app", "app"), ("osinfo_01", "app", "agent")], false),
+            (&[("osinfo_01", "x", "app"), ("osinfo_01", "x", "agent"), ("osinfo_01", "x", "log_time")], true),
+            (&[("osinfo_01", "x", "app"), ("osinfo_01", "x", "agent"), ("osinfo_01", "x", "log_time"), ("osinfo_01", "x", "id")], true),
+            (&[("osinfo_01", "x", "agent"), ("osinfo_01", "x", "app"), ("osinfo_01", "x", "log_time")], false),
+            (&[("osinfo_02", "x", "app"), ("osinfo_02", "x", "agent"), ("osinfo_02", "x", "log_time")], false),
+        ];
+        for (rows, expected) in cases {
+            assert_eq!(super::has_index_on(&stats(rows), "osinfo_01", wanted), *expected, "{rows:?}");
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Pure rules of the console, no IO.
 
+pub mod metrics;
 pub mod password;
+pub mod trends;
 
 /// `node-v<version>` or `alinode-v<version>` from the row's `{"executable_path","alinode","version"}`; an uploaded
 /// core's row holds the executable's plain file name instead.

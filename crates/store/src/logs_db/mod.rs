@@ -6,6 +6,7 @@ pub mod process;
 
 use std::collections::BTreeMap;
 
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Pool, Value};
 
@@ -92,4 +93,181 @@ pub async fn empty_day_table(pool: &Pool, prefix: &str, day: u32) -> Result<bool
     // TRUNCATE: instant, and it gives the space back (the original looped DELETE … LIMIT 200000 + OPTIMIZE).
     conn.query_drop(format!("TRUNCATE TABLE `{table}`")).await?;
     Ok(true)
+}
+
+/// `log_time` as text, the form the original queries and stores it in.
+pub const LOG_TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// MySQL's "table doesn't exist".
+const ER_NO_SUCH_TABLE: u16 = 1146;
+
+/// The part of a time window that lies in one day table: `log_time` in `[from, to)`, all on day of month `day`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DaySpan {
+    pub day: u32,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+}
+
+/// Splits `[from, to)` (local wall-clock times, as `log_time` holds them) at each local midnight, earliest first.
+/// Unlike the original (which ended a day at `23:59:59` and compared with `<`), the last second of a day is
+/// included. A window longer than a month reuses a table number, which is harmless: every query also bounds
+/// `log_time`.
+pub fn day_spans(from: NaiveDateTime, to: NaiveDateTime) -> Vec<DaySpan> {
+    let mut spans = Vec::new();
+    let mut start = from;
+    while start < to {
+        let next_midnight = match start.date().succ_opt() {
+            Some(next) => next.and_time(chrono::NaiveTime::MIN),
+            // 31 December of chrono's last year: nothing lies beyond
+            None => to,
+        };
+        let end = next_midnight.min(to);
+        spans.push(DaySpan { day: start.day(), from: start, to: end });
+        start = end;
+    }
+    spans
+}
+
+/// A metric cell as a number: DECIMAL (text on the wire), integers and doubles alike. NULL and anything
+/// unparsable read as 0, as the original's `Number(null)` and `|| 0`.
+pub(crate) fn number(value: Option<&Value>) -> f64 {
+    match value {
+        Some(Value::Int(i)) => *i as f64,
+        Some(Value::UInt(u)) => *u as f64,
+        Some(Value::Double(d)) => *d,
+        Some(Value::Float(f)) => f64::from(*f),
+        Some(Value::Bytes(b)) => std::str::from_utf8(b).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+/// A text cell; NULL reads as empty.
+pub(crate) fn text(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+        _ => String::new(),
+    }
+}
+
+/// A DATETIME cell (binary protocol: a date value; text protocol: `YYYY-MM-DD hh:mm:ss`). `None` for NULL or a
+/// zero date.
+pub(crate) fn datetime(value: Option<&Value>) -> Option<NaiveDateTime> {
+    match value? {
+        Value::Date(y, mo, d, h, mi, s, us) => {
+            NaiveDate::from_ymd_opt(i32::from(*y), u32::from(*mo), u32::from(*d))?.and_hms_micro_opt(u32::from(*h), u32::from(*mi), u32::from(*s), *us)
+        }
+        Value::Bytes(b) => {
+            let text = std::str::from_utf8(b).ok()?;
+            let seconds = text.get(..19)?;
+            NaiveDateTime::parse_from_str(seconds, LOG_TIME_FORMAT).ok()
+        }
+        _ => None,
+    }
+}
+
+/// Runs `sql(table)` with `params(span)` against the day table of every span of `[from, to)`, earliest day first,
+/// and gathers the rows. A day table that does not exist is skipped (logged at debug), as the original does; any
+/// other failure is returned, so that a database outage is not shown as an empty chart.
+pub(crate) async fn query_days<P>(
+    pool: &Pool,
+    prefix: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    sql: impl Fn(&str) -> String,
+    params: impl Fn(&DaySpan) -> P,
+) -> Result<Vec<mysql_async::Row>, mysql_async::Error>
+where
+    P: Into<mysql_async::Params> + Send,
+{
+    let spans = day_spans(from, to);
+    if spans.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = pool.get_conn().await?;
+    let mut rows = Vec::new();
+    for span in &spans {
+        let table = format!("{prefix}_{:02}", span.day);
+        match conn.exec::<mysql_async::Row, _, _>(sql(&table), params(span)).await {
+            Ok(found) => rows.extend(found),
+            Err(mysql_async::Error::Server(e)) if e.code == ER_NO_SUCH_TABLE => {
+                tracing::debug!(table = %table, "day table missing, skipped");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(rows)
+}
+
+/// A time bound as the text the original compares `log_time` with.
+pub(crate) fn bound(t: NaiveDateTime) -> String {
+    t.format(LOG_TIME_FORMAT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, LOG_TIME_FORMAT).expect("a test time")
+    }
+
+    #[test]
+    fn windows_split_at_local_midnights() {
+        /// (from, to, expected (day, from, to) spans)
+        type Case = (&'static str, &'static str, &'static [(u32, &'static str, &'static str)]);
+        let cases: &[Case] = &[
+            ("2026-03-10 08:00:00", "2026-03-10 09:00:00", &[(10, "2026-03-10 08:00:00", "2026-03-10 09:00:00")]),
+            (
+                "2026-01-31 12:30:15",
+                "2026-02-01 12:30:15",
+                &[(31, "2026-01-31 12:30:15", "2026-02-01 00:00:00"), (1, "2026-02-01 00:00:00", "2026-02-01 12:30:15")],
+            ),
+            (
+                "2026-02-27 23:00:00",
+                "2026-03-01 00:00:00",
+                &[(27, "2026-02-27 23:00:00", "2026-02-28 00:00:00"), (28, "2026-02-28 00:00:00", "2026-03-01 00:00:00")],
+            ),
+            ("2026-12-31 23:59:59", "2027-01-01 00:00:01", &[(31, "2026-12-31 23:59:59", "2027-01-01 00:00:00"), (1, "2027-01-01 00:00:00", "2027-01-01 00:00:01")]),
+            ("2026-03-10 08:00:00", "2026-03-10 08:00:00", &[]),
+            ("2026-03-10 09:00:00", "2026-03-10 08:00:00", &[]),
+        ];
+        for (from, to, expected) in cases {
+            let spans = day_spans(at(from), at(to));
+            let expected: Vec<DaySpan> = expected.iter().map(|(day, f, t)| DaySpan { day: *day, from: at(f), to: at(t) }).collect();
+            assert_eq!(spans, expected, "{from} .. {to}");
+        }
+    }
+
+    #[test]
+    fn a_week_spans_eight_day_tables() {
+        let to = at("2026-03-10 08:00:00");
+        let spans = day_spans(to - Duration::hours(168), to);
+        assert_eq!(spans.iter().map(|s| s.day).collect::<Vec<_>>(), [3, 4, 5, 6, 7, 8, 9, 10]);
+        assert!(spans.windows(2).all(|w| w[0].to == w[1].from), "contiguous");
+    }
+
+    #[test]
+    fn cells_decode_like_the_original() {
+        let cases: &[(Option<Value>, f64)] = &[
+            (Some(Value::Bytes(b"12.50".to_vec())), 12.5),
+            (Some(Value::Int(-3)), -3.0),
+            (Some(Value::UInt(4_345_298_944)), 4_345_298_944.0),
+            (Some(Value::Double(0.25)), 0.25),
+            (Some(Value::NULL), 0.0),
+            (Some(Value::Bytes(b"x".to_vec())), 0.0),
+            (None, 0.0),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(number(value.as_ref()), *expected, "{value:?}");
+        }
+        let binary = Value::Date(2026, 11, 25, 17, 38, 15, 0);
+        let text = Value::Bytes(b"2026-11-25 17:38:15".to_vec());
+        for v in [binary, text] {
+            assert_eq!(datetime(Some(&v)), Some(at("2026-11-25 17:38:15")));
+        }
+        assert_eq!(datetime(Some(&Value::Date(0, 0, 0, 0, 0, 0, 0))), None);
+        assert_eq!(datetime(Some(&Value::NULL)), None);
+    }
 }
