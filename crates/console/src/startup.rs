@@ -36,6 +36,7 @@ impl Application {
         let client = ServiceClient::new(settings.shared.secret.clone(), Duration::from_millis(settings.shared.http_timeout_ms));
         let state = AppState {
             console_db,
+            logs_db: common::mysql::pool(&settings.logs_mysql),
             keys: Keys::new(redis.prefix()),
             storage,
             upload: UploadLimits { max_bytes: c.max_upload_bytes, window_secs: c.upload_window_secs },

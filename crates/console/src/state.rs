@@ -10,6 +10,8 @@ use crate::clients::storage::Storage;
 #[derive(Clone)]
 pub struct AppState {
     pub console_db: mysql_async::Pool,
+    /// The metric day tables (the manager writes them and creates that database; the console only reads).
+    pub logs_db: mysql_async::Pool,
     pub redis: RedisPool,
     pub keys: Keys,
     pub storage: Storage,

@@ -7,6 +7,7 @@ pub mod auth;
 mod health;
 pub mod instance;
 pub mod logs;
+pub mod metrics;
 pub mod params;
 pub mod settings;
 pub mod team;
@@ -77,6 +78,12 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(GET "/xapi/agent", Member, instance::agent),
     route!(GET "/xapi/node_processes", Member, instance::node_processes),
     route!(GET "/xapi/xprofiler_status", Member, instance::xprofiler_status),
+    route!(GET "/xapi/overview_metrics", Member, metrics::overview_metrics),
+    route!(GET "/xapi/main_metrics", Member, metrics::main_metrics),
+    route!(GET "/xapi/xprofiler_processes", Member, metrics::xprofiler_processes),
+    route!(GET "/xapi/process_trend", Member, metrics::process_trend),
+    route!(GET "/xapi/system_overview", Member, metrics::system_overview),
+    route!(GET "/xapi/system_trend", Member, metrics::system_trend),
     route!(GET "/xapi/error_files", Member, logs::error_files),
     route!(GET "/xapi/error_logs", Member, logs::error_logs),
     route!(GET "/xapi/module_files", Member, logs::module_files),

@@ -4,4 +4,5 @@ mod accounts;
 mod apps;
 mod authz;
 mod helpers;
+mod metrics;
 mod upload;

@@ -1,0 +1,187 @@
+//! Metrics from MySQL: process and system trends over 24 h, 3 days or 7 days, the system overview, the process list,
+//! and the app cards' overview and five eggs. History answers from the day tables whether or not the agent is online;
+//! only what needs the agent (which processes are alive, their command lines) asks it, and does without when it is
+//! offline.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use actix_web::{web, HttpResponse};
+use chrono::{Local, TimeDelta};
+use protocol::lenient;
+use protocol::service::{ProcessesCommand, Reply};
+use protocol::AgentId;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use store::logs_db::{osinfo, process};
+
+use crate::auth;
+use crate::clients::manager::{self, Outcome};
+use crate::domain::metrics::{self, AgentFigures, MainMetricType, RECENT_MINUTES};
+use crate::domain::trends::{self, ProcessTrendType, SystemTrendType};
+use crate::error::ConsoleError;
+use crate::state::AppState;
+
+type State = web::Data<AppState>;
+type Handled = Result<HttpResponse, ConsoleError>;
+
+/// The durations the trend pages offer, in hours (the original accepted any number).
+const DURATIONS: [u32; 3] = [24, 72, 168];
+const QUICK_MS: u64 = 15_000;
+
+fn ok(data: impl serde::Serialize) -> Handled {
+    Ok(HttpResponse::Ok().json(Reply::ok(data)))
+}
+
+fn duration(hours: Option<u64>) -> Result<u32, ConsoleError> {
+    let hours = hours.unwrap_or(24);
+    DURATIONS
+        .iter()
+        .copied()
+        .find(|d| u64::from(*d) == hours)
+        .ok_or_else(|| ConsoleError::bad(format!("duration must be 24, 72 or 168 (hours), not {hours}")))
+}
+
+fn pid_number(pid: &str) -> Result<i64, ConsoleError> {
+    pid.trim().parse().map_err(|_| ConsoleError::bad(format!("pid {pid:?} is not a number")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessTrendQuery {
+    agent_id: AgentId,
+    #[serde(deserialize_with = "lenient::text")]
+    pid: String,
+    trend_type: String,
+    #[serde(default, deserialize_with = "lenient::opt_uint")]
+    duration: Option<u64>,
+}
+
+/// `GET /xapi/process_trend`: one of the 9 process charts.
+pub async fn process_trend(state: State, access: auth::AppMember<ProcessTrendQuery>) -> Handled {
+    let q = access.params;
+    let kind = ProcessTrendType::from_str(&q.trend_type).map_err(|e| ConsoleError::bad(format!("unknown trendType {:?}", e.0)))?;
+    let hours = duration(q.duration)?;
+    let now = Local::now();
+    let window = trends::window(&now, hours);
+    let rows = process::rows_between(&state.logs_db, access.app.id as i64, &q.agent_id, pid_number(&q.pid)?, window.from, window.to).await?;
+    ok(trends::process_trend(kind, &rows, &now, hours))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemTrendQuery {
+    agent_id: AgentId,
+    trend_type: String,
+    #[serde(default, deserialize_with = "lenient::opt_uint")]
+    duration: Option<u64>,
+}
+
+/// `GET /xapi/system_trend`: one of the 8 system charts.
+pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery>) -> Handled {
+    let q = access.params;
+    let kind = SystemTrendType::from_str(&q.trend_type).map_err(|e| ConsoleError::bad(format!("unknown trendType {:?}", e.0)))?;
+    let hours = duration(q.duration)?;
+    let now = Local::now();
+    let window = trends::window(&now, hours);
+    let rows = osinfo::rows_between(&state.logs_db, access.app.id as i64, &q.agent_id, window.from, window.to).await?;
+    ok(trends::system_trend(kind, &rows, &now, hours))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentOnly {
+    agent_id: AgentId,
+}
+
+/// `GET /xapi/system_overview`: the latest system figures of the last minutes (`{}` when there are none).
+pub async fn system_overview(state: State, access: auth::AppMember<AgentOnly>) -> Handled {
+    let now = Local::now().naive_local();
+    let since = now - TimeDelta::minutes(RECENT_MINUTES);
+    let rows = osinfo::latest_halves(&state.logs_db, access.app.id as i64, &access.params.agent_id, since, now + TimeDelta::seconds(1)).await?;
+    match metrics::system_overview(&rows) {
+        Some(overview) => ok(overview),
+        None => ok(json!({})),
+    }
+}
+
+/// `GET /xapi/xprofiler_processes`: the processes of the last 24 h, alive ones first. When the agent is offline the
+/// list still shows what it reported, every process marked as no longer alive.
+pub async fn xprofiler_processes(state: State, access: auth::AppMember<AgentOnly>) -> Handled {
+    let (app, agent) = (access.app.id, access.params.agent_id);
+    let now = Local::now();
+    let until = now.naive_local() + TimeDelta::seconds(1);
+    let since = until - TimeDelta::hours(metrics::HISTORY_HOURS);
+    let latest = process::latest_per_pid(&state.logs_db, app as i64, &agent, since, until).await?;
+    let pids: Vec<String> = latest.iter().map(|r| r.pid.to_string()).collect();
+    let alive = match pids.is_empty() {
+        true => HashSet::new(),
+        false => alive_pids(&state, app, &agent, pids).await?,
+    };
+    let running = match state.manager.simple_command("/xprofiler/agent_node_processes", app, &agent, QUICK_MS).await? {
+        Outcome::Done(out) => metrics::parse_node_processes(&out),
+        Outcome::Failed(_) => Vec::new(),
+    };
+    ok(metrics::process_list(&latest, &alive, &running, &now))
+}
+
+/// The pids the agent reports alive; empty when it cannot be asked.
+async fn alive_pids(state: &AppState, app: u64, agent: &AgentId, pids: Vec<String>) -> Result<HashSet<i64>, ConsoleError> {
+    let body = ProcessesCommand { target: manager::target(app, agent, QUICK_MS), pids };
+    let out = match state.manager.command("/xprofiler/check_processes_alive", &body, QUICK_MS).await? {
+        Outcome::Done(out) => out,
+        Outcome::Failed(_) => return Ok(HashSet::new()),
+    };
+    let answer: Value = serde_json::from_str(out.trim()).unwrap_or(Value::Null);
+    Ok(answer
+        .as_object()
+        .map(|o| o.iter().filter(|(_, alive)| alive.as_bool() == Some(true)).filter_map(|(pid, _)| pid.parse().ok()).collect())
+        .unwrap_or_default())
+}
+
+/// `GET /xapi/overview_metrics`: the app card's counters.
+pub async fn overview_metrics(state: State, access: auth::AppMember) -> Handled {
+    let online = state.manager.online_agents(access.app.id).await?;
+    let instances = match online.len() {
+        0 => json!(false),
+        n => json!(n),
+    };
+    // Alarms and the dependency audit come with the alarm and audit features: until then nothing to count.
+    ok(json!({"instanceCount": instances, "alarmCount": 0, "riskCount": "-", "riskCountAgentId": Value::Null}))
+}
+
+#[derive(Deserialize)]
+pub struct MainMetricQuery {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// `GET /xapi/main_metrics`: one egg per online agent. A process counts as alive when it reported in the last
+/// minutes (asking every agent which pids live would cost a command per agent per card).
+pub async fn main_metrics(state: State, access: auth::AppMember<MainMetricQuery>) -> Handled {
+    let kind = MainMetricType::from_str(&access.params.kind).map_err(|e| ConsoleError::bad(format!("unknown type {:?}", e.0)))?;
+    let app = access.app.id as i64;
+    let now = Local::now().naive_local();
+    let (since, until) = (now - TimeDelta::minutes(RECENT_MINUTES), now + TimeDelta::seconds(1));
+    let mut list = Vec::new();
+    for agent in state.manager.online_agents(access.app.id).await? {
+        let (processes, system) = match kind.reads_processes() {
+            true => (process::latest_per_pid(&state.logs_db, app, &agent, since, until).await?, Vec::new()),
+            false => (Vec::new(), osinfo::latest_halves(&state.logs_db, app, &agent, since, until).await?),
+        };
+        let alive: HashSet<i64> = processes.iter().map(|r| r.pid).collect();
+        let figures = AgentFigures { processes: &processes, alive: &alive, osinfo: &system };
+        list.push(metrics::main_metric(kind, &agent, &figures, false));
+    }
+    ok(json!({"list": list}))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_offered_durations_are_accepted() {
+        assert_eq!(super::duration(None).unwrap(), 24);
+        assert_eq!(super::duration(Some(168)).unwrap(), 168);
+        assert!(super::duration(Some(100000)).is_err());
+    }
+}

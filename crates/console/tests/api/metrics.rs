@@ -1,0 +1,56 @@
+//! Metric routes over HTTP: history answers from the day tables while the agent is offline.
+
+use chrono::{Local, TimeDelta};
+use mysql_async::prelude::Queryable;
+use serde_json::json;
+
+use crate::helpers::{TestApp, PASSWORD};
+
+#[tokio::test]
+async fn trends_overview_and_process_list_answer_for_an_offline_agent() {
+    let app = TestApp::start().await;
+    let owner = app.user("owner@example.com").await;
+    let id = app.team_app("shop", owner.id, None, None).await;
+    let mut client = app.sign_in("owner@example.com", PASSWORD).await;
+    let mut conn = app.env.logs_db().get_conn().await.unwrap();
+    let now = Local::now().naive_local();
+    for minutes_ago in [1i64, 2, 3, 30] {
+        let t = now - TimeDelta::minutes(minutes_ago);
+        let (day, text) = (t.format("%d").to_string(), t.format("%Y-%m-%d %H:%M:%S").to_string());
+        conn.exec_drop(
+            format!("INSERT INTO process_{day} (app, agent, pid, log_time, version, cpu_60, heap_used, heap_limit, uptime) VALUES (?, 'vm', 42, ?, '3.1.0', 12.5, 100, 1000, 60)"),
+            (id, &text),
+        )
+        .await
+        .unwrap();
+        conn.exec_drop(
+            format!("INSERT INTO osinfo_{day} (app, agent, log_time, position, used_cpu, total_memory, free_memory, disks, cpu_count, uptime) VALUES (?, 'vm', ?, 0, 0.25, 1000, 400, '{{\"/\":35}}', 2, 1)"),
+            (id, &text),
+        )
+        .await
+        .unwrap();
+    }
+    drop(conn);
+    let (_, body) = client.get("/xapi/process_trend", json!({"appId": id, "agentId": "vm", "pid": "42", "trendType": "cpuTrend", "duration": 24})).await;
+    let list = body["data"]["list"].as_array().unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(list.len(), 720, "{body}");
+    assert!(list.iter().any(|p| p["cpu_60"].as_f64().is_some()), "points with data");
+    let (_, body) = client.get("/xapi/process_trend", json!({"appId": id, "agentId": "vm", "pid": "42", "trendType": "nope", "duration": 24})).await;
+    assert_eq!(body["code"], 400, "{body}");
+    let (_, body) = client.get("/xapi/system_trend", json!({"appId": id, "agentId": "vm", "trendType": "osCpuTrend", "duration": 168})).await;
+    assert_eq!(body["data"]["list"].as_array().map(Vec::len), Some(720), "{body}");
+    assert_eq!(body["data"]["extra"], "2 Cores", "{body}");
+    let (_, body) = client.get("/xapi/system_overview", json!({"appId": id, "agentId": "vm"})).await;
+    assert_eq!(body["data"]["osCpu"], 25.0, "{body}");
+    assert_eq!(body["data"]["maxDisk"], 35.0, "{body}");
+    // The agent is offline: the process list still shows what it reported, as no longer alive.
+    let (_, body) = client.get("/xapi/xprofiler_processes", json!({"appId": id, "agentId": "vm"})).await;
+    let list = body["data"]["list"].as_array().unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(list.len(), 1, "{body}");
+    assert_eq!(list[0]["pid"], "42");
+    let (_, body) = client.get("/xapi/overview_metrics", json!({"appId": id})).await;
+    assert_eq!(body["data"]["instanceCount"], false, "no agent online: {body}");
+    let (_, body) = client.get("/xapi/main_metrics", json!({"appId": id, "type": "processCpuUsage"})).await;
+    assert_eq!(body["data"]["list"], json!([]), "eggs only for online agents: {body}");
+    app.finish().await;
+}
