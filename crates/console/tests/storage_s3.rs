@@ -63,7 +63,10 @@ impl Moto {
             if let Ok(Some(status)) = moto.child.try_wait() {
                 panic!("moto_server exited ({status}) before listening:\n{text}");
             }
-            assert!(started.elapsed() < Duration::from_secs(30), "moto_server did not report its port in 30 s:\n{text}");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto_server did not report its port in 30 s:\n{text}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         eprintln!("moto at {} (log {})", moto.endpoint, moto.log.display());
@@ -242,23 +245,21 @@ async fn an_agent_upload_goes_to_s3_through_the_console() {
     .unwrap();
     let id = conn.last_insert_id().unwrap();
 
-    // what the agent's upload_file child sends: signed query, one gzip multipart part (6 MiB: two S3 parts)
+    // a malformed upload (a second part where one is expected) after a first part of 6 MiB, two S3 parts, was
+    // sent: refused, nothing visible, the multipart upload aborted, the row untouched
     let body = data(6 * 1024 * 1024 + 12_345);
-    let (file_id, ts, nonce) = (id.to_string(), chrono::Utc::now().timestamp_millis().to_string(), "s3-1");
-    let signature = upload_signature("tok-s3", "vm", &file_id, "cpuprofile", nonce, &ts);
-    let part = reqwest::multipart::Part::bytes(body.clone()).file_name("x.cpuprofile-0123.gz").mime_str("application/gzip").unwrap();
-    let form = reqwest::multipart::Form::new().part("x.cpuprofile", part);
-    let query = [("fileId", file_id.as_str()), ("fileType", "cpuprofile"), ("nonce", nonce), ("timestamp", &ts), ("signature", &signature)];
-    let reply: Value = reqwest::Client::new()
-        .post(format!("{base}/xapi/upload_from_xtransit"))
-        .query(&query)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply =
+        agent_upload(&base, id, "tok-s3", "s3-1", &[("x.cpuprofile", body.clone()), ("extra", b"x".to_vec())]).await;
+    assert!(reply["message"].as_str().unwrap_or_default().contains("got more"), "{reply}");
+    eventually(10, "the refused upload's multipart upload is aborted", || async {
+        !String::from_utf8(moto.get("ezm-console?uploads").await.1).unwrap().contains("<UploadId>")
+    })
+    .await;
+    let listing = String::from_utf8(moto.get("ezm-console?list-type=2").await.1).unwrap();
+    assert_eq!(listing.matches("<Key>").count(), 1, "only the previous object: {listing}");
+
+    // what the agent's upload_file child sends: signed query, one gzip multipart part
+    let reply = agent_upload(&base, id, "tok-s3", "s3-2", &[("x.cpuprofile", body.clone())]).await;
     assert_eq!(reply["ok"], true, "{reply}");
     let name = reply["data"]["storage"].as_str().unwrap().to_owned();
     assert!(name.starts_with("u-") && name.contains("-u-x-cpuprofile-"), "{name}");
@@ -277,4 +278,25 @@ async fn an_agent_upload_goes_to_s3_through_the_console() {
 
     server.abort();
     env.finish().await;
+}
+
+/// Posts like the agent's `upload_file` child (reference 4.7): the query signed with the row's token, one multipart
+/// part per file. Returns the reply's JSON.
+async fn agent_upload(base: &str, id: u64, token: &str, nonce: &str, parts: &[(&str, Vec<u8>)]) -> Value {
+    let (file_id, ts) = (id.to_string(), chrono::Utc::now().timestamp_millis().to_string());
+    let signature = upload_signature(token, "vm", &file_id, "cpuprofile", nonce, &ts);
+    let mut form = reqwest::multipart::Form::new();
+    for (name, bytes) in parts {
+        let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(format!("{name}-0123.gz"));
+        form = form.part(name.to_string(), part.mime_str("application/gzip").unwrap());
+    }
+    let query = [
+        ("fileId", file_id.as_str()),
+        ("fileType", "cpuprofile"),
+        ("nonce", nonce),
+        ("timestamp", &ts),
+        ("signature", &signature),
+    ];
+    let r = reqwest::Client::new().post(format!("{base}/xapi/upload_from_xtransit")).query(&query).multipart(form);
+    r.send().await.unwrap().json().await.unwrap()
 }

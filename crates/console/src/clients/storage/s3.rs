@@ -43,8 +43,43 @@ pub(super) struct S3 {
     store: Arc<dyn ObjectStore>,
     /// Streaming GETs: no overall request timeout (see [`READ_IDLE`]).
     reader: Arc<dyn ObjectStore>,
-    prefix: Path,
+    prefix: Prefix,
     description: String,
+}
+
+/// `console.s3_prefix`, put before every object name as written (`profiles/` gives `profiles/u-…`): its folders,
+/// and the start of the last key segment.
+#[derive(Debug, Clone)]
+struct Prefix {
+    raw: String,
+    folders: Path,
+    leaf: String,
+}
+
+impl Prefix {
+    fn parse(raw: &str) -> anyhow::Result<Prefix> {
+        let (folders, leaf) = raw.rsplit_once('/').unwrap_or(("", raw));
+        let folders = Path::parse(folders).map_err(|e| {
+            anyhow::anyhow!(
+                "console.s3_prefix {raw:?} is not a valid object name prefix (folders without empty parts): {e}"
+            )
+        })?;
+        Ok(Prefix { raw: raw.to_owned(), folders, leaf: leaf.to_owned() })
+    }
+
+    /// What every key starts with (`None`: nothing).
+    fn key_start(&self) -> Option<String> {
+        match (self.folders.as_ref(), self.leaf.as_str()) {
+            ("", "") => None,
+            ("", leaf) => Some(leaf.to_owned()),
+            (folders, leaf) => Some(format!("{folders}/{leaf}")),
+        }
+    }
+
+    /// The key of object `name` (`object_store` escapes what S3 keys cannot hold).
+    fn key(&self, name: &str) -> Path {
+        self.folders.clone().join(format!("{}{name}", self.leaf).as_str())
+    }
 }
 
 impl S3 {
@@ -56,9 +91,7 @@ impl S3 {
             "" => format!("AWS region {}", s.s3_region),
             e => e.to_owned(),
         };
-        let prefix = Path::parse(s.s3_prefix.trim_matches('/')).map_err(|e| {
-            anyhow::anyhow!("console.s3_prefix {:?} is not a valid object name prefix: {e}", s.s3_prefix)
-        })?;
+        let prefix = Prefix::parse(&s.s3_prefix)?;
         let static_key = !s.s3_access_key_id.is_empty();
         let build = |options: ClientOptions| {
             let builder = match static_key {
@@ -84,11 +117,13 @@ impl S3 {
         let reader = build(ClientOptions::new().with_timeout_disabled())?;
         let description = format!(
             "s3 bucket {bucket} at {place}, prefix {:?}, credentials {}{}",
-            prefix.as_ref(),
+            prefix.raw,
             if static_key { "from console.s3_access_key_id" } else { "from the environment" },
             if s.s3_allow_http { ", http allowed" } else { "" },
         );
-        probe(&store, &prefix).await.map_err(|e| anyhow::anyhow!("console.s3_bucket {bucket:?} at {place} is not reachable: {e}"))?;
+        probe(&store, &prefix)
+            .await
+            .map_err(|e| anyhow::anyhow!("console.s3_bucket {bucket:?} at {place} is not reachable: {e}"))?;
         Ok(S3 { store: Arc::new(store), reader: Arc::new(reader), prefix, description })
     }
 
@@ -96,9 +131,9 @@ impl S3 {
         self.description.clone()
     }
 
-    /// The caller has checked `name` ([`super::check_name`]); `object_store` escapes what S3 keys cannot hold.
+    /// The caller has checked `name` ([`super::check_name`]): one plain path component.
     fn path(&self, name: &str) -> Path {
-        self.prefix.clone().join(name)
+        self.prefix.key(name)
     }
 
     /// Nothing is sent yet: the first full part starts a multipart upload, or commit sends a single PUT.
@@ -136,13 +171,10 @@ impl S3 {
 }
 
 /// One list request for at most one key under the prefix: the bucket exists and these credentials may read it.
-async fn probe(store: &AmazonS3, prefix: &Path) -> anyhow::Result<()> {
-    let prefix = match prefix.as_ref() {
-        "" => None,
-        p => Some(format!("{p}/")),
-    };
+async fn probe(store: &AmazonS3, prefix: &Prefix) -> anyhow::Result<()> {
+    let start = prefix.key_start();
     let options = PaginatedListOptions { max_keys: Some(1), ..Default::default() };
-    match tokio::time::timeout(PROBE_TIMEOUT, store.list_paginated(prefix.as_deref(), options)).await {
+    match tokio::time::timeout(PROBE_TIMEOUT, store.list_paginated(start.as_deref(), options)).await {
         Err(_) => anyhow::bail!("no answer within {} s", PROBE_TIMEOUT.as_secs()),
         Ok(listed) => listed.map(drop).map_err(Into::into),
     }
@@ -208,7 +240,9 @@ impl Drop for Pending {
         let path = self.path.clone();
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => drop(runtime.spawn(async move { upload.abort(&path).await })),
-            Err(_) => tracing::warn!(%path, "multipart upload not aborted (no runtime); the bucket's lifecycle rule removes it"),
+            Err(_) => {
+                tracing::warn!(%path, "multipart upload not aborted (no runtime); the bucket's lifecycle rule removes it")
+            }
         }
     }
 }
@@ -267,7 +301,7 @@ mod tests {
 
     fn in_memory(prefix: &str) -> S3 {
         let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
-        S3 { store: store.clone(), reader: store, prefix: Path::parse(prefix).unwrap(), description: "memory".into() }
+        S3 { store: store.clone(), reader: store, prefix: Prefix::parse(prefix).unwrap(), description: "memory".into() }
     }
 
     async fn read_all(s3: &S3, name: &str) -> Vec<u8> {
@@ -288,7 +322,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_small_object_is_one_put_at_commit() {
-        let s3 = in_memory("profiles");
+        let s3 = in_memory("profiles/");
         let mut pending = s3.create("u-1-u-a");
         pending.write(b"abc").await.unwrap();
         assert!(pending.upload.is_none(), "no request before a part is full");
@@ -336,9 +370,22 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_prefix_is_put_before_the_name_as_written() {
+        let key = |prefix: &str| Prefix::parse(prefix).unwrap().key("u-1-u-a").to_string();
+        assert_eq!(key(""), "u-1-u-a");
+        assert_eq!(key("profiles/"), "profiles/u-1-u-a");
+        assert_eq!(key("a/b/ezm-"), "a/b/ezm-u-1-u-a");
+        assert_eq!(key("ezm-"), "ezm-u-1-u-a");
+        assert_eq!(key("/profiles/"), "profiles/u-1-u-a", "S3 keys do not start with a slash");
+        assert!(Prefix::parse("a//b/").is_err(), "no empty folder");
+        let start = |prefix: &str| Prefix::parse(prefix).unwrap().key_start();
+        assert_eq!([start(""), start("ezm-"), start("/a/b/")], [None, Some("ezm-".into()), Some("a/b/".into())]);
+    }
+
     #[tokio::test]
     async fn delete_and_exists() {
-        let s3 = in_memory("p/q");
+        let s3 = in_memory("p/q/");
         let mut pending = s3.create("u-6-u-f");
         pending.write(b"x").await.unwrap();
         pending.commit().await.unwrap();
