@@ -10,6 +10,8 @@ use crate::clients::storage::Storage;
 #[derive(Clone)]
 pub struct AppState {
     pub console_db: mysql_async::Pool,
+    /// The manager's metric and alarm day tables (read only; the manager creates that database).
+    pub logs_db: mysql_async::Pool,
     pub redis: RedisPool,
     pub keys: Keys,
     pub storage: Storage,

@@ -1,5 +1,6 @@
 //! Pure rules of the console, no IO.
 
+pub mod alarm;
 pub mod password;
 
 /// `node-v<version>` or `alinode-v<version>` from the row's `{"executable_path","alinode","version"}`; an uploaded
