@@ -13,7 +13,7 @@ use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use base64::Engine;
-use store::console_db::{apps, members, users};
+use store::console_db::{apps, members, strategies, users};
 
 use crate::accounts;
 use crate::clients::sessions::COOKIE;
@@ -171,6 +171,22 @@ pub async fn require_owner(db: &mysql_async::Pool, user: &CurrentUser, app_id: u
     match role(db, user, app_id).await? {
         (app, Some(role)) if role.is_owner() => Ok(app),
         _ => Err(ConsoleError::Forbidden("只有应用所有者可以进行此操作".into())),
+    }
+}
+
+/// The original's `strategyAccessibleRequired`: the rule, its app and what `user` is to that app (owner, joined
+/// member or administrator).
+pub async fn require_strategy(
+    db: &mysql_async::Pool,
+    user: &CurrentUser,
+    strategy_id: u64,
+) -> Result<(strategies::Strategy, apps::App, Role), ConsoleError> {
+    let Some(strategy) = strategies::by_id(db, strategy_id).await? else {
+        return Err(ConsoleError::NotFound("规则不存在".into()));
+    };
+    match role(db, user, strategy.app).await? {
+        (app, Some(role)) if role.is_member() => Ok((strategy, app, role)),
+        _ => Err(ConsoleError::Forbidden("您没有此规则的访问权限".into())),
     }
 }
 

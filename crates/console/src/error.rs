@@ -28,6 +28,8 @@ pub enum ConsoleError {
     TooManyAttempts(u64),
     #[error("console database: {0}")]
     Mysql(#[from] mysql_async::Error),
+    #[error("logs database: {0}")]
+    LogsDb(mysql_async::Error),
     #[error("redis: {0}")]
     Redis(#[from] common::redis::RedisError),
     #[error("manager: {0}")]
@@ -61,6 +63,7 @@ impl ServiceError for ConsoleError {
             ConsoleError::Csrf => &error::CSRF_MISMATCH,
             ConsoleError::TooManyAttempts(_) => &error::TOO_MANY_ATTEMPTS,
             ConsoleError::Mysql(_)
+            | ConsoleError::LogsDb(_)
             | ConsoleError::Redis(_)
             | ConsoleError::Manager(_)
             | ConsoleError::Storage(_)

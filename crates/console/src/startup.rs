@@ -29,12 +29,14 @@ impl Application {
         common::mysql::ensure_database(&settings.console_mysql).await?;
         let console_db = common::mysql::pool(&settings.console_mysql);
         store::schema::ensure_console(&console_db).await?;
+        // Read only, and the manager's to create: the pool connects lazily, so the console starts without it.
+        let logs_db = common::mysql::pool(&settings.logs_mysql);
         let redis = RedisPool::new(&settings.redis)?;
         let c = &settings.console;
         let client = ServiceClient::new(settings.shared.secret.clone(), Duration::from_millis(settings.shared.http_timeout_ms));
         let state = AppState {
             console_db,
-            logs_db: common::mysql::pool(&settings.logs_mysql),
+            logs_db,
             keys: Keys::new(redis.prefix()),
             storage,
             upload: UploadLimits { max_bytes: c.max_upload_bytes, window_secs: c.upload_window_secs },

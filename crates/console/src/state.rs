@@ -10,7 +10,7 @@ use crate::clients::storage::Storage;
 #[derive(Clone)]
 pub struct AppState {
     pub console_db: mysql_async::Pool,
-    /// The metric day tables (the manager writes them and creates that database; the console only reads).
+    /// The manager's metric and alarm day tables (read only; the manager creates that database).
     pub logs_db: mysql_async::Pool,
     pub redis: RedisPool,
     pub keys: Keys,

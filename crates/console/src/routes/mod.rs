@@ -2,6 +2,7 @@
 //! are registered only from that table, so a new route cannot be added without saying who may use it, and the
 //! authorization tests walk the same table.
 
+pub mod alarm;
 pub mod apps;
 pub mod auth;
 mod health;
@@ -31,6 +32,8 @@ pub enum Guard {
     Member,
     /// The app's owner (or an administrator).
     Owner,
+    /// A member of the app an alarm rule (`strategyId`) belongs to: owner, joined member or administrator.
+    Strategy,
 }
 
 pub struct RouteSpec {
@@ -92,6 +95,15 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(PUT "/xapi/settings_app_name", Owner, settings::rename),
     route!(PUT "/xapi/settings_app_secret", Owner, settings::rotate_secret),
     route!(DELETE "/xapi/settings_app", Owner, settings::delete),
+    route!(GET "/xapi/alarm_strategies", Member, alarm::list),
+    route!(POST "/xapi/alarm_strategy", Member, alarm::create),
+    route!(PUT "/xapi/alarm_strategy", Strategy, alarm::update),
+    route!(PUT "/xapi/alarm_strategy_status", Strategy, alarm::set_status),
+    route!(DELETE "/xapi/alarm_strategy", Strategy, alarm::delete),
+    route!(GET "/xapi/alarm_strategy_history", Strategy, alarm::history),
+    route!(GET "/xapi/alarm_strategy_contacts", Strategy, alarm::contacts),
+    route!(POST "/xapi/alarm_strategy_contact", Strategy, alarm::add_contact),
+    route!(DELETE "/xapi/alarm_strategy_contact", Strategy, alarm::remove_contact),
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -5,6 +5,7 @@
 use console::routes::{Guard, ROUTES};
 use reqwest::Method;
 use serde_json::json;
+use store::console_db::strategies;
 
 use crate::helpers::{refused, TestApp, ADMIN, PASSWORD};
 
@@ -24,7 +25,7 @@ fn allowed(guard: Guard, who: Who) -> bool {
         Guard::Public | Guard::AgentSignature => true,
         Guard::User => who != Anonymous,
         Guard::Invitee => who == Invitee,
-        Guard::Member => matches!(who, Member | Owner | Admin),
+        Guard::Member | Guard::Strategy => matches!(who, Member | Owner | Admin),
         Guard::Owner => matches!(who, Owner | Admin),
     }
 }
@@ -51,7 +52,14 @@ async fn every_route_lets_in_exactly_who_its_guard_names() {
             // A fresh app per request: allowed calls may delete or hand over the app.
             let n = checked;
             let id = app.team_app(&format!("app-{n}"), owner.id, Some(member.id), Some(invitee.id)).await;
-            let params = json!({"appId": id, "userId": member.id, "newAppName": format!("renamed-{n}"), "status": 1, "type": "myApps"});
+            // And a fresh alarm rule in it, for the `Strategy` routes; the rule members make add and edit valid.
+            let rule = strategies::Rule { context: "system_log", push: "p3", expression: "@load1 > 2", content: "load", webhook: None };
+            let strategy = strategies::insert(&app.env.console_db(), id, &rule).await.unwrap();
+            let params = json!({
+                "appId": id, "userId": member.id, "newAppName": format!("renamed-{n}"), "status": 1, "type": "myApps",
+                "strategyId": strategy, "contextType": "system_log", "pushType": "p3", "customRuleExpr": "@load1 > 3",
+                "customRuleDesc": "load is ${load1}", "webhookPush": false, "webhookType": "dingtalk",
+            });
             let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
             let (status, body) = client.call(method, route.path, params).await;
             assert!(status < 500, "{} {} as {who:?}: HTTP {status} {body}", route.method, route.path);

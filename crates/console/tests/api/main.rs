@@ -1,6 +1,7 @@
 //! The console's API against a real console, MariaDB and Redis: one binary, a module per area.
 
 mod accounts;
+mod alarm;
 mod apps;
 mod authz;
 mod helpers;

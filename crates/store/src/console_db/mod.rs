@@ -1,10 +1,11 @@
-//! The console database (`xprofiler_console`): one module per table group. `strategies` and `contacts` get their
-//! module with their first query (the console's alarm rules).
+//! The console database (`xprofiler_console`): one module per table group.
 
 pub mod apps;
+pub mod contacts;
 pub mod coredumps;
 pub mod files;
 pub mod members;
+pub mod strategies;
 pub mod users;
 
 /// MySQL's duplicate-key error (1062), which several writes turn into a business answer.

@@ -1,6 +1,7 @@
 //! The logs database (`xprofiler_logs`): metric rows in 31 day-of-month tables per kind (`process_01` …
 //! `process_31`, likewise `osinfo` and `alarm`), a ring reused every month.
 
+pub mod alarm;
 pub mod osinfo;
 pub mod process;
 
