@@ -148,7 +148,7 @@ pub async fn list(state: State, user: CurrentUser, Params(q): Params<AppQuery>) 
 
 /// The counts of the last 24 hours. The rules stay listed and editable when the logs database cannot be read (not
 /// created yet by the manager, or down): their counts are then 0, as in the original.
-async fn recent_counts(state: &AppState, app_id: u64, ids: &[u64]) -> HashMap<u64, u64> {
+pub async fn recent_counts(state: &AppState, app_id: u64, ids: &[u64]) -> HashMap<u64, u64> {
     match alarm::counts(&state.logs_db, ids, &window(Local::now(), COUNT_SPAN)).await {
         Ok(counts) => counts,
         Err(e) if alarm::is_missing(&e) => HashMap::new(),

@@ -13,6 +13,7 @@ use protocol::service::{ProcessesCommand, Reply};
 use protocol::AgentId;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use store::console_db::strategies;
 use store::logs_db::{osinfo, process};
 
 use crate::auth;
@@ -146,8 +147,11 @@ pub async fn overview_metrics(state: State, access: auth::AppMember) -> Handled 
         0 => json!(false),
         n => json!(n),
     };
-    // Alarms and the dependency audit come with the alarm and audit features: until then nothing to count.
-    ok(json!({"instanceCount": instances, "alarmCount": 0, "riskCount": "-", "riskCountAgentId": Value::Null}))
+    // The original counts alarms only when an agent is online; they are counted always here.
+    let rules: Vec<u64> = strategies::of_app(&state.console_db, access.app.id).await?.iter().map(|s| s.id).collect();
+    let alarms: u64 = crate::routes::alarm::recent_counts(&state, access.app.id, &rules).await.values().sum();
+    // No dependency audit runs yet (the original's asked the npm registry): no risk to count.
+    ok(json!({"instanceCount": instances, "alarmCount": alarms, "riskCount": "-", "riskCountAgentId": Value::Null}))
 }
 
 #[derive(Deserialize)]

@@ -45,9 +45,14 @@ pub async fn accept(pool: &Pool, app: u64, user: u64) -> Result<bool, mysql_asyn
     Ok(conn.affected_rows() == 1)
 }
 
-/// Removes `user`'s row (declined or withdrawn invitation, removed member, left team); false if there was none.
+/// Removes `user`'s row (declined or withdrawn invitation, removed member, left team) and makes them no longer an
+/// alarm contact of the app's rules (the original kept mailing people who had left); false if there was no row.
 pub async fn remove(pool: &Pool, app: u64, user: u64) -> Result<bool, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    conn.exec_drop("DELETE FROM members WHERE app = ? AND user = ?", (app, user)).await?;
-    Ok(conn.affected_rows() == 1)
+    let mut tx = conn.start_transaction(mysql_async::TxOpts::default()).await?;
+    tx.exec_drop("DELETE FROM members WHERE app = ? AND user = ?", (app, user)).await?;
+    let removed = tx.affected_rows() == 1;
+    tx.exec_drop("DELETE c FROM contacts c JOIN strategies s ON c.strategy = s.id WHERE s.app = ? AND c.user = ?", (app, user)).await?;
+    tx.commit().await?;
+    Ok(removed)
 }
