@@ -13,6 +13,7 @@ pub mod error;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -45,6 +45,7 @@ impl Application {
             auth: AuthPolicy { basic_auth: c.basic_auth, self_registration: c.self_registration },
             manager: Manager::new(client, c.manager_base_url.clone()),
             agent_server_url: c.agent_server_url.clone(),
+            stats: std::sync::Arc::new(crate::stats::Stats::default()),
             redis,
         };
         crate::accounts::ensure_first_admin(&state, &c.admin_user, &c.admin_password).await?;
@@ -57,6 +58,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(crate::auth::csrf))
+                .wrap(middleware::from_fn(crate::stats::record))
                 .wrap(common::RequestSpans::default())
                 .app_data(data.clone())
                 .configure(crate::routes::configure)

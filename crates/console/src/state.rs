@@ -6,6 +6,7 @@ use store::keys::Keys;
 use crate::clients::manager::Manager;
 use crate::clients::sessions::{Sessions, SignInLimits};
 use crate::clients::storage::Storage;
+use crate::stats::Stats;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +21,7 @@ pub struct AppState {
     pub signin_limits: SignInLimits,
     pub auth: AuthPolicy,
     pub manager: Manager,
+    pub stats: std::sync::Arc<Stats>,
     /// What a new app's agent configuration names as `server` (the ws-server as agents reach it).
     pub agent_server_url: String,
 }

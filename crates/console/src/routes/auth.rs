@@ -26,7 +26,13 @@ pub struct SignIn {
 }
 
 pub async fn sign_in(state: State, req: HttpRequest, Params(body): Params<SignIn>) -> Handled {
-    let user = accounts::sign_in(&state, &body.name, &body.password, &client_address(&req)).await?;
+    let result = accounts::sign_in(&state, &body.name, &body.password, &client_address(&req)).await;
+    state.stats.signin(match &result {
+        Ok(_) => "ok",
+        Err(ConsoleError::TooManyAttempts(_)) => "limited",
+        Err(_) => "refused",
+    });
+    let user = result?;
     let token = state.sessions.create(user.id, chrono::Utc::now().timestamp_millis()).await?;
     let cookie = Cookie::build(COOKIE, token)
         .path("/")

@@ -66,6 +66,7 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(POST "/xapi/signout", Public, auth::sign_out),
     route!(GET "/healthz", Public, common::health::healthz),
     route!(GET "/readyz", Public, health::readyz),
+    route!(GET "/metrics", Public, health::metrics),
     route!(POST "/xapi/upload_from_xtransit", AgentSignature, upload::from_xtransit),
     route!(GET "/xapi/user", User, auth::current),
     route!(GET "/xapi/apps", User, apps::list),

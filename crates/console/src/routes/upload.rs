@@ -45,6 +45,7 @@ pub async fn from_xtransit(
     match receive(&state, &req, &query, payload).await {
         Ok((file_id, names, bytes)) => {
             tracing::info!(file_id, bytes, elapsed_ms = started.elapsed().as_millis() as u64, "upload stored");
+            state.stats.upload("stored");
             HttpResponse::Ok().json(Reply::ok(Stored { storage: names.join("\u{0}") }))
         }
         Err(e) => {
@@ -52,6 +53,7 @@ pub async fn from_xtransit(
                 Group::Internal => tracing::error!(query = ?redacted(&query), error = %e, "upload failed"),
                 _ => tracing::warn!(query = ?redacted(&query), error = %e, "upload refused"),
             }
+            state.stats.upload(if e.code().group == Group::Internal { "failed" } else { "refused" });
             actix_web::ResponseError::error_response(&e)
         }
     }

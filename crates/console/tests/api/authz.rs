@@ -82,5 +82,9 @@ async fn public_routes_answer_anonymous_callers() {
         let (status, _) = anon.get(route.path, json!({})).await;
         assert!(status == 200 || route.path == "/readyz", "{} answered {status}", route.path);
     }
+    anon.get("/xapi/user", json!({})).await;
+    let metrics = reqwest::get(format!("{}/metrics", app.console.base)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"ezm_console_requests_total{route="/xapi/user",method="GET",status="401"} 1"#), "{metrics}");
+    assert!(metrics.contains("ezm_console_request_duration_seconds_bucket"), "{metrics}");
     app.finish().await;
 }
