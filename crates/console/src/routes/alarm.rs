@@ -195,14 +195,14 @@ pub async fn update(state: State, user: CurrentUser, Params(body): Params<RuleUp
     done()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct StrategyQuery {
     #[serde(deserialize_with = "lenient::uint")]
     strategy_id: u64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusChange {
     #[serde(deserialize_with = "lenient::uint")]
@@ -238,7 +238,7 @@ pub async fn delete(state: State, user: CurrentUser, Params(q): Params<StrategyQ
     done()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryQuery {
     #[serde(deserialize_with = "lenient::uint")]
@@ -318,7 +318,7 @@ pub async fn contacts(state: State, user: CurrentUser, Params(q): Params<Strateg
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"contacts": contacts, "remainMembers": remain_members}))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactRef {
     #[serde(deserialize_with = "lenient::uint")]

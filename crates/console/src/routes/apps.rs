@@ -18,7 +18,7 @@ type Handled = Result<HttpResponse, ConsoleError>;
 /// The longest app name (the column is VARCHAR(50); the original's UI stopped at 30).
 pub const MAX_NAME_CHARS: usize = 50;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
     #[serde(rename = "type")]
     kind: String,
@@ -61,7 +61,7 @@ pub async fn one(access: auth::AppMember) -> Handled {
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"appName": app.name, "currentUserIsOwner": role.is_owner()}))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct NewApp {
     new_app_name: String,

@@ -18,7 +18,7 @@ use crate::state::AppState;
 type State = web::Data<AppState>;
 type Handled = Result<HttpResponse, ConsoleError>;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct SignIn {
     #[serde(alias = "username", alias = "email")]
     name: String,

@@ -19,19 +19,21 @@ type Handled = Result<HttpResponse, ConsoleError>;
 /// How long a quick command may take on the agent.
 const QUICK_MS: u64 = 15_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentQuery {
     #[serde(deserialize_with = "lenient::uint")]
     pub app_id: u64,
+    #[param(value_type = String)]
     pub agent_id: AgentId,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct PidQuery {
     #[serde(deserialize_with = "lenient::uint")]
     pub app_id: u64,
+    #[param(value_type = String)]
     pub agent_id: AgentId,
     #[serde(deserialize_with = "lenient::text")]
     pub pid: String,

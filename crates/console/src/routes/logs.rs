@@ -32,11 +32,12 @@ pub async fn error_files(state: State, access: auth::AppMember<AgentQuery>) -> H
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"list": list}))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorLogsQuery {
     #[serde(deserialize_with = "lenient::uint")]
     app_id: u64,
+    #[param(value_type = String)]
     agent_id: AgentId,
     error_file: String,
     #[serde(deserialize_with = "lenient::uint")]
@@ -94,11 +95,12 @@ pub async fn module_files(state: State, access: auth::AppMember<AgentQuery>) -> 
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"list": list}))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct ModuleQuery {
     #[serde(deserialize_with = "lenient::uint")]
     app_id: u64,
+    #[param(value_type = String)]
     agent_id: AgentId,
     module_file: String,
 }

@@ -47,9 +47,10 @@ fn pid_number(pid: &str) -> Result<i64, ConsoleError> {
     pid.trim().parse().map_err(|_| ConsoleError::bad(format!("pid {pid:?} is not a number")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct ProcessTrendQuery {
+    #[param(value_type = String)]
     agent_id: AgentId,
     #[serde(deserialize_with = "lenient::text")]
     pid: String,
@@ -69,9 +70,10 @@ pub async fn process_trend(state: State, access: auth::AppMember<ProcessTrendQue
     ok(trends::process_trend(kind, &rows, &now, hours))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct SystemTrendQuery {
+    #[param(value_type = String)]
     agent_id: AgentId,
     trend_type: String,
     #[serde(default, deserialize_with = "lenient::opt_uint")]
@@ -89,9 +91,10 @@ pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery
     ok(trends::system_trend(kind, &rows, &now, hours))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentOnly {
+    #[param(value_type = String)]
     agent_id: AgentId,
 }
 
@@ -154,7 +157,7 @@ pub async fn overview_metrics(state: State, access: auth::AppMember) -> Handled 
     ok(json!({"instanceCount": instances, "alarmCount": alarms, "riskCount": "-", "riskCountAgentId": Value::Null}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct MainMetricQuery {
     #[serde(rename = "type")]
     kind: String,

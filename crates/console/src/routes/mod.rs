@@ -9,6 +9,7 @@ mod health;
 pub mod instance;
 pub mod logs;
 pub mod metrics;
+pub mod openapi;
 pub mod params;
 pub mod settings;
 pub mod team;
@@ -40,15 +41,30 @@ pub struct RouteSpec {
     pub method: Method,
     pub path: &'static str,
     pub guard: Guard,
+    /// The handler's path (`apps::list`), for the OpenAPI document.
+    pub name: &'static str,
+    /// The route's own parameters (besides those its guard reads), for the OpenAPI document.
+    pub params: fn() -> Vec<utoipa::openapi::path::Parameter>,
     register: fn(&mut web::ServiceConfig),
 }
 
+/// `route!(GET "/path", Guard, handler)`, or with the type its parameters are parsed into: `…, handler, Params)`.
 macro_rules! route {
     ($method:ident $path:literal, $guard:ident, $handler:path) => {
+        route!($method $path, $guard, $handler, openapi::NoParams)
+    };
+    ($method:ident $path:literal, $guard:ident, $handler:path, $params:ty) => {
         RouteSpec {
             method: Method::$method,
             path: $path,
             guard: Guard::$guard,
+            name: stringify!($handler),
+            params: {
+                fn params() -> Vec<utoipa::openapi::path::Parameter> {
+                    <$params as utoipa::IntoParams>::into_params(|| Some(utoipa::openapi::path::ParameterIn::Query))
+                }
+                params
+            },
             register: {
                 fn register(cfg: &mut web::ServiceConfig) {
                     cfg.route($path, web::method(Method::$method).to($handler));
@@ -62,49 +78,50 @@ macro_rules! route {
 pub static ROUTES: &[RouteSpec] = &[
     route!(GET "/", Public, auth::page),
     route!(GET "/signin", Public, auth::page),
-    route!(POST "/xapi/signin", Public, auth::sign_in),
+    route!(POST "/xapi/signin", Public, auth::sign_in, auth::SignIn),
     route!(POST "/xapi/signout", Public, auth::sign_out),
     route!(GET "/healthz", Public, common::health::healthz),
     route!(GET "/readyz", Public, health::readyz),
     route!(GET "/metrics", Public, health::metrics),
+    route!(GET "/openapi.json", Public, openapi::serve),
     route!(POST "/xapi/upload_from_xtransit", AgentSignature, upload::from_xtransit),
     route!(GET "/xapi/user", User, auth::current),
-    route!(GET "/xapi/apps", User, apps::list),
-    route!(POST "/xapi/app", User, apps::create),
+    route!(GET "/xapi/apps", User, apps::list, apps::ListQuery),
+    route!(POST "/xapi/app", User, apps::create, apps::NewApp),
     route!(GET "/xapi/app", Member, apps::one),
     route!(GET "/xapi/team_members", Member, team::list),
-    route!(POST "/xapi/team_member", Member, team::invite),
-    route!(PUT "/xapi/invitation", Invitee, team::answer),
+    route!(POST "/xapi/team_member", Member, team::invite, team::Invite),
+    route!(PUT "/xapi/invitation", Invitee, team::answer, team::Answer),
     route!(DELETE "/xapi/leave_team", Member, team::leave),
-    route!(DELETE "/xapi/team_member", Owner, team::remove),
-    route!(POST "/xapi/team_ownership", Owner, team::transfer),
+    route!(DELETE "/xapi/team_member", Owner, team::remove, team::MemberRef),
+    route!(POST "/xapi/team_ownership", Owner, team::transfer, team::MemberRef),
     route!(GET "/xapi/agents", Member, instance::agents),
-    route!(GET "/xapi/agent", Member, instance::agent),
-    route!(GET "/xapi/node_processes", Member, instance::node_processes),
-    route!(GET "/xapi/xprofiler_status", Member, instance::xprofiler_status),
+    route!(GET "/xapi/agent", Member, instance::agent, instance::AgentQuery),
+    route!(GET "/xapi/node_processes", Member, instance::node_processes, instance::AgentQuery),
+    route!(GET "/xapi/xprofiler_status", Member, instance::xprofiler_status, instance::PidQuery),
     route!(GET "/xapi/overview_metrics", Member, metrics::overview_metrics),
-    route!(GET "/xapi/main_metrics", Member, metrics::main_metrics),
-    route!(GET "/xapi/xprofiler_processes", Member, metrics::xprofiler_processes),
-    route!(GET "/xapi/process_trend", Member, metrics::process_trend),
-    route!(GET "/xapi/system_overview", Member, metrics::system_overview),
-    route!(GET "/xapi/system_trend", Member, metrics::system_trend),
-    route!(GET "/xapi/error_files", Member, logs::error_files),
-    route!(GET "/xapi/error_logs", Member, logs::error_logs),
-    route!(GET "/xapi/module_files", Member, logs::module_files),
-    route!(GET "/xapi/module", Member, logs::module),
+    route!(GET "/xapi/main_metrics", Member, metrics::main_metrics, metrics::MainMetricQuery),
+    route!(GET "/xapi/xprofiler_processes", Member, metrics::xprofiler_processes, metrics::AgentOnly),
+    route!(GET "/xapi/process_trend", Member, metrics::process_trend, metrics::ProcessTrendQuery),
+    route!(GET "/xapi/system_overview", Member, metrics::system_overview, metrics::AgentOnly),
+    route!(GET "/xapi/system_trend", Member, metrics::system_trend, metrics::SystemTrendQuery),
+    route!(GET "/xapi/error_files", Member, logs::error_files, instance::AgentQuery),
+    route!(GET "/xapi/error_logs", Member, logs::error_logs, logs::ErrorLogsQuery),
+    route!(GET "/xapi/module_files", Member, logs::module_files, instance::AgentQuery),
+    route!(GET "/xapi/module", Member, logs::module, logs::ModuleQuery),
     route!(GET "/xapi/settings", Owner, settings::show),
-    route!(PUT "/xapi/settings_app_name", Owner, settings::rename),
+    route!(PUT "/xapi/settings_app_name", Owner, settings::rename, settings::Rename),
     route!(PUT "/xapi/settings_app_secret", Owner, settings::rotate_secret),
     route!(DELETE "/xapi/settings_app", Owner, settings::delete),
     route!(GET "/xapi/alarm_strategies", Member, alarm::list),
     route!(POST "/xapi/alarm_strategy", Member, alarm::create),
     route!(PUT "/xapi/alarm_strategy", Strategy, alarm::update),
-    route!(PUT "/xapi/alarm_strategy_status", Strategy, alarm::set_status),
-    route!(DELETE "/xapi/alarm_strategy", Strategy, alarm::delete),
-    route!(GET "/xapi/alarm_strategy_history", Strategy, alarm::history),
-    route!(GET "/xapi/alarm_strategy_contacts", Strategy, alarm::contacts),
-    route!(POST "/xapi/alarm_strategy_contact", Strategy, alarm::add_contact),
-    route!(DELETE "/xapi/alarm_strategy_contact", Strategy, alarm::remove_contact),
+    route!(PUT "/xapi/alarm_strategy_status", Strategy, alarm::set_status, alarm::StatusChange),
+    route!(DELETE "/xapi/alarm_strategy", Strategy, alarm::delete, alarm::StrategyQuery),
+    route!(GET "/xapi/alarm_strategy_history", Strategy, alarm::history, alarm::HistoryQuery),
+    route!(GET "/xapi/alarm_strategy_contacts", Strategy, alarm::contacts, alarm::StrategyQuery),
+    route!(POST "/xapi/alarm_strategy_contact", Strategy, alarm::add_contact, alarm::ContactRef),
+    route!(DELETE "/xapi/alarm_strategy_contact", Strategy, alarm::remove_contact, alarm::ContactRef),
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

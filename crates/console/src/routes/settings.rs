@@ -22,7 +22,7 @@ pub async fn show(state: State, access: auth::AppOwner) -> Handled {
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"appId": app.id, "name": app.name, "secret": app.secret, "agentConfig": config}))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct Rename {
     new_app_name: String,

@@ -37,7 +37,7 @@ pub async fn list(state: State, access: auth::AppMember) -> Handled {
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"list": list, "currentUserId": user.id}))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct Invite {
     /// The invitee's identity (工号), as typed.
@@ -72,7 +72,7 @@ pub async fn invite(state: State, access: auth::AppMember<Invite>) -> Handled {
     done()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct Answer {
     /// 1 accept, 0 decline.
@@ -97,7 +97,7 @@ pub async fn answer(state: State, access: auth::AppInvitee<Answer>) -> Handled {
     done()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberRef {
     /// A user's database id (as `team_members` lists it).

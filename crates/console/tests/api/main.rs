@@ -6,4 +6,5 @@ mod apps;
 mod authz;
 mod helpers;
 mod metrics;
+mod openapi;
 mod upload;

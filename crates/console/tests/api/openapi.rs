@@ -1,0 +1,25 @@
+//! The OpenAPI document names every route of the table, with its parameters.
+
+use console::routes::ROUTES;
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn the_document_lists_every_route_with_its_parameters() {
+    let app = TestApp::start().await;
+    let doc: Value = reqwest::get(format!("{}/openapi.json", app.console.base)).await.unwrap().json().await.unwrap();
+    assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true), "{doc}");
+    for route in ROUTES {
+        let op = &doc["paths"][route.path][route.method.as_str().to_lowercase()];
+        assert!(op.is_object(), "{} {} is missing from the document", route.method, route.path);
+    }
+    let count: usize = doc["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum();
+    assert_eq!(count, ROUTES.len(), "one operation per route");
+    let trend = &doc["paths"]["/xapi/process_trend"]["get"]["parameters"];
+    let names: Vec<&str> = trend.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["appId", "agentId", "pid", "trendType", "duration"], "{trend}");
+    let body = &doc["paths"]["/xapi/app"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["required"], serde_json::json!(["newAppName"]), "{body}");
+    app.finish().await;
+}
