@@ -23,6 +23,9 @@ crates/console/tests/s3/install-moto.sh
 echo "== cargo tests"
 cargo test --workspace --locked
 
+echo "== schemathesis against the console's OpenAPI document (no 5xx)"
+crates/console/tests/schemathesis/run.sh
+
 echo "== services with only the reference environment names"
 deploy/local/env-check.sh
 
