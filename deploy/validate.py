@@ -92,10 +92,11 @@ SECRET_VOLUMES = {
     "/run/ezm/db": ({"db_password"}, {"keygen"}, {"manager", "console", "mysql", "demo-setup"}),
     "/run/ezm/db-root": ({"db_root_password"}, {"keygen"}, {"mysql"}),
     "/run/ezm/demo": ({"demo_app_secret", "demo_app_id"}, {"keygen", "demo-setup"}, {"demo"}),
+    "/run/ezm/console": ({"console_admin_password"}, {"keygen"}, {"console"}),
 }
 # What keygen generates (demo_app_id comes from demo-setup).
 KEYGEN_FILES = {"/run/ezm/shared/ezm_secret", "/run/ezm/db/db_password", "/run/ezm/db-root/db_root_password",
-                "/run/ezm/demo/demo_app_secret"}
+                "/run/ezm/demo/demo_app_secret", "/run/ezm/console/console_admin_password"}
 SECRET_ENV_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY)(_INIT)?$")
 # Seconds each service needs between SIGTERM and its exit: ws-server closes sockets (5 s), finishes forwards (~20 s
 # of retries) and stops its HTTP server (10 s); the manager commits batched rows and stops (30 s); the console

@@ -152,12 +152,12 @@ for f in "${shell_scripts[@]}"; do
   fi
 done
 # keygen, run by this machine's sh in a scratch directory standing for /run/ezm, with one subdirectory per secrets
-# volume: four random 0444 files, each in its own volume, on the first run; nothing changed by a second run (even
+# volume: five random 0444 files, each in its own volume, on the first run; nothing changed by a second run (even
 # with EZM_SECRET set); an operator value taken on fresh volumes; a DB_PASSWORD the MySQL option file cannot carry
 # refused; a volume that is not mounted (its directory missing) a failure, not a file written elsewhere.
 if [ -s "$scripts/keygen.sh" ]; then
   vol="$compose_tmp/run-ezm"
-  volume_dirs=(shared db db-root demo)
+  volume_dirs=(shared db db-root demo console)
   fresh_volumes() { rm -rf "$vol" && mkdir -p "${volume_dirs[@]/#/$vol/}"; }
   fresh_volumes
   sed "s#/run/ezm#$vol#g" "$scripts/keygen.sh" >"$compose_tmp/keygen-dry.sh"
@@ -166,7 +166,7 @@ if [ -s "$scripts/keygen.sh" ]; then
   keygen || problem="first run failed"
   volume_state() { (cd "$vol" && find . -type f | sort | while read -r f; do printf '%s=%s|' "$f" "$(cat "$f")"; done); }
   first=$(volume_state)
-  generated=(shared/ezm_secret db/db_password db-root/db_root_password demo/demo_app_secret)
+  generated=(shared/ezm_secret db/db_password db-root/db_root_password demo/demo_app_secret console/console_admin_password)
   for f in "${generated[@]}"; do
     [ -r "$vol/$f" ] && grep -qE '^[0-9a-f]{48}$' <(cat "$vol/$f"; echo) && [ "$(stat -c %a "$vol/$f")" = 444 ] \
       || problem="${problem:-$f is not 48 random hex characters with mode 0444}"
