@@ -17,6 +17,9 @@ mkdir -p "$state/logs"
 export EZM_SECRET="${EZM_SECRET:-$(cat "$state/secret")}" EZM__LOG__FORMAT=${EZM__LOG__FORMAT:-pretty}
 export EZM__WS_SERVER__ADVERTISE_ADDRESS=${EZM__WS_SERVER__ADVERTISE_ADDRESS:-127.0.0.1:9190}
 export EZM__CONSOLE__STORAGE_DIR=${EZM__CONSOLE__STORAGE_DIR:-$state/profiler}
+# The console's first administrator: a password made once for this machine, shown below.
+[ -f "$state/admin_password" ] || head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$state/admin_password"
+export CONSOLE_ADMIN_USER=${CONSOLE_ADMIN_USER:-admin@localhost} CONSOLE_ADMIN_PASSWORD=${CONSOLE_ADMIN_PASSWORD:-$(cat "$state/admin_password")}
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; echo stopped' EXIT INT TERM
@@ -24,11 +27,13 @@ target/release/manager >"$state/manager.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8543/healthz >/dev/null && break; sleep 0.2; done
 target/release/ws-server >"$state/ws-server.log" 2>&1 & pids+=($!)
 target/release/console >"$state/console.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:8443/healthz >/dev/null && break; sleep 0.2; done
 
-# The demo app: created once, its secret kept in the apps table like any other app.
+# The demo app, owned by the administrator: created once, its secret kept in the apps table like any other app.
+owner=$(mysql -h 127.0.0.1 -uroot xprofiler_console -N -e "SELECT id FROM user WHERE name = '$CONSOLE_ADMIN_USER'")
 mysql -h 127.0.0.1 -uroot xprofiler_console -e \
-  "INSERT INTO apps (name, owner, secret) SELECT 'demo', 1, MD5(RAND()) FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM apps WHERE name = 'demo' AND owner = 1)"
-read -r app_id app_secret < <(mysql -h 127.0.0.1 -uroot xprofiler_console -N -e "SELECT id, secret FROM apps WHERE name = 'demo' AND owner = 1")
+  "INSERT INTO apps (name, owner, secret) SELECT 'demo', $owner, MD5(RAND()) FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM apps WHERE name = 'demo' AND owner = $owner)"
+read -r app_id app_secret < <(mysql -h 127.0.0.1 -uroot xprofiler_console -N -e "SELECT id, secret FROM apps WHERE name = 'demo' AND owner = $owner")
 agent=${EZM_AGENT_CACHE:-$HOME/.cache/easy-monitor/agent-3.1.0}
 assets=crates/ws-server/tests/real-agent
 touch "$state/app-error.log"
@@ -39,7 +44,8 @@ EZM_SERVER=ws://127.0.0.1:9190/ EZM_APP_ID=$app_id EZM_APP_SECRET=$app_secret EZ
 
 cat <<INFO
 easy-monitor is running:
-  console    http://127.0.0.1:8443   (this version: agents' uploads to $EZM__CONSOLE__STORAGE_DIR, /healthz, /readyz)
+  console    http://127.0.0.1:8443   sign in as $CONSOLE_ADMIN_USER with password $CONSOLE_ADMIN_PASSWORD
+             (its JSON API: /openapi.json; profiles stored in $EZM__CONSOLE__STORAGE_DIR)
   manager    http://127.0.0.1:8543   (/readyz, /metrics)
   ws-server  ws://127.0.0.1:9190     (point agents here; /metrics)
 demo app $app_id (secret in xprofiler_console.apps) reports through the real xtransit agent; logs in $state
