@@ -69,7 +69,10 @@ impl FromRequest for CurrentUser {
             }
             match basic {
                 Some((name, password)) if state.auth.basic_auth => {
-                    let user = accounts::sign_in(&state, &name, &password, &address).await?;
+                    let user = accounts::sign_in(&state, &name, &password, &address).await.map_err(|e| match e {
+                        ConsoleError::BadCredentials(message) => ConsoleError::BadBasicCredentials(message),
+                        other => other,
+                    })?;
                     req.extensions_mut().insert(user.clone());
                     Ok(user)
                 }

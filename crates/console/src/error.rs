@@ -12,9 +12,12 @@ pub enum ConsoleError {
     Param(#[from] ParamError),
     #[error("请先登录")]
     Unauthenticated,
-    /// Credentials were given and are wrong (HTTP Basic, or the sign-in form).
+    /// The sign-in form's credentials are wrong.
     #[error("{0}")]
     BadCredentials(String),
+    /// HTTP Basic credentials are wrong: the answer asks for others (`WWW-Authenticate`).
+    #[error("{0}")]
+    BadBasicCredentials(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -56,7 +59,7 @@ impl ServiceError for ConsoleError {
     fn code(&self) -> &'static Code {
         match self {
             ConsoleError::Param(e) => e.code(),
-            ConsoleError::Unauthenticated | ConsoleError::BadCredentials(_) => &error::UNAUTHENTICATED,
+            ConsoleError::Unauthenticated | ConsoleError::BadCredentials(_) | ConsoleError::BadBasicCredentials(_) => &error::UNAUTHENTICATED,
             ConsoleError::Forbidden(_) => &error::FORBIDDEN,
             ConsoleError::NotFound(_) => &error::NO_SUCH,
             ConsoleError::Declined(_) => &error::DECLINED,
@@ -79,9 +82,9 @@ impl actix_web::ResponseError for ConsoleError {
 
     fn error_response(&self) -> actix_web::HttpResponse {
         let mut response = error::render(self.code(), &self.to_string());
-        // Wrong HTTP Basic credentials ask the client to authenticate again; a missing session does not (a browser
-        // would pop up its own password dialog over the console's sign-in page).
-        if matches!(self, ConsoleError::BadCredentials(_)) {
+        // Wrong HTTP Basic credentials ask the client to authenticate again; a missing session or a failed sign-in
+        // form does not (a browser would pop up its own password dialog over the console's sign-in page).
+        if matches!(self, ConsoleError::BadBasicCredentials(_)) {
             let value = actix_web::http::header::HeaderValue::from_static(r#"Basic realm="easy-monitor""#);
             response.headers_mut().insert(actix_web::http::header::WWW_AUTHENTICATE, value);
         }

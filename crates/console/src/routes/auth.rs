@@ -87,23 +87,30 @@ body{font:15px/1.5 system-ui,sans-serif;background:#f4f6f9;margin:0;display:grid
 main{background:#fff;padding:2rem 2.2rem;border-radius:10px;box-shadow:0 2px 14px #0002;width:min(22rem,90vw)}
 h1{font-size:1.3rem;margin:0 0 1.2rem}label{display:block;margin:.8rem 0 .3rem;font-weight:600}
 input{width:100%;box-sizing:border-box;padding:.55rem .6rem;border:1px solid #c5ccd6;border-radius:6px;font:inherit}
-button{margin-top:1.3rem;width:100%;padding:.6rem;border:0;border-radius:6px;background:#2563eb;color:#fff;font:inherit;font-weight:600;cursor:pointer}
+a{color:#2563eb}button{margin-top:1.3rem;width:100%;padding:.6rem;border:0;border-radius:6px;background:#2563eb;color:#fff;font:inherit;font-weight:600;cursor:pointer}
 #error{color:#b42318;min-height:1.4em;margin-top:.8rem}.hint{color:#52606d;font-size:.85rem;margin-top:1rem}
 </style></head><body><main>
 <h1>Easy-Monitor</h1>
-<p id="who" data-user="{{signed_in}}"></p>
+<div id="who" data-user="{{signed_in}}" hidden><p id="who-text"></p>
+<p class="hint">The console's web pages are not in this version yet; its JSON API is described at
+<a href="/openapi.json">/openapi.json</a>.</p><button id="out" type="button">Sign out</button></div>
 <form id="f"><label for="name">E-mail</label><input id="name" name="name" type="text" autocomplete="username" required autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button><div id="error" role="alert"></div></form>
 <p class="hint">{{hint}}</p>
 <script>
 const who=document.getElementById('who'),f=document.getElementById('f');
-if(who.dataset.user){who.textContent='Signed in as '+who.dataset.user+'.';f.hidden=true;}
+if(who.dataset.user){document.getElementById('who-text').textContent='Signed in as '+who.dataset.user+'.';who.hidden=false;f.hidden=true;}
 const csrf=()=>(document.cookie.split(';').map(c=>c.trim().split('=')).find(c=>c[0]==='csrfToken')||[])[1];
 f.addEventListener('submit',async e=>{e.preventDefault();const err=document.getElementById('error');err.textContent='';
 try{const r=await fetch('/xapi/signin',{method:'POST',headers:{'content-type':'application/json','x-csrf-token':csrf()},
 body:JSON.stringify({name:f.name.value,password:f.password.value})});const b=await r.json();
-if(b.ok){location.href='/';}else{err.textContent=b.message||('Sign-in failed ('+r.status+')');}}
+if(b.ok){location.href='/';}
+else if(r.status===401){err.textContent='Wrong e-mail or password.';}
+else if(r.status===429){err.textContent='Too many failed sign-ins: '+b.message+'.';}
+else{err.textContent=b.message||('Sign-in failed (HTTP '+r.status+').');}}
 catch(x){err.textContent='The console did not answer: '+x.message;}});
+document.getElementById('out').addEventListener('click',async()=>{
+await fetch('/xapi/signout',{method:'POST',headers:{'x-csrf-token':csrf()}});location.href='/signin';});
 </script></main></body></html>
 "#;

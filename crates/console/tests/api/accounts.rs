@@ -89,6 +89,17 @@ async fn state_changes_need_the_csrf_token_and_unknown_users_do_not_register_by_
     assert!(anon.session.is_none());
     let (status, _) = anon.call(Method::POST, "/xapi/signin", json!({"name": "new@example.com", "password": "whatever"})).await;
     assert_eq!(status, 401, "self-registration is off by default");
+    // A failed sign-in form must not ask for HTTP Basic credentials (a browser would pop up its own dialog).
+    let form = reqwest::Client::new()
+        .post(format!("{}/xapi/signin", app.console.base))
+        .header("cookie", "csrfToken=t")
+        .header("x-csrf-token", "t")
+        .json(&json!({"name": ADMIN, "password": "wrong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 401);
+    assert!(form.headers().get("www-authenticate").is_none());
     // The sign-in page sets the CSRF cookie for the form.
     let page = reqwest::get(format!("{}/signin", app.console.base)).await.unwrap();
     let cookie = page.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
