@@ -209,17 +209,7 @@ impl ProcessTrendType {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            ProcessTrendType::Heap => "heapTrend",
-            ProcessTrendType::Cpu => "cpuTrend",
-            ProcessTrendType::HeapSpace => "heapSpaceTrend",
-            ProcessTrendType::Gc => "gcTrend",
-            ProcessTrendType::Uv => "uvTrend",
-            ProcessTrendType::Qps => "qpsTrend",
-            ProcessTrendType::Timer => "timerTrend",
-            ProcessTrendType::Tcp => "tcpTrend",
-            ProcessTrendType::Udp => "udpTrend",
-        }
+        Self::ALL.iter().find(|(_, t)| *t == self).map(|(name, _)| *name).expect("ALL lists every type")
     }
 
     fn series(self) -> Vec<Series<ProcessRow>> {
@@ -368,16 +358,7 @@ impl SystemTrendType {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            SystemTrendType::OsCpu => "osCpuTrend",
-            SystemTrendType::OsMemory => "osMemoryTrend",
-            SystemTrendType::Load => "loadTrend",
-            SystemTrendType::NodeCount => "nodeCountTrend",
-            SystemTrendType::OsGc => "osGcTrend",
-            SystemTrendType::DiskUsage => "diskUsageTrend",
-            SystemTrendType::Qps => "qpsTrend",
-            SystemTrendType::HttpResponse => "httpResponseTrend",
-        }
+        Self::ALL.iter().find(|(_, t)| *t == self).map(|(name, _)| *name).expect("ALL lists every type")
     }
 
     /// The series of every type but `diskUsageTrend` (whose keys are the mounts). `total_memory` is the latest
