@@ -1,8 +1,13 @@
 //! Accounts: signing in (with the failure limits, the one-time upgrade of the original's MD5 passwords and, when
 //! enabled, the original's self-registration), and the first administrator at start-up.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use rand::{Rng, RngCore};
 use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
 use store::console_db::users::{self, NewUser};
 
 use crate::auth::CurrentUser;
@@ -110,6 +115,65 @@ pub async fn ensure_first_admin(state: &AppState, admin_user: &str, admin_passwo
         false => tracing::info!(user = %name, "created the administrator from CONSOLE_ADMIN_USER"),
     }
     Ok(())
+}
+
+/// HTTP Basic credentials that verified recently, so that a script or the original front-end (which sends them with
+/// every request, six per app card) does not cost an argon2 hash per request. Keyed by a SHA-256 of the credentials
+/// with a per-process salt (no password is kept); an entry lives [`BasicCache::TTL`], and the cache is emptied
+/// when it reaches [`BasicCache::MAX`] entries.
+pub struct BasicCache {
+    salt: [u8; 16],
+    entries: Mutex<HashMap<[u8; 32], (u64, Instant)>>,
+}
+
+impl Default for BasicCache {
+    fn default() -> Self {
+        let mut salt = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut salt);
+        BasicCache { salt, entries: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl BasicCache {
+    pub const TTL: Duration = Duration::from_secs(300);
+    pub const MAX: usize = 10_000;
+
+    fn key(&self, name: &str, password: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.salt);
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    /// The user id these credentials verified as, if that was less than [`BasicCache::TTL`] ago.
+    pub fn get(&self, name: &str, password: &str) -> Option<u64> {
+        let key = self.key(name, password);
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(&key).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(id, _)| *id)
+    }
+
+    pub fn put(&self, name: &str, password: &str, user: u64) {
+        let key = self.key(name, password);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= Self::MAX {
+            entries.clear();
+        }
+        entries.insert(key, (user, Instant::now()));
+    }
+}
+
+/// HTTP Basic: [`sign_in`], with recent successes remembered in [`BasicCache`].
+pub async fn sign_in_basic(state: &AppState, name: &str, password: &str, address: &str) -> Result<CurrentUser, ConsoleError> {
+    if let Some(id) = state.basic_cache.get(name, password) {
+        if let Some(user) = users::by_id(&state.console_db, id).await? {
+            return CurrentUser::load(&state.console_db, user).await;
+        }
+    }
+    let user = sign_in(state, name, password, address).await?;
+    state.basic_cache.put(name, password, user.id);
+    Ok(user)
 }
 
 /// A plausible e-mail: one `@`, a non-empty local part, a domain of dot-separated labels (or `localhost`). Dots and

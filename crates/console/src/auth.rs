@@ -69,7 +69,7 @@ impl FromRequest for CurrentUser {
             }
             match basic {
                 Some((name, password)) if state.auth.basic_auth => {
-                    let user = accounts::sign_in(&state, &name, &password, &address).await.map_err(|e| match e {
+                    let user = accounts::sign_in_basic(&state, &name, &password, &address).await.map_err(|e| match e {
                         ConsoleError::BadCredentials(message) => ConsoleError::BadBasicCredentials(message),
                         other => other,
                     })?;

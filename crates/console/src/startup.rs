@@ -46,6 +46,7 @@ impl Application {
             manager: Manager::new(client, c.manager_base_url.clone()),
             agent_server_url: c.agent_server_url.clone(),
             stats: std::sync::Arc::new(crate::stats::Stats::default()),
+            basic_cache: std::sync::Arc::new(crate::accounts::BasicCache::default()),
             redis,
         };
         crate::accounts::ensure_first_admin(&state, &c.admin_user, &c.admin_password).await?;

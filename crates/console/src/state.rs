@@ -22,6 +22,8 @@ pub struct AppState {
     pub auth: AuthPolicy,
     pub manager: Manager,
     pub stats: std::sync::Arc<Stats>,
+    /// HTTP Basic credentials verified recently (see `accounts::BasicCache`).
+    pub basic_cache: std::sync::Arc<crate::accounts::BasicCache>,
     /// What a new app's agent configuration names as `server` (the ws-server as agents reach it).
     pub agent_server_url: String,
 }
