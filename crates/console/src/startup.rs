@@ -43,6 +43,7 @@ impl Application {
             auth: AuthPolicy { basic_auth: c.basic_auth, self_registration: c.self_registration },
             manager: Manager::new(client, c.manager_base_url.clone()),
             agent_server_url: c.agent_server_url.clone(),
+            console_base_url: c.base_url.trim_end_matches('/').to_owned(),
             redis,
         };
         crate::accounts::ensure_first_admin(&state, &c.admin_user, &c.admin_password).await?;

@@ -1,5 +1,6 @@
 //! Pure rules of the console, no IO.
 
+pub mod files;
 pub mod metrics;
 pub mod password;
 pub mod trends;

@@ -24,7 +24,7 @@ fn allowed(guard: Guard, who: Who) -> bool {
         Guard::Public | Guard::AgentSignature => true,
         Guard::User => who != Anonymous,
         Guard::Invitee => who == Invitee,
-        Guard::Member => matches!(who, Member | Owner | Admin),
+        Guard::Member | Guard::File => matches!(who, Member | Owner | Admin),
         Guard::Owner => matches!(who, Owner | Admin),
     }
 }
@@ -51,7 +51,12 @@ async fn every_route_lets_in_exactly_who_its_guard_names() {
             // A fresh app per request: allowed calls may delete or hand over the app.
             let n = checked;
             let id = app.team_app(&format!("app-{n}"), owner.id, Some(member.id), Some(invitee.id)).await;
-            let params = json!({"appId": id, "userId": member.id, "newAppName": format!("renamed-{n}"), "status": 1, "type": "myApps"});
+            // … with a file in it, created on the agent (the file routes name it).
+            let file = app.file(id, "cpuprofile", 1).await;
+            let params = json!({
+                "appId": id, "userId": member.id, "newAppName": format!("renamed-{n}"), "status": 1, "type": "myApps",
+                "fileId": file, "fileType": "cpuprofile", "files": [{"fileId": file, "fileType": "cpuprofile", "status": 1, "index": 0}],
+            });
             let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
             let (status, body) = client.call(method, route.path, params).await;
             assert!(status < 500, "{} {} as {who:?}: HTTP {status} {body}", route.method, route.path);
@@ -63,6 +68,8 @@ async fn every_route_lets_in_exactly_who_its_guard_names() {
     // The team invitation route takes an identity, not a database id: an extra user keeps it meaningful.
     let _ = extra;
     assert!(checked >= 6 * 10, "{checked}");
+    let file_routes = ROUTES.iter().filter(|r| r.guard == Guard::File).count();
+    assert!(file_routes >= 8, "the file routes are in the matrix: {file_routes}");
     app.finish().await;
 }
 

@@ -3,6 +3,7 @@
 mod accounts;
 mod apps;
 mod authz;
+mod files;
 mod helpers;
 mod metrics;
 mod upload;
