@@ -54,7 +54,9 @@ CREATE TABLE IF NOT EXISTS `files` (
   `gm_create` DATETIME DEFAULT CURRENT_TIMESTAMP,
   PRIMARY KEY (`id`),
   UNIQUE KEY (`app`, `agent`, `file`, `storage`),
-  INDEX (`id`, `app`, `type`)
+  INDEX (`id`, `app`, `type`),
+  -- ours: the files page, newest first per app (added to an original database by store::schema)
+  INDEX `app_gm_create` (`app`, `gm_create`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `coredumps` (
@@ -74,7 +76,9 @@ CREATE TABLE IF NOT EXISTS `coredumps` (
   `gm_create` DATETIME DEFAULT CURRENT_TIMESTAMP,
   PRIMARY KEY (`id`),
   UNIQUE KEY (`app`, `agent`, `file`, `file_storage`),
-  INDEX (`id`, `app`)
+  INDEX (`id`, `app`),
+  -- ours: the files page, newest first per app (added to an original database by store::schema)
+  INDEX `app_gm_create` (`app`, `gm_create`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `strategies` (

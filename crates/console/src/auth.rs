@@ -1,6 +1,7 @@
 //! Who is asking: the [`CurrentUser`] extractor (a session cookie, or HTTP Basic credentials when allowed), the
-//! per-app [`Role`] checks every app-scoped route makes, and the CSRF middleware (the original's double submit: a
-//! `csrfToken` cookie echoed in the `x-csrf-token` header on every state-changing request).
+//! per-app [`Role`] checks every app-scoped route makes, the per-file check of the file routes ([`FileAccess`]), and
+//! the CSRF middleware (the original's double submit: a `csrfToken` cookie echoed in the `x-csrf-token` header on
+//! every state-changing request).
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -13,7 +14,7 @@ use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use base64::Engine;
-use store::console_db::{apps, members, strategies, users};
+use store::console_db::{apps, coredumps, files, members, strategies, users};
 
 use crate::accounts;
 use crate::clients::sessions::COOKIE;
@@ -264,6 +265,171 @@ app_guard!(
     AppInvitee,
     |role| role.filter(|r| *r == Role::Invitee).ok_or_else(|| ConsoleError::Forbidden("您没有此应用的邀请".into()))
 );
+
+/// A file row a [`FileAccess`] guard loaded, as the request named it (`fileId` + `fileType`).
+#[derive(Debug, Clone)]
+pub struct NamedFile {
+    pub id: u64,
+    /// The type as asked: a `files` type, `core`, or `executable` (a core's node binary).
+    pub file_type: String,
+    pub record: FileRecord,
+}
+
+#[derive(Debug, Clone)]
+pub enum FileRecord {
+    Profile(files::FileRow),
+    Core(coredumps::CoreRow),
+}
+
+impl NamedFile {
+    pub fn app(&self) -> u64 {
+        match &self.record {
+            FileRecord::Profile(f) => f.app,
+            FileRecord::Core(c) => c.app,
+        }
+    }
+
+    pub fn agent(&self) -> &str {
+        match &self.record {
+            FileRecord::Profile(f) => &f.agent,
+            FileRecord::Core(c) => &c.agent,
+        }
+    }
+
+    /// `status`, or a core's `file_status`.
+    pub fn status(&self) -> u8 {
+        match &self.record {
+            FileRecord::Profile(f) => f.status,
+            FileRecord::Core(c) => c.file_status,
+        }
+    }
+
+    /// The stored object the asked type names (`executable`: the core's node binary); empty until transferred.
+    pub fn storage(&self) -> &str {
+        match &self.record {
+            FileRecord::Profile(f) => &f.storage,
+            FileRecord::Core(c) if self.file_type == EXECUTABLE => &c.node_storage,
+            FileRecord::Core(c) => &c.file_storage,
+        }
+    }
+
+    /// Every stored object of the row (a core has two).
+    pub fn all_storage(&self) -> Vec<String> {
+        let names = match &self.record {
+            FileRecord::Profile(f) => vec![f.storage.clone()],
+            FileRecord::Core(c) => vec![c.file_storage.clone(), c.node_storage.clone()],
+        };
+        names.into_iter().filter(|n| !n.is_empty()).collect()
+    }
+}
+
+/// The pseudo file type of a core's node binary.
+pub const EXECUTABLE: &str = "executable";
+/// The most files one request may name (the files page shows 10 a page).
+const MAX_NAMED_FILES: usize = 100;
+
+/// The original's `fileAccessibleRequired`: the user first (401), then the files the request names (`files: [{fileId,
+/// fileType}]`, else `fileId` + `fileType`; 400 when neither), each of which must exist (404) and belong to an app
+/// the user is a member of (403), and only then the route's own parameters `T`. `core` and `executable` name a
+/// `coredumps` row, any other type the `files` row of that id and type.
+pub struct FileAccess<T = Nothing> {
+    pub user: CurrentUser,
+    /// The named files, in the request's order.
+    pub files: Vec<NamedFile>,
+    pub params: T,
+}
+
+impl<T> FileAccess<T> {
+    /// The one file a single-file route acts on; naming several is a caller mistake (not "the first of them").
+    pub fn single(&self) -> Result<&NamedFile, ConsoleError> {
+        match self.files.as_slice() {
+            [file] => Ok(file),
+            _ => Err(ConsoleError::bad("this route takes one file (fileId and fileType)")),
+        }
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for FileAccess<T> {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned().expect("the console registers its state");
+        let user = CurrentUser::from_request(req, payload);
+        let refs = Params::<serde_json::Map<String, serde_json::Value>>::from_request(req, payload);
+        let params = Params::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            let Params(all) = refs.await?;
+            let refs = file_refs(&all)?;
+            let db = &state.console_db;
+            let mut files = Vec::with_capacity(refs.len());
+            for (id, file_type) in refs {
+                let record = match file_type.as_str() {
+                    "core" | EXECUTABLE => coredumps::by_id(db, id).await?.map(FileRecord::Core),
+                    kind => files::by_id(db, id, kind).await?.map(FileRecord::Profile),
+                };
+                let record = record.ok_or_else(|| ConsoleError::NotFound(format!("文件 {id} ({file_type}) 不存在")))?;
+                files.push(NamedFile { id, file_type, record });
+            }
+            let mut members_of = std::collections::HashMap::new();
+            for file in &files {
+                let app = file.app();
+                let member = match members_of.get(&app) {
+                    Some(member) => *member,
+                    None => {
+                        let member = match role(db, &user, app).await {
+                            Ok((_, Some(role))) => role.is_member(),
+                            Ok((_, None)) | Err(ConsoleError::NotFound(_)) => false,
+                            Err(e) => return Err(e),
+                        };
+                        members_of.insert(app, member);
+                        member
+                    }
+                };
+                if !member {
+                    return Err(ConsoleError::Forbidden("您没有此文件的访问权限".into()));
+                }
+            }
+            let Params(params) = params.await?;
+            Ok(FileAccess { user, files, params })
+        })
+    }
+}
+
+/// `(fileId, fileType)` of each file a request names: the `files` array when there is one, else `fileId` and
+/// `fileType`. Ids may be numbers or numeric strings.
+fn file_refs(all: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<(u64, String)>, ConsoleError> {
+    use serde_json::Value;
+    fn one(object: &serde_json::Map<String, Value>) -> Result<(u64, String), ConsoleError> {
+        let missing = |name: &str| ConsoleError::Param(common::signed::ParamError::Missing(name.into()));
+        let id = match object.get("fileId") {
+            None | Some(Value::Null) => return Err(missing("fileId")),
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            Some(_) => None,
+        };
+        let id = id.ok_or_else(|| ConsoleError::bad("fileId must be a number"))?;
+        let file_type = match object.get("fileType") {
+            None | Some(Value::Null) => return Err(missing("fileType")),
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(_) => return Err(ConsoleError::bad("fileType must be a file type")),
+        };
+        Ok((id, file_type))
+    }
+    let Some(Value::Array(list)) = all.get("files") else {
+        return Ok(vec![one(all)?]);
+    };
+    if list.is_empty() || list.len() > MAX_NAMED_FILES {
+        return Err(ConsoleError::bad(format!("files must name 1 to {MAX_NAMED_FILES} files")));
+    }
+    list.iter()
+        .map(|entry| match entry {
+            Value::Object(object) => one(object),
+            _ => Err(ConsoleError::bad("files must be a list of {fileId, fileType}")),
+        })
+        .collect()
+}
 
 /// Refuses state-changing requests whose `x-csrf-token` header does not equal the `csrfToken` cookie, and gives
 /// every response to a client without that cookie a fresh one (readable by scripts, as the original front-end needs).

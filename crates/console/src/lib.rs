@@ -1,5 +1,6 @@
-//! The console: accounts and sign-in, apps, teams and settings, alarm rules with their contacts and history, and the
-//! agents' profile uploads (`/xapi/upload_from_xtransit`, see [`routes::upload`]). Metrics and files come next.
+//! The console: accounts and sign-in, apps, teams and settings, metrics, profiling files (actions, the files page,
+//! transfers, downloads, browser uploads, the analysis launchers), alarm rules with their contacts and history, and
+//! the agents' profile uploads (`/xapi/upload_from_xtransit`, see [`routes::upload`]).
 //!
 //! Layout: `routes/` (the route table with who may call each route, and the handlers), `auth` (who is asking, roles,
 //! CSRF), `accounts` (sign-in, the first administrator), `domain/` (pure rules), `clients/` (sessions in Redis, the

@@ -47,6 +47,7 @@ impl Application {
             agent_server_url: c.agent_server_url.clone(),
             stats: std::sync::Arc::new(crate::stats::Stats::default()),
             basic_cache: std::sync::Arc::new(crate::accounts::BasicCache::default()),
+            console_base_url: c.base_url.trim_end_matches('/').to_owned(),
             redis,
         };
         crate::accounts::ensure_first_admin(&state, &c.admin_user, &c.admin_password).await?;

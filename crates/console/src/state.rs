@@ -26,6 +26,8 @@ pub struct AppState {
     pub basic_cache: std::sync::Arc<crate::accounts::BasicCache>,
     /// What a new app's agent configuration names as `server` (the ws-server as agents reach it).
     pub agent_server_url: String,
+    /// The console as agents reach it (`console.base_url`, no trailing `/`): where a transfer tells them to upload.
+    pub console_base_url: String,
 }
 
 #[derive(Debug, Clone, Copy)]

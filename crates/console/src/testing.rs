@@ -15,9 +15,18 @@ pub struct TestConsole {
 
 impl TestConsole {
     /// Starts a console with `settings` (its databases and Redis); uploads go to a fresh directory named after `id`.
+    /// With port 0 (the tests' default) it takes a free loopback port, and its `console.base_url` (where transfers
+    /// send agents) is its own URL.
     pub async fn start(mut settings: Settings, id: &str) -> TestConsole {
         let storage = std::env::temp_dir().join(format!("ezm-console-{id}"));
         settings.console.storage_dir = storage.display().to_string();
+        if settings.console.port == 0 {
+            // The URL must be known before the console is built. A port just freed is rarely handed out again at
+            // once: a small race, accepted for tests.
+            let free = std::net::TcpListener::bind((settings.console.host.as_str(), 0)).and_then(|l| l.local_addr()).expect("a free port");
+            settings.console.port = free.port();
+            settings.console.base_url = format!("http://127.0.0.1:{}", free.port());
+        }
         let app = Application::build(settings).await.expect("console starts");
         let base = format!("http://127.0.0.1:{}", app.port());
         let server = tokio::spawn(app.run_until_stopped());

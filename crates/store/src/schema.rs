@@ -1,7 +1,8 @@
 //! Creates the tables the services need, idempotently, at start-up. The SQL lives in `db/`. Nothing that exists is
-//! dropped or rewritten: an original easy-monitor database is used as it is, except for two additive changes,
-//! widening `http_rt` (DECIMAL(5,2) capped response times at 999.99 ms) and adding the index `(app, agent,
-//! log_time)` to the `process` and `osinfo` templates and day tables that lack it (the console's reads).
+//! dropped or rewritten: an original easy-monitor database is used as it is, except for additive changes: widening
+//! `http_rt` (DECIMAL(5,2) capped response times at 999.99 ms), adding the index `(app, agent, log_time)` to the
+//! `process` and `osinfo` templates and day tables that lack it (the console's reads), and the index `(app,
+//! gm_create)` to `files` and `coredumps` (the console's files page).
 //!
 //! The databases themselves are created by `common::mysql::ensure_database` (it needs the connection settings).
 
@@ -17,7 +18,15 @@ pub(crate) const LOGS_SQL: &str = include_str!("../../../db/logs.sql");
 
 /// The console tables (`apps`, `user`, `files`, …) in the console database.
 pub async fn ensure_console(pool: &Pool) -> Result<(), mysql_async::Error> {
-    run_script(pool, CONSOLE_SQL).await
+    run_script(pool, CONSOLE_SQL).await?;
+    let mut conn = pool.get_conn().await?;
+    let wanted: Vec<(String, &str, &[&str])> =
+        CONSOLE_ADDED_INDEXES.iter().map(|(table, name, columns)| (table.to_string(), *name, *columns)).collect();
+    // The tables work without the indexes: not even reading what exists may stop a start-up.
+    if let Err(e) = add_missing_indexes(&mut conn, &wanted).await {
+        tracing::warn!(error = %e, "could not check the console tables' indexes, the files page stays slower");
+    }
+    Ok(())
 }
 
 /// The metric templates and their 31 day tables each in the logs database.
@@ -30,7 +39,14 @@ pub async fn ensure_logs(pool: &Pool) -> Result<(), mysql_async::Error> {
         }
     }
     widen_http_rt(&mut conn).await?;
-    add_missing_indexes(&mut conn).await
+    let wanted: Vec<(String, &str, &[&str])> = ADDED_INDEXES
+        .iter()
+        .flat_map(|(template, name, columns)| {
+            let days = (1..=31).map(move |day| format!("{template}_{day:02}"));
+            std::iter::once(template.to_string()).chain(days).map(move |table| (table, *name, *columns))
+        })
+        .collect();
+    add_missing_indexes(&mut conn, &wanted).await
 }
 
 /// Indexes `db/logs.sql` declares beyond the original's: (template, index name, columns). Each reaches the template
@@ -40,10 +56,16 @@ pub(crate) const ADDED_INDEXES: [(&str, &str, &[&str]); 2] = [
     ("osinfo", "app_agent_log_time", &["app", "agent", "log_time"]),
 ];
 
-/// Adds every index of [`ADDED_INDEXES`] to the tables that have no index starting with its columns (whatever its
-/// name: an operator may have added one already). A table that refuses (a missing privilege, say) is logged and
-/// left as it is: the index makes reads faster, the tables work without it.
-async fn add_missing_indexes(conn: &mut mysql_async::Conn) -> Result<(), mysql_async::Error> {
+/// Indexes `db/console.sql` declares beyond the original's: (table, index name, columns).
+pub(crate) const CONSOLE_ADDED_INDEXES: [(&str, &str, &[&str]); 2] = [
+    ("files", "app_gm_create", &["app", "gm_create"]),
+    ("coredumps", "app_gm_create", &["app", "gm_create"]),
+];
+
+/// Adds each `(table, index name, columns)` of `wanted` to its table when the table has no index starting with those
+/// columns (whatever its name: an operator may have added one already). A table that refuses (a missing privilege,
+/// say) is logged and left as it is: the index makes reads faster, the tables work without it.
+async fn add_missing_indexes(conn: &mut mysql_async::Conn, wanted: &[(String, &str, &[&str])]) -> Result<(), mysql_async::Error> {
     let stats: Vec<(String, String, String)> = conn
         .query(
             "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
@@ -51,17 +73,14 @@ async fn add_missing_indexes(conn: &mut mysql_async::Conn) -> Result<(), mysql_a
         )
         .await?;
     let existing = index_columns(stats);
-    for (template, name, columns) in ADDED_INDEXES {
-        let tables = std::iter::once(template.to_owned()).chain((1..=31).map(|day| format!("{template}_{day:02}")));
-        for table in tables {
-            if has_index_on(&existing, &table, columns) {
-                continue;
-            }
-            let list = columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
-            tracing::info!(table = %table, index = name, "adding index");
-            if let Err(e) = conn.query_drop(format!("ALTER TABLE `{table}` ADD INDEX `{name}` ({list})")).await {
-                tracing::warn!(table = %table, index = name, error = %e, "could not add index, reads stay slower");
-            }
+    for (table, name, columns) in wanted {
+        if has_index_on(&existing, table, columns) {
+            continue;
+        }
+        let list = columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+        tracing::info!(table = %table, index = name, "adding index");
+        if let Err(e) = conn.query_drop(format!("ALTER TABLE `{table}` ADD INDEX `{name}` ({list})")).await {
+            tracing::warn!(table = %table, index = name, error = %e, "could not add index, reads stay slower");
         }
     }
     Ok(())
@@ -143,6 +162,16 @@ mod tests {
             let statement = super::statements(super::LOGS_SQL).into_iter().find(|s| s.starts_with(&head)).expect("template");
             let list = columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
             assert!(statement.contains(&format!("INDEX `{name}` ({list})")), "{template} lacks {name}");
+        }
+    }
+
+    #[test]
+    fn the_added_console_indexes_are_in_the_script() {
+        for (table, name, columns) in super::CONSOLE_ADDED_INDEXES {
+            let head = format!("CREATE TABLE IF NOT EXISTS `{table}` (");
+            let statement = super::statements(super::CONSOLE_SQL).into_iter().find(|s| s.starts_with(&head)).expect("table");
+            let list = columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+            assert!(statement.contains(&format!("INDEX `{name}` ({list})")), "{table} lacks {name}");
         }
     }
 

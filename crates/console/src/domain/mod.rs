@@ -1,6 +1,7 @@
 //! Pure rules of the console, no IO.
 
 pub mod alarm;
+pub mod files;
 pub mod metrics;
 pub mod password;
 pub mod trends;

@@ -2,9 +2,13 @@
 //! are registered only from that table, so a new route cannot be added without saying who may use it, and the
 //! authorization tests walk the same table.
 
+pub mod actions;
 pub mod alarm;
 pub mod apps;
 pub mod auth;
+pub mod browser_upload;
+pub mod download;
+pub mod files;
 mod health;
 pub mod instance;
 pub mod logs;
@@ -35,6 +39,9 @@ pub enum Guard {
     Owner,
     /// A member of the app an alarm rule (`strategyId`) belongs to: owner, joined member or administrator.
     Strategy,
+    /// Each file the request names (`fileId` + `fileType`, or `files`) exists and belongs to an app the user is a
+    /// member of (or an administrator): the original's `fileAccessibleRequired`.
+    File,
 }
 
 pub struct RouteSpec {
@@ -109,6 +116,18 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(GET "/xapi/error_logs", Member, logs::error_logs, logs::ErrorLogsQuery),
     route!(GET "/xapi/module_files", Member, logs::module_files, instance::AgentQuery),
     route!(GET "/xapi/module", Member, logs::module, logs::ModuleQuery),
+    route!(POST "/xapi/action", Member, actions::take),
+    route!(POST "/xapi/process_trend", Member, actions::save_trend),
+    route!(GET "/xapi/files", Member, files::list),
+    route!(POST "/xapi/file_status", File, files::status),
+    route!(POST "/xapi/file_transfer", File, files::transfer),
+    route!(POST "/xapi/file_favor", File, files::favor),
+    route!(DELETE "/xapi/file_deletion", File, files::delete),
+    route!(POST "/xapi/upload_file", Member, browser_upload::upload),
+    route!(GET "/file/download", File, download::download),
+    route!(GET "/dashboard/devtools-new", File, download::devtools_new),
+    route!(GET "/dashboard/devtools-old", File, download::devtools_old),
+    route!(GET "/dashboard/speedscope", File, download::speedscope),
     route!(GET "/xapi/settings", Owner, settings::show),
     route!(PUT "/xapi/settings_app_name", Owner, settings::rename, settings::Rename),
     route!(PUT "/xapi/settings_app_secret", Owner, settings::rotate_secret),

@@ -36,6 +36,16 @@ fn guard_params(guard: Guard) -> Vec<Parameter> {
     match guard {
         Guard::Member | Guard::Owner | Guard::Invitee => vec![integer("appId", "the app (`apps.id`, the agents' appId)")],
         Guard::Strategy => vec![integer("strategyId", "the alarm rule")],
+        Guard::File => vec![
+            integer("fileId", "the file (`files.id`, or `coredumps.id` for a core)"),
+            ParameterBuilder::new()
+                .name("fileType")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::True)
+                .description(Some("cpuprofile, heapprofile, gcprofile, heapsnapshot, diag, trend, core or executable"))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        ],
         Guard::Public | Guard::AgentSignature | Guard::User => Vec::new(),
     }
 }
@@ -49,6 +59,7 @@ fn who(guard: Guard) -> &'static str {
         Guard::Member => "the app's owner or a joined member (or an administrator)",
         Guard::Owner => "the app's owner (or an administrator)",
         Guard::Strategy => "the owner or a joined member of the rule's app (or an administrator)",
+        Guard::File => "a member of the app of every file the request names (or an administrator)",
     }
 }
 

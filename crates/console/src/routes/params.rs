@@ -4,7 +4,8 @@
 //! A missing member answers the original's `缺少参数`.
 //!
 //! Several extractors of one request may take `Params` (an access guard reads `appId`, the handler the rest): the
-//! body is read once, by a shared future kept in the request's extensions.
+//! body is read once, by a shared future kept in the request's extensions. Only a JSON body is read: any other
+//! (a multipart upload) is left to the handler, which streams it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -53,15 +54,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for Params<T> {
 fn read(req: &HttpRequest, payload: &mut Payload) -> impl Future<Output = Result<Rc<String>, String>> {
     let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string()).map(|q| q.into_inner());
     let is_json = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
-    let body = web::Bytes::from_request(req, payload);
+    let body = is_json.then(|| web::Bytes::from_request(req, payload));
     async move {
         let query = query.map_err(|e| format!("query string: {e}"))?;
         let mut merged = Map::new();
-        let body = body.await.map_err(|e| format!("request body: {e}"))?;
+        let body = match body {
+            Some(body) => body.await.map_err(|e| format!("request body: {e}"))?,
+            None => web::Bytes::new(),
+        };
         if body.len() > MAX_BODY {
             return Err("request body too large".into());
         }
-        if is_json && !body.is_empty() {
+        if !body.is_empty() {
             match serde_json::from_slice::<Value>(&body) {
                 Ok(Value::Object(object)) => merged = object,
                 Ok(_) => return Err("the JSON body must be an object".into()),

@@ -25,7 +25,7 @@ fn allowed(guard: Guard, who: Who) -> bool {
         Guard::Public | Guard::AgentSignature => true,
         Guard::User => who != Anonymous,
         Guard::Invitee => who == Invitee,
-        Guard::Member | Guard::Strategy => matches!(who, Member | Owner | Admin),
+        Guard::Member | Guard::Strategy | Guard::File => matches!(who, Member | Owner | Admin),
         Guard::Owner => matches!(who, Owner | Admin),
     }
 }
@@ -55,10 +55,13 @@ async fn every_route_lets_in_exactly_who_its_guard_names() {
             // And a fresh alarm rule in it, for the `Strategy` routes; the rule members make add and edit valid.
             let rule = strategies::Rule { context: "system_log", push: "p3", expression: "@load1 > 2", content: "load", webhook: None };
             let strategy = strategies::insert(&app.env.console_db(), id, &rule).await.unwrap();
+            // … with a file in it, created on the agent (the file routes name it).
+            let file = app.file(id, "cpuprofile", 1).await;
             let params = json!({
                 "appId": id, "userId": member.id, "newAppName": format!("renamed-{n}"), "status": 1, "type": "myApps",
                 "strategyId": strategy, "contextType": "system_log", "pushType": "p3", "customRuleExpr": "@load1 > 3",
                 "customRuleDesc": "load is ${load1}", "webhookPush": false, "webhookType": "dingtalk",
+                "fileId": file, "fileType": "cpuprofile", "files": [{"fileId": file, "fileType": "cpuprofile", "status": 1, "index": 0}],
             });
             let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
             let (status, body) = client.call(method, route.path, params).await;
@@ -71,6 +74,8 @@ async fn every_route_lets_in_exactly_who_its_guard_names() {
     // The team invitation route takes an identity, not a database id: an extra user keeps it meaningful.
     let _ = extra;
     assert!(checked >= 6 * 10, "{checked}");
+    let file_routes = ROUTES.iter().filter(|r| r.guard == Guard::File).count();
+    assert!(file_routes >= 8, "the file routes are in the matrix: {file_routes}");
     app.finish().await;
 }
 

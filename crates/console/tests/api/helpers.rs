@@ -2,6 +2,7 @@
 //! cookies the way a browser does.
 
 use common::testing::TestEnv;
+use mysql_async::prelude::Queryable;
 use console::testing::TestConsole;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -67,6 +68,16 @@ impl TestApp {
         id
     }
 
+    /// A `files` row of `app` on agent `vm` in `status`; returns its id.
+    pub async fn file(&self, app: u64, kind: &str, status: u8) -> u64 {
+        let mut conn = self.env.console_db().get_conn().await.unwrap();
+        let path = format!("/logs/x-{kind}-1-20261125-{app}.{kind}");
+        conn.exec_drop("INSERT INTO files (app, agent, type, file, user, status) VALUES (?, 'vm', ?, ?, 1, ?)", (app, kind, path, status))
+            .await
+            .unwrap();
+        conn.last_insert_id().unwrap()
+    }
+
     pub async fn finish(self) {
         self.console.stop();
         self.env.finish().await;
@@ -128,6 +139,17 @@ impl Client {
 
     pub async fn get(&mut self, path: &str, params: Value) -> (u16, Value) {
         self.call(Method::GET, path, params).await
+    }
+
+    /// A request carrying the session and the CSRF cookie and header, for bodies `call` does not make (multipart)
+    /// and answers it does not read (downloads, redirects: they are not followed).
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a plain client builds");
+        let mut cookies = vec![format!("csrfToken={CSRF}")];
+        if let Some(session) = &self.session {
+            cookies.push(format!("ezm_session={session}"));
+        }
+        http.request(method, format!("{}{path}", self.base)).header("cookie", cookies.join("; ")).header("x-csrf-token", CSRF)
     }
 }
 

@@ -4,6 +4,7 @@ mod accounts;
 mod alarm;
 mod apps;
 mod authz;
+mod files;
 mod helpers;
 mod metrics;
 mod openapi;

@@ -1,5 +1,7 @@
 //! `files`: profiles, snapshots and reports taken on agents, through their life: 0 creating → 1 created (the agent
-//! reported it done) → 2 transferring (a one-time upload token is set) → 3 transferred (`storage` names the object).
+//! reported it done) → 2 transferring (a one-time upload token is set) → 3 transferred (`storage` names the object);
+//! 99 when the agent never confirmed it. Browser uploads and saved trends are stored at once (3). The files page
+//! ([`page`]) lists these rows and the cores of `coredumps` together.
 
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
@@ -40,4 +42,239 @@ pub async fn record_upload(pool: &Pool, id: u64, token: &str, storage: &str) -> 
     conn.exec_drop("UPDATE files SET status = 3, storage = ?, token = '' WHERE id = ? AND status = 2 AND token = ?", (storage, id, token))
         .await?;
     Ok(conn.affected_rows() == 1)
+}
+
+/// A `files` row as the console's file routes see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRow {
+    pub id: u64,
+    pub app: u64,
+    pub agent: String,
+    /// `cpuprofile`, `heapprofile`, `gcprofile`, `heapsnapshot`, `diag` or `trend`.
+    pub kind: String,
+    /// The path on the agent's host (or the uploaded file's name).
+    pub file: String,
+    /// The stored object's name; empty until transferred.
+    pub storage: String,
+    pub user: u64,
+    pub status: u8,
+    pub favor: u8,
+    /// Seconds since the row was created, by the database's clock (the status machine's windows).
+    pub age_secs: i64,
+    /// Seconds since the row last changed, by the database's clock.
+    pub modified_secs: i64,
+}
+
+type FileTuple = (u64, u64, String, String, String, String, u64, u8, u8, i64, i64);
+
+const FILE_COLUMNS: &str = "id, app, agent, type, file, COALESCE(storage, ''), user, COALESCE(status, 0), COALESCE(favor, 0), \
+     COALESCE(TIMESTAMPDIFF(SECOND, gm_create, NOW()), 0), COALESCE(TIMESTAMPDIFF(SECOND, gm_modified, NOW()), 0)";
+
+fn file_row((id, app, agent, kind, file, storage, user, status, favor, age_secs, modified_secs): FileTuple) -> FileRow {
+    FileRow { id, app, agent, kind, file, storage, user, status, favor, age_secs, modified_secs }
+}
+
+/// The row `id` of type `kind`.
+pub async fn by_id(pool: &Pool, id: u64, kind: &str) -> Result<Option<FileRow>, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let row: Option<FileTuple> = conn.exec_first(format!("SELECT {FILE_COLUMNS} FROM files WHERE id = ? AND type = ?"), (id, kind)).await?;
+    Ok(row.map(file_row))
+}
+
+/// Records a file an action is creating on the agent (status 0); returns its id. The same path again (the agent
+/// reuses a name only for the same process and day) starts over at status 0 as long as it was never transferred.
+pub async fn insert_action(pool: &Pool, app: u64, agent: &str, kind: &str, file: &str, user: u64) -> Result<u64, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(
+        "INSERT INTO files (app, agent, type, file, user, status, storage) VALUES (?, ?, ?, ?, ?, 0, '') \
+         ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), status = 0, user = VALUES(user), token = '', gm_create = CURRENT_TIMESTAMP",
+        (app, agent, kind, file, user),
+    )
+    .await?;
+    Ok(conn.last_insert_id().unwrap_or_default())
+}
+
+/// Records a file already in storage (a browser upload, a saved trend): status 3. Returns its id.
+pub async fn insert_stored(pool: &Pool, app: u64, agent: &str, kind: &str, file: &str, user: u64, storage: &str) -> Result<u64, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(
+        "INSERT INTO files (app, agent, type, file, user, status, storage) VALUES (?, ?, ?, ?, ?, 3, ?)",
+        (app, agent, kind, file, user, storage),
+    )
+    .await?;
+    Ok(conn.last_insert_id().unwrap_or_default())
+}
+
+/// Moves the row from status `from` to `to`; false if it was not in `from` (someone else moved it).
+pub async fn set_status_from(pool: &Pool, id: u64, from: u8, to: u8) -> Result<bool, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop("UPDATE files SET status = ? WHERE id = ? AND status = ?", (to, id, from)).await?;
+    Ok(conn.affected_rows() == 1)
+}
+
+/// Starts a transfer: status 2 with the one-time upload `token`. Only a file that exists on the agent (1), is
+/// being transferred (2, a retry) or was transferred (3, a new copy) can be; false otherwise.
+pub async fn start_transfer(pool: &Pool, id: u64, token: &str) -> Result<bool, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop("UPDATE files SET status = 2, token = ? WHERE id = ? AND status IN (1, 2, 3)", (token, id)).await?;
+    Ok(conn.affected_rows() == 1)
+}
+
+/// A transfer with `token` failed: back to 3 when the row still names a stored object, else to 1. Does nothing
+/// when the upload was recorded meanwhile (the token is consumed then) or another transfer took over.
+pub async fn abort_transfer(pool: &Pool, id: u64, token: &str) -> Result<bool, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(
+        "UPDATE files SET status = IF(COALESCE(storage, '') = '', 1, 3), token = '' WHERE id = ? AND status = 2 AND token = ?",
+        (id, token),
+    )
+    .await?;
+    Ok(conn.affected_rows() == 1)
+}
+
+/// A transfer that has been running for more than `secs` cannot still be running (the console's own call gives up
+/// before): put back like [`abort_transfer`]. For rows a console left at 2 when it stopped mid-transfer.
+pub async fn abort_stale_transfer(pool: &Pool, id: u64, secs: u64) -> Result<bool, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(
+        "UPDATE files SET status = IF(COALESCE(storage, '') = '', 1, 3), token = '' \
+         WHERE id = ? AND status = 2 AND gm_modified < NOW() - INTERVAL ? SECOND",
+        (id, secs),
+    )
+    .await?;
+    Ok(conn.affected_rows() == 1)
+}
+
+/// Sets `favor`; false when it already had that value.
+pub async fn set_favor(pool: &Pool, id: u64, favor: u8) -> Result<bool, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop("UPDATE files SET favor = ? WHERE id = ? AND COALESCE(favor, 0) <> ?", (favor, id, favor)).await?;
+    Ok(conn.affected_rows() == 1)
+}
+
+pub async fn delete(pool: &Pool, id: u64) -> Result<bool, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop("DELETE FROM files WHERE id = ?", (id,)).await?;
+    Ok(conn.affected_rows() == 1)
+}
+
+/// Which rows the files page lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListFilter {
+    /// Files and cores.
+    All,
+    /// Favourite files and cores.
+    Favor,
+    /// Cores only.
+    Core,
+    /// Files of one type only.
+    Type(String),
+}
+
+/// Where a listed row comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    File,
+    Core,
+}
+
+/// One row of the files page: a `files` row or a `coredumps` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub source: Source,
+    pub id: u64,
+    /// The file type (`core` for cores).
+    pub kind: String,
+    pub agent: String,
+    pub file: String,
+    /// A core's `node` column (JSON, or an uploaded executable's name); empty for files.
+    pub node: String,
+    /// `status`, or a core's `file_status`.
+    pub status: u8,
+    /// A core's `node_status`; 0 for files.
+    pub node_status: u8,
+    pub favor: u8,
+    pub user: u64,
+    /// `gm_create` as `YYYY-MM-DD HH:MM:SS`.
+    pub time: String,
+}
+
+type ListedTuple = (u8, u64, String, String, String, String, u8, u8, u8, u64, String);
+
+/// One page of an app's files and cores together, newest first (`gm_create`, then id), and how many rows match.
+/// Paginated in SQL: each table gives at most `offset + limit` rows in index order `(app, gm_create)` and the merge
+/// keeps the page, so a page costs the rows before it and never the whole table (the original loaded every row).
+pub async fn page(pool: &Pool, app: u64, filter: &ListFilter, offset: u64, limit: u64) -> Result<(u64, Vec<Listed>), mysql_async::Error> {
+    use mysql_async::Value;
+    let (files_where, cores_where): (Option<&str>, Option<&str>) = match filter {
+        ListFilter::All => (Some(""), Some("")),
+        ListFilter::Favor => (Some(" AND favor = 1"), Some(" AND favor = 1")),
+        ListFilter::Core => (None, Some("")),
+        ListFilter::Type(_) => (Some(" AND type = ?"), None),
+    };
+    let kind = match filter {
+        ListFilter::Type(kind) => Some(kind.as_str()),
+        _ => None,
+    };
+    let wanted = offset.saturating_add(limit);
+    let mut branches = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    let mut count_parts = Vec::new();
+    let mut count_params: Vec<Value> = Vec::new();
+    if let Some(cond) = files_where {
+        branches.push(format!(
+            "(SELECT 0 AS src, id, type AS kind, agent, file, '' AS node, COALESCE(status, 0) AS status, 0 AS node_status, \
+             COALESCE(favor, 0) AS favor, user, gm_create FROM files WHERE app = ?{cond} ORDER BY gm_create DESC, id DESC LIMIT ?)"
+        ));
+        count_parts.push(format!("(SELECT COUNT(*) FROM files WHERE app = ?{cond})"));
+        params.push(app.into());
+        count_params.push(app.into());
+        if let Some(kind) = kind {
+            params.push(kind.into());
+            count_params.push(kind.into());
+        }
+        params.push(wanted.into());
+    }
+    if let Some(cond) = cores_where {
+        branches.push(format!(
+            "(SELECT 1 AS src, id, 'core' AS kind, agent, file, node, COALESCE(file_status, 0) AS status, \
+             COALESCE(node_status, 0) AS node_status, COALESCE(favor, 0) AS favor, user, gm_create \
+             FROM coredumps WHERE app = ?{cond} ORDER BY gm_create DESC, id DESC LIMIT ?)"
+        ));
+        count_parts.push(format!("(SELECT COUNT(*) FROM coredumps WHERE app = ?{cond})"));
+        params.push(app.into());
+        count_params.push(app.into());
+        params.push(wanted.into());
+    }
+    let mut conn = pool.get_conn().await?;
+    let count: u64 = conn.exec_first(format!("SELECT CAST({} AS UNSIGNED)", count_parts.join(" + ")), count_params).await?.unwrap_or(0);
+    if count <= offset || limit == 0 {
+        return Ok((count, Vec::new()));
+    }
+    params.push(limit.into());
+    params.push(offset.into());
+    let sql = format!(
+        "SELECT src, id, kind, agent, file, node, status, node_status, favor, user, \
+         COALESCE(DATE_FORMAT(gm_create, '%Y-%m-%d %H:%i:%s'), '') FROM ({}) AS listed \
+         ORDER BY gm_create DESC, src DESC, id DESC LIMIT ? OFFSET ?",
+        branches.join(" UNION ALL ")
+    );
+    let rows: Vec<ListedTuple> = conn.exec(sql, params).await?;
+    let listed = rows
+        .into_iter()
+        .map(|(src, id, kind, agent, file, node, status, node_status, favor, user, time)| Listed {
+            source: if src == 1 { Source::Core } else { Source::File },
+            id,
+            kind,
+            agent,
+            file,
+            node,
+            status,
+            node_status,
+            favor,
+            user,
+            time,
+        })
+        .collect();
+    Ok((count, listed))
 }

@@ -13,6 +13,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 pub const SECRET: &str = "test-secret";
+/// The console's first administrator in every stack (the console creates it at start-up).
+pub const ADMIN: &str = "root@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
 pub struct Stack {
     pub env: TestEnv,
@@ -23,7 +26,9 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(overrides: &[(&str, &str)]) -> Stack {
-        let env = TestEnv::new(overrides).await;
+        let mut all = vec![("EZM__CONSOLE__ADMIN_USER", ADMIN), ("EZM__CONSOLE__ADMIN_PASSWORD", ADMIN_PASSWORD)];
+        all.extend_from_slice(overrides);
+        let env = TestEnv::new(&all).await;
         let (manager_port, _) = manager::startup::Application::build(env.settings.clone()).await.expect("manager starts").spawn();
         let manager = format!("http://127.0.0.1:{manager_port}");
         let mut settings = env.settings.clone();
@@ -87,7 +92,8 @@ impl Stack {
         self.env.count(sql).await
     }
 
-    /// A console on port 0 sharing this stack's databases and Redis, storing uploads in a temporary directory.
+    /// A console sharing this stack's databases and Redis, storing uploads in a temporary directory; its
+    /// `console.base_url` is its own URL (where transfers send the agent).
     pub async fn start_console(&self) -> TestConsole {
         let mut settings = self.env.settings.clone();
         settings.console.manager_base_url = self.manager.clone();

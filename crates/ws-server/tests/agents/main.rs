@@ -3,6 +3,7 @@
 
 mod behind_nginx;
 mod commands;
+mod console_files;
 mod helpers;
 mod real_agent;
 mod sessions;

@@ -9,6 +9,7 @@
 //! - data is streamed both ways in bounded chunks, so memory stays flat whatever the size of a file;
 //! - names are checked the same way ([`check_name`]), so a name valid for one backend is valid for the other.
 
+pub mod gzip;
 mod local;
 mod s3;
 

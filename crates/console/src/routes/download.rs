@@ -1,0 +1,91 @@
+//! Reading stored files: `GET /file/download` streams the stored gzip as it is, with `content-encoding: gzip` (so
+//! browsers and the bundled viewers see the plain profile), and the analysis launchers `GET /dashboard/*` redirect
+//! to the bundled DevTools and speedscope, which fetch the file through the download (reference §1.11).
+
+use actix_web::body::SizedStream;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::auth::{self, NamedFile};
+use crate::domain::files::{self as rules, DevTools};
+use crate::error::ConsoleError;
+use crate::state::AppState;
+
+type State = web::Data<AppState>;
+type Handled = Result<HttpResponse, ConsoleError>;
+
+/// The stored object of a file, or the original's refusal when it has none yet.
+fn stored<'a>(file: &'a NamedFile, refusal: &str) -> Result<&'a str, ConsoleError> {
+    match file.storage() {
+        "" => Err(ConsoleError::Declined(refusal.into())),
+        name => Ok(name),
+    }
+}
+
+/// `GET /file/download?fileId&fileType`: the stored object, streamed (never read whole), under its display name.
+/// `fileType=executable` gives a core's node binary.
+pub async fn download(state: State, access: auth::FileAccess) -> Handled {
+    let file = access.single()?;
+    let name = stored(file, "文件尚未转储")?;
+    let reader = match state.storage.read(name).await {
+        Ok(reader) => reader,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(file_id = file.id, object = name, "a transferred file is missing from storage");
+            return Err(ConsoleError::NotFound("文件已不在存储中".into()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type("application/octet-stream")
+        .insert_header((header::CONTENT_ENCODING, "gzip"))
+        .insert_header((header::CONTENT_DISPOSITION, rules::content_disposition(rules::display_name(name))))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    Ok(match reader.size {
+        Some(size) => response.body(SizedStream::new(size, reader.chunks)),
+        None => response.streaming(reader.chunks),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevToolsQuery {
+    selected_tab: String,
+}
+
+/// `GET /dashboard/devtools-new`: 302 to the newer bundled DevTools front-end.
+pub async fn devtools_new(access: auth::FileAccess<DevToolsQuery>) -> Handled {
+    devtools(&access, DevTools::New)
+}
+
+/// `GET /dashboard/devtools-old`: 302 to the older bundled DevTools front-end.
+pub async fn devtools_old(access: auth::FileAccess<DevToolsQuery>) -> Handled {
+    devtools(&access, DevTools::Old)
+}
+
+fn devtools(access: &auth::FileAccess<DevToolsQuery>, which: DevTools) -> Handled {
+    let file = access.single()?;
+    let name = stored(file, "文件未转储")?;
+    let location = rules::devtools_location(which, file.id, &file.file_type, rules::display_name(name), &access.params.selected_tab);
+    Ok(HttpResponse::Found().insert_header((header::LOCATION, location)).finish())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpeedscopeQuery {
+    download_path: String,
+}
+
+/// `GET /dashboard/speedscope`: 302 to the bundled speedscope, which fetches `downloadPath` (a path on this
+/// console: the viewer is never sent to another site).
+pub async fn speedscope(access: auth::FileAccess<SpeedscopeQuery>) -> Handled {
+    let file = access.single()?;
+    let name = stored(file, "文件未转储")?;
+    let path = &access.params.download_path;
+    if !rules::is_local_path(path) {
+        return Err(ConsoleError::bad(format!("downloadPath must be a path on this console, not {path:?}")));
+    }
+    let location = rules::speedscope_location(path, file.id, &file.file_type, rules::display_name(name));
+    Ok(HttpResponse::Found().insert_header((header::LOCATION, location)).finish())
+}
