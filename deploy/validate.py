@@ -455,10 +455,8 @@ def check_compose_allinone(allinone, both):
 # What CONSOLE_BASE_URL does, said the same way wherever it is set (normalised: comment markers and line breaks
 # removed); and claims that are not true yet.
 CONSOLE_BASE_URL_DOCS = [".env.example", "docker-compose.yml", "deploy/k8s/config/console.env", "deploy/k8s/README.md"]
-CONSOLE_BASE_URL_SAYS = ["once the console's transfer feature exists, the console hands it to agents as their upload "
-                         "address; today the console only receives uploads",
-                         "the manager's transfer takes the URL from its caller"]
-CONSOLE_BASE_URL_STALE = ["handed to agents as", "sends `CONSOLE_BASE_URL`", "upload address sent to agents"]
+CONSOLE_BASE_URL_SAYS = ["the console hands it to agents as their upload address when a file is transferred"]
+CONSOLE_BASE_URL_STALE = ["once the console's transfer feature exists", "today the console only receives uploads"]
 
 
 def check_console_base_url_docs(root):
@@ -469,7 +467,7 @@ def check_console_base_url_docs(root):
                 fail(f"{rel}: does not say about CONSOLE_BASE_URL: {phrase!r}")
         for phrase in CONSOLE_BASE_URL_STALE:
             if phrase.replace("`", "").lower() in text:
-                fail(f"{rel}: says {phrase!r} about CONSOLE_BASE_URL (the console does not hand it out yet)")
+                fail(f"{rel}: says {phrase!r} about CONSOLE_BASE_URL (stale: the console hands it out now)")
     example = (root / ".env.example").read_text()
     block = re.search(r"((?:^#.*\n)+)EZM_HTTP_PORT=", example, re.M)
     if not block or "compose file only" not in block.group(1) or "CONSOLE_BASE_URL" not in block.group(1):
