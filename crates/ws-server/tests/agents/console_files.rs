@@ -1,5 +1,6 @@
-//! End to end through the console's HTTP API only, with the real agent: sign in as the administrator, take a CPU
-//! profile, a heap snapshot and a diagnostic report of the agent's Node process (`POST /xapi/action`), follow each
+//! End to end through the console's HTTP API only, with the real agent: sign in as the administrator, create an app
+//! and point the real agent at it with the configuration the console gave, see the agent in the instance list, its
+//! process in the process list and a non-empty CPU trend, then take a CPU profile, a heap snapshot and a diagnostic report of the agent's Node process (`POST /xapi/action`), follow each
 //! file's status (`POST /xapi/file_status`) until the agent has written it, transfer it into the console's storage
 //! (`POST /xapi/file_transfer`, the agent's own upload), and download it (`GET /file/download`): gzip of what
 //! xprofiler wrote, parsing as the viewers expect. Sampling takes 2 s (`profilingTime`, ours) instead of the
@@ -74,10 +75,10 @@ impl ConsoleApi {
 
 /// Takes `action` on the app's process, waits until the file is written, transfers it and returns the download,
 /// gunzipped and parsed.
-async fn profile(s: &Stack, api: &ConsoleApi, pid: u32, action: &str) -> Value {
-    let file = api.post("/xapi/action", json!({"appId": 1, "agentId": AGENT_ID, "pid": pid, "action": action, "status": 0, "profilingTime": 2000})).await;
+async fn profile(s: &Stack, api: &ConsoleApi, app: u64, pid: u32, action: &str) -> Value {
+    let file = api.post("/xapi/action", json!({"appId": app, "agentId": AGENT_ID, "pid": pid, "action": action, "status": 0, "profilingTime": 2000})).await;
     let path = file["file"].as_str().unwrap_or_else(|| panic!("{file}")).to_owned();
-    let page = api.get("/xapi/files", &[("appId", "1".into()), ("filterType", action.into()), ("currentPage", "1".into()), ("pageSize", "10".into())]).await;
+    let page = api.get("/xapi/files", &[("appId", app.to_string()), ("filterType", action.into()), ("currentPage", "1".into()), ("pageSize", "10".into())]).await;
     let row = page["list"].as_array().unwrap().iter().find(|r| r["file"] == path).cloned().unwrap_or_else(|| panic!("{path} is listed: {page}"));
     let file_id = row["fileId"].as_u64().unwrap();
     assert_eq!((row["status"].as_u64(), row["agent"].as_str()), (Some(0), Some(AGENT_ID)), "{row}");
@@ -103,22 +104,47 @@ async fn profile(s: &Stack, api: &ConsoleApi, pid: u32, action: &str) -> Value {
 async fn profiles_taken_through_the_console_are_transferred_and_downloaded() {
     let s = Stack::start(&[]).await;
     let console = s.start_console().await;
-    let node = start_node(&format!("ws://127.0.0.1:{}/", s.ws_port), &[]).await;
-    s.eventually_within(30, "the real agent is listed", || async { s.clients().await == vec![AGENT_ID.to_string()] }).await;
     let api = ConsoleApi::sign_in(&console.base, ADMIN, ADMIN_PASSWORD).await;
+    // A new app, and the agent configured exactly as the console says.
+    let created = api.post("/xapi/app", json!({"newAppName": "e2e shop"})).await;
+    let config = &created["agentConfig"];
+    let app = config["appId"].as_u64().unwrap_or_else(|| panic!("{created}"));
+    let secret = config["appSecret"].as_str().unwrap().to_owned();
+    let node = start_node(&format!("ws://127.0.0.1:{}/", s.ws_port), &[("EZM_APP_ID", app.to_string()), ("EZM_APP_SECRET", secret)]).await;
+    let app_q = || ("appId", app.to_string());
+    s.eventually_within(30, "the real agent is in the console's instance list", || async {
+        api.get("/xapi/agents", &[app_q()]).await == json!({"list": [{"agentId": AGENT_ID}]})
+    })
+    .await;
+    let pid = node.app_pid.to_string();
+    s.eventually_within(30, "the live process is in the process list", || async {
+        let processes = api.get("/xapi/xprofiler_processes", &[app_q(), ("agentId", AGENT_ID.into())]).await;
+        let listed = processes["list"].as_array().and_then(|l| l.iter().find(|p| p["pid"] == pid.as_str()).cloned());
+        listed.is_some_and(|p| p["cmd"].as_str().is_some_and(|c| !c.is_empty()))
+    })
+    .await;
 
-    let cpu = profile(&s, &api, node.app_pid, "cpuprofile").await;
+    let cpu = profile(&s, &api, app, node.app_pid, "cpuprofile").await;
     assert!(cpu["nodes"].as_array().is_some_and(|n| !n.is_empty()), "a .cpuprofile with nodes");
     assert!(cpu["samples"].is_array() && cpu["startTime"].is_number(), "and samples");
 
-    let snapshot = profile(&s, &api, node.app_pid, "heapsnapshot").await;
+    let snapshot = profile(&s, &api, app, node.app_pid, "heapsnapshot").await;
     assert!(snapshot["snapshot"]["meta"].is_object(), "a .heapsnapshot with its meta");
     assert!(snapshot["nodes"].as_array().is_some_and(|n| !n.is_empty()), "and nodes");
 
     // xprofiler's own report (the analysis drawer reads these keys), not Node's `process.report` with its `header`.
-    let report = profile(&s, &api, node.app_pid, "diag").await;
+    let report = profile(&s, &api, app, node.app_pid, "diag").await;
     assert_eq!(report["pid"].as_u64(), Some(u64::from(node.app_pid)), "a diagnostic report of the process");
     assert!(report["nodeVersion"].is_string() && report["jsStacks"].is_array() && report["heapStatistics"].is_object(), "{:.300}", report.to_string());
+
+    // A 24 h chart has a point every 2 minutes, drawn when the first minute of its 2 has data (the original's
+    // bucketing): within 2 minutes of the agent's start, one has.
+    s.eventually_within(150, "its process has a CPU trend", || async {
+        let q = [app_q(), ("agentId", AGENT_ID.into()), ("pid", pid.clone()), ("trendType", "cpuTrend".into()), ("duration", "24".into())];
+        let trend = api.get("/xapi/process_trend", &q).await;
+        trend["list"].as_array().is_some_and(|points| points.iter().any(|p| p["cpu_60"].is_number()))
+    })
+    .await;
 
     // The stored objects are the agents' gzip uploads, one per file.
     assert_eq!(console.stored().len(), 3, "{:?}", console.stored());

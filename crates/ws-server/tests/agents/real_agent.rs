@@ -48,7 +48,8 @@ impl Node {
     }
 }
 
-/// Starts the demo app and the real agent reporting to `server` (a ws:// URL); `extra_env` goes to the agent.
+/// Starts the demo app and the real agent reporting to `server` (a ws:// URL) for app 1; `extra_env` goes to the
+/// agent and may replace any of its settings.
 pub async fn start_node(server: &str, extra_env: &[(&str, String)]) -> Node {
     let modules = agent_modules();
     let dir = std::env::temp_dir().join(format!("ezm-e2e-{}", uuid_like()));
@@ -77,7 +78,6 @@ pub async fn start_node(server: &str, extra_env: &[(&str, String)]) -> Node {
     agent
         .arg(assets().join("agent.js"))
         .env("EZM_SERVER", server)
-        .envs(extra_env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("EZM_APP_ID", "1")
         .env("EZM_APP_SECRET", SECRET)
         .env("EZM_LOG_DIR", dir.join("logs"))
@@ -85,6 +85,8 @@ pub async fn start_node(server: &str, extra_env: &[(&str, String)]) -> Node {
         .env("EZM_PACKAGE", modules.parent().unwrap().join("package.json"))
         .env("EZM_HEARTBEAT", "1")
         .env("UNIT_TEST_TRANSIT_LOG_INTERVAL", "1")
+        // Last, so that a caller may name another app (`EZM_APP_ID`, `EZM_APP_SECRET`).
+        .envs(extra_env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null());
     common_env(&mut agent);
     let agent = agent.spawn().expect("node runs");
