@@ -152,3 +152,25 @@ async fn profiles_taken_through_the_console_are_transferred_and_downloaded() {
     console.stop();
     s.finish().await;
 }
+
+/// The same with the S3 storage backend (a private moto server): the agent's upload lands in the bucket, and the
+/// download streams it back through the console.
+#[actix_web::test]
+async fn with_s3_storage_a_transferred_profile_lands_in_the_bucket() {
+    let moto = console::testing::Moto::start();
+    moto.create_bucket("e2e-profiles").await;
+    let s = Stack::start(&moto.overrides("e2e-profiles", "e2e/")).await;
+    let console = s.start_console().await;
+    let node = start_node(&format!("ws://127.0.0.1:{}/", s.ws_port), &[]).await;
+    s.eventually_within(30, "the real agent is listed", || async { s.clients().await == vec![AGENT_ID.to_string()] }).await;
+    let api = ConsoleApi::sign_in(&console.base, ADMIN, ADMIN_PASSWORD).await;
+    let cpu = profile(&s, &api, 1, node.app_pid, "cpuprofile").await;
+    assert!(cpu["nodes"].as_array().is_some_and(|n| !n.is_empty()), "a .cpuprofile with nodes, read back from S3");
+    let (status, listing) = moto.get("e2e-profiles?list-type=2&prefix=e2e/").await;
+    let listing = String::from_utf8_lossy(&listing);
+    assert_eq!(status, 200, "{listing}");
+    assert_eq!(listing.matches("<Key>e2e/u-").count(), 1, "one object in the bucket: {listing}");
+    node.stop().await;
+    console.stop();
+    s.finish().await;
+}
