@@ -10,10 +10,27 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use store::console_db::users::{self, NewUser};
 
-use crate::auth::CurrentUser;
 use crate::domain::password::{self, Verdict};
 use crate::error::ConsoleError;
 use crate::state::AppState;
+
+/// The signed-in user.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: u64,
+    pub name: String,
+    pub nick: String,
+    pub identity: String,
+    /// A global administrator: sees and manages every app.
+    pub admin: bool,
+}
+
+impl CurrentUser {
+    pub async fn load(db: &mysql_async::Pool, user: users::User) -> Result<CurrentUser, ConsoleError> {
+        let admin = users::is_admin(db, user.id).await?;
+        Ok(CurrentUser { id: user.id, name: user.name, nick: user.nick, identity: user.identity, admin })
+    }
+}
 
 /// The name of the account generated when nothing else is configured.
 pub const GENERATED_ADMIN: &str = "admin@localhost";

@@ -25,23 +25,7 @@ use crate::state::AppState;
 pub const CSRF_COOKIE: &str = "csrfToken";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// The signed-in user.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub id: u64,
-    pub name: String,
-    pub nick: String,
-    pub identity: String,
-    /// A global administrator: sees and manages every app.
-    pub admin: bool,
-}
-
-impl CurrentUser {
-    pub async fn load(db: &mysql_async::Pool, user: users::User) -> Result<CurrentUser, ConsoleError> {
-        let admin = users::is_admin(db, user.id).await?;
-        Ok(CurrentUser { id: user.id, name: user.name, nick: user.nick, identity: user.identity, admin })
-    }
-}
+pub use crate::accounts::CurrentUser;
 
 impl FromRequest for CurrentUser {
     type Error = ConsoleError;
