@@ -56,7 +56,10 @@ CREATE TABLE IF NOT EXISTS `files` (
   UNIQUE KEY (`app`, `agent`, `file`, `storage`),
   INDEX (`id`, `app`, `type`),
   -- ours: the files page, newest first per app (added to an original database by store::schema)
-  INDEX `app_gm_create` (`app`, `gm_create`)
+  INDEX `app_gm_create` (`app`, `gm_create`),
+  -- ours: the files page filtered by type or favourites (counted and read in index order)
+  INDEX `app_type_gm_create` (`app`, `type`, `gm_create`),
+  INDEX `app_favor_gm_create` (`app`, `favor`, `gm_create`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `coredumps` (
@@ -78,7 +81,8 @@ CREATE TABLE IF NOT EXISTS `coredumps` (
   UNIQUE KEY (`app`, `agent`, `file`, `file_storage`),
   INDEX (`id`, `app`),
   -- ours: the files page, newest first per app (added to an original database by store::schema)
-  INDEX `app_gm_create` (`app`, `gm_create`)
+  INDEX `app_gm_create` (`app`, `gm_create`),
+  INDEX `app_favor_gm_create` (`app`, `favor`, `gm_create`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `strategies` (

@@ -1,8 +1,9 @@
 //! Creates the tables the services need, idempotently, at start-up. The SQL lives in `db/`. Nothing that exists is
 //! dropped or rewritten: an original easy-monitor database is used as it is, except for additive changes: widening
 //! `http_rt` (DECIMAL(5,2) capped response times at 999.99 ms), adding the index `(app, agent, log_time)` to the
-//! `process` and `osinfo` templates and day tables that lack it (the console's reads), and the index `(app,
-//! gm_create)` to `files` and `coredumps` (the console's files page).
+//! `process` and `osinfo` templates and day tables that lack it (the console's reads), and the indexes `(app,
+//! gm_create)` and `(app, favor, gm_create)` to `files` and `coredumps`, `(app, type, gm_create)` to `files` (the
+//! console's files page).
 //!
 //! The databases themselves are created by `common::mysql::ensure_database` (it needs the connection settings).
 
@@ -57,9 +58,15 @@ pub(crate) const ADDED_INDEXES: [(&str, &str, &[&str]); 2] = [
 ];
 
 /// Indexes `db/console.sql` declares beyond the original's: (table, index name, columns).
-pub(crate) const CONSOLE_ADDED_INDEXES: [(&str, &str, &[&str]); 2] = [
+/// `(app, gm_create)` orders the files page; the filtered pages (one file type, favourites) count and read their
+/// rows in index order through `(app, type | favor, gm_create)` instead of looking up every row of the app
+/// (`crates/console/bench/files.py`, BENCHMARKS.md "Console files").
+pub(crate) const CONSOLE_ADDED_INDEXES: [(&str, &str, &[&str]); 5] = [
     ("files", "app_gm_create", &["app", "gm_create"]),
     ("coredumps", "app_gm_create", &["app", "gm_create"]),
+    ("files", "app_type_gm_create", &["app", "type", "gm_create"]),
+    ("files", "app_favor_gm_create", &["app", "favor", "gm_create"]),
+    ("coredumps", "app_favor_gm_create", &["app", "favor", "gm_create"]),
 ];
 
 /// Adds each `(table, index name, columns)` of `wanted` to its table when the table has no index starting with those
