@@ -1,0 +1,5 @@
+import type zh from '../zh-CN/admin'
+
+export default {
+  title: '',
+} satisfies typeof zh

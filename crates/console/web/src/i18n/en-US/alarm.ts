@@ -1,0 +1,5 @@
+import type zh from '../zh-CN/alarm'
+
+export default {
+  title: '',
+} satisfies typeof zh
