@@ -76,6 +76,8 @@ codes! {
     UPLOAD_MALFORMED = 400, Legacy::None, Caller;
     /// No route here (the ws-server's answer to a plain HTTP request on an agent path).
     NOT_FOUND = 404, Legacy::None, Caller;
+    /// The console: no API route at this path (an `/xapi/*` miss; the web UI's client routes never answer it).
+    NO_ROUTE = 404, Legacy::Number(404), Caller;
     /// The console: no valid session or credentials (`请先登录`).
     UNAUTHENTICATED = 401, Legacy::Number(401), Refusal;
     /// The console: signed in, but not allowed to see or do this (the original's `code: 403` in the body).

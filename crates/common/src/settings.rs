@@ -151,6 +151,9 @@ pub struct ConsoleSettings {
     pub host: String,
     pub port: u16,
     pub base_url: String,
+    /// The path prefix the web UI is reached under (`/`, or e.g. `/ezm/` behind a proxy that strips it): written
+    /// into the UI's `<base href>` when `index.html` is served. Starts and ends with `/`.
+    pub base_path: String,
     pub manager_base_url: String,
     /// The ws-server address agents are told to use in the configuration a new app shows (`server` of xtransit).
     pub agent_server_url: String,
@@ -367,6 +370,10 @@ impl Settings {
                 check(s.max_upload_bytes >= 1, "console.max_upload_bytes must be at least 1");
                 check(is_http_url(&s.base_url), "console.base_url must start with http:// or https://");
                 check(is_http_url(&s.manager_base_url), "console.manager_base_url must start with http:// or https://");
+                check(
+                    is_base_path(&s.base_path),
+                    "console.base_path must start and end with / and hold only letters, digits, - . _ ~ and single /",
+                );
                 let ws = s.agent_server_url.starts_with("ws://") || s.agent_server_url.starts_with("wss://");
                 check(ws, "console.agent_server_url must start with ws:// or wss://");
                 let s3 = s.storage_backend == StorageBackend::S3;
@@ -406,6 +413,12 @@ impl Settings {
 
 fn is_http_url(url: &str) -> bool {
     url.starts_with("http://") || url.starts_with("https://")
+}
+
+/// `/` or `/a/b/`: safe to write into an HTML attribute as it is, and a path a proxy prefix can be.
+fn is_base_path(path: &str) -> bool {
+    let plain = path.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
+    plain && path.starts_with('/') && path.ends_with('/') && !path.contains("//")
 }
 
 /// Every key as `section.key`, with its default.
@@ -707,6 +720,13 @@ mod tests {
         refused(&[("EZM__CONSOLE__MAX_UPLOAD_BYTES", "0")], Service::Console, "console.max_upload_bytes");
         refused(&[("CONSOLE_BASE_URL", "console.example.com")], Service::Console, "console.base_url");
         refused(&[("EZM__CONSOLE__MANAGER_BASE_URL", "ftp://manager")], Service::Console, "console.manager_base_url");
+        for bad in ["ezm/", "/ezm", "", "//", "/a//b/", "/a\"b/", "/<x>/", "/a b/"] {
+            refused(&[("EZM__CONSOLE__BASE_PATH", bad)], Service::Console, "console.base_path");
+        }
+        for good in ["/", "/ezm/", "/a/b-c_d.e~f/"] {
+            let s = Settings::load(&env(&[("EZM__CONSOLE__BASE_PATH", good)])).unwrap();
+            assert!(s.check_for(Service::Console).is_ok(), "{good}");
+        }
         // every problem at once
         let s = Settings::load(&env(&[("EZM__MANAGER__RETENTION_HOUR", "24"), ("EZM__MANAGER__RETENTION_DAYS", "0")]))
             .unwrap();

@@ -48,6 +48,7 @@ impl Application {
             stats: std::sync::Arc::new(crate::stats::Stats::default()),
             basic_cache: std::sync::Arc::new(crate::accounts::BasicCache::default()),
             console_base_url: c.base_url.trim_end_matches('/').to_owned(),
+            base_path: c.base_path.clone(),
             redis,
         };
         crate::accounts::ensure_first_admin(&state, &c.admin_user, &c.admin_password).await?;
@@ -67,7 +68,7 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        tracing::info!(port, "console listening");
+        tracing::info!(port, web_ui = crate::routes::ui::is_built(), "console listening");
         Ok(Application { port, server })
     }
 

@@ -28,6 +28,8 @@ pub struct AppState {
     pub agent_server_url: String,
     /// The console as agents reach it (`console.base_url`, no trailing `/`): where a transfer tells them to upload.
     pub console_base_url: String,
+    /// `console.base_path`: the web UI's `<base href>` (`/`, or the prefix a proxy strips).
+    pub base_path: String,
 }
 
 #[derive(Debug, Clone, Copy)]

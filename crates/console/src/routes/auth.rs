@@ -1,5 +1,5 @@
-//! Signing in and out, and who is signed in. The sign-in page is a small server-rendered form (the web UI comes with
-//! its own issue); `POST /xapi/signin` sets the session cookie (HttpOnly, SameSite=Lax, Secure over https) and
+//! Signing in and out, and who is signed in. Without a built web UI, `/` and the UI's client routes serve a small
+//! server-rendered sign-in form saying how to build the UI (`routes::ui`); `POST /xapi/signin` sets the session cookie (HttpOnly, SameSite=Lax, Secure over https) and
 //! `POST /xapi/signout` ends the session in Redis.
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -63,7 +63,8 @@ fn user_json(user: &CurrentUser) -> serde_json::Value {
     json!({"name": user.nick, "id": user.identity, "userId": user.id, "account": user.name, "admin": user.admin})
 }
 
-/// `GET /signin`: the form. `GET /`: the sign-in page until the web UI is built, else a page saying who is signed in.
+/// The page `routes::ui::index` serves while the web UI is not built: the sign-in form, or who is signed in.
+/// Its links are relative to `console.base_path` (its `<base href>`), like the UI's.
 pub async fn page(state: State, req: HttpRequest) -> HttpResponse {
     let user = <CurrentUser as actix_web::FromRequest>::extract(&req).await.ok();
     let hint = match user {
@@ -71,7 +72,11 @@ pub async fn page(state: State, req: HttpRequest) -> HttpResponse {
         None if state.auth.basic_auth => "Scripts may also use HTTP Basic credentials.",
         None => "",
     };
-    let body = SIGN_IN_PAGE.replace("{{signed_in}}", &user.map(|u| html_escape(&u.name)).unwrap_or_default()).replace("{{hint}}", hint);
+    let body = SIGN_IN_PAGE
+        .replace("{{base}}", &html_escape(&state.base_path))
+        .replace("{{build}}", &html_escape(crate::routes::ui::HOW_TO_BUILD))
+        .replace("{{signed_in}}", &user.map(|u| html_escape(&u.name)).unwrap_or_default())
+        .replace("{{hint}}", hint);
     HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("cache-control", "no-store")).body(body)
 }
 
@@ -81,6 +86,7 @@ fn html_escape(text: &str) -> String {
 
 const SIGN_IN_PAGE: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<base href="{{base}}">
 <title>Easy-Monitor · sign in</title>
 <style>
 body{font:15px/1.5 system-ui,sans-serif;background:#f4f6f9;margin:0;display:grid;place-items:center;min-height:100vh;color:#1f2933}
@@ -89,28 +95,31 @@ h1{font-size:1.3rem;margin:0 0 1.2rem}label{display:block;margin:.8rem 0 .3rem;f
 input{width:100%;box-sizing:border-box;padding:.55rem .6rem;border:1px solid #c5ccd6;border-radius:6px;font:inherit}
 a{color:#2563eb}button{margin-top:1.3rem;width:100%;padding:.6rem;border:0;border-radius:6px;background:#2563eb;color:#fff;font:inherit;font-weight:600;cursor:pointer}
 #error{color:#b42318;min-height:1.4em;margin-top:.8rem}.hint{color:#52606d;font-size:.85rem;margin-top:1rem}
+code{font-size:.8rem;background:#eef1f5;padding:.1rem .3rem;border-radius:4px;overflow-wrap:anywhere}
 </style></head><body><main>
 <h1>Easy-Monitor</h1>
 <div id="who" data-user="{{signed_in}}" hidden><p id="who-text"></p>
-<p class="hint">The console's web pages are not in this version yet; its JSON API is described at
-<a href="/openapi.json">/openapi.json</a>.</p><button id="out" type="button">Sign out</button></div>
+<button id="out" type="button">Sign out</button></div>
 <form id="f"><label for="name">E-mail</label><input id="name" name="name" type="text" autocomplete="username" required autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button><div id="error" role="alert"></div></form>
 <p class="hint">{{hint}}</p>
+<p class="hint" id="no-ui">The web UI is not built into this console. Build it with <code>{{build}}</code>, then
+restart the console (a release build embeds it: build the console again). The JSON API is described at
+<a href="openapi.json">openapi.json</a>.</p>
 <script>
 const who=document.getElementById('who'),f=document.getElementById('f');
 if(who.dataset.user){document.getElementById('who-text').textContent='Signed in as '+who.dataset.user+'.';who.hidden=false;f.hidden=true;}
 const csrf=()=>(document.cookie.split(';').map(c=>c.trim().split('=')).find(c=>c[0]==='csrfToken')||[])[1];
 f.addEventListener('submit',async e=>{e.preventDefault();const err=document.getElementById('error');err.textContent='';
-try{const r=await fetch('/xapi/signin',{method:'POST',headers:{'content-type':'application/json','x-csrf-token':csrf()},
+try{const r=await fetch('xapi/signin',{method:'POST',headers:{'content-type':'application/json','x-csrf-token':csrf()},
 body:JSON.stringify({name:f.name.value,password:f.password.value})});const b=await r.json();
-if(b.ok){location.href='/';}
+if(b.ok){location.href=document.baseURI;}
 else if(r.status===401){err.textContent='Wrong e-mail or password.';}
 else if(r.status===429){err.textContent='Too many failed sign-ins: '+b.message+'.';}
 else{err.textContent=b.message||('Sign-in failed (HTTP '+r.status+').');}}
 catch(x){err.textContent='The console did not answer: '+x.message;}});
 document.getElementById('out').addEventListener('click',async()=>{
-await fetch('/xapi/signout',{method:'POST',headers:{'x-csrf-token':csrf()}});location.href='/signin';});
+await fetch('xapi/signout',{method:'POST',headers:{'x-csrf-token':csrf()}});location.href='signin';});
 </script></main></body></html>
 "#;

@@ -1,6 +1,9 @@
 //! The console's route table. Every route is one line of [`ROUTES`], naming who may call it ([`Guard`]); routes
 //! are registered only from that table, so a new route cannot be added without saying who may use it, and the
-//! authorization tests walk the same table.
+//! authorization tests walk the same table. API routes (`route!`) make the OpenAPI document; the web UI's pages and
+//! files (`page!`, all public) are in the table too but not in the document. Requests no route takes go to
+//! [`ui::fallback`] (the default service, not a route): the SPA's client routes get `index.html`, API misses the
+//! JSON envelope, anything else a plain 404.
 
 pub mod actions;
 pub mod alarm;
@@ -17,6 +20,7 @@ pub mod openapi;
 pub mod params;
 pub mod settings;
 pub mod team;
+pub mod ui;
 pub mod upload;
 
 use actix_web::http::Method;
@@ -52,6 +56,8 @@ pub struct RouteSpec {
     pub name: &'static str,
     /// The route's own parameters (besides those its guard reads), for the OpenAPI document.
     pub params: fn() -> Vec<utoipa::openapi::path::Parameter>,
+    /// Part of the JSON API (and of the OpenAPI document); false for the web UI's pages and files (`page!`).
+    pub api: bool,
     register: fn(&mut web::ServiceConfig),
 }
 
@@ -61,6 +67,9 @@ macro_rules! route {
         route!($method $path, $guard, $handler, openapi::NoParams)
     };
     ($method:ident $path:literal, $guard:ident, $handler:path, $params:ty) => {
+        route!(@api true; $method $path, $guard, $handler, $params)
+    };
+    (@api $api:literal; $method:ident $path:literal, $guard:ident, $handler:path, $params:ty) => {
         RouteSpec {
             method: Method::$method,
             path: $path,
@@ -72,6 +81,7 @@ macro_rules! route {
                 }
                 params
             },
+            api: $api,
             register: {
                 fn register(cfg: &mut web::ServiceConfig) {
                     cfg.route($path, web::method(Method::$method).to($handler));
@@ -82,9 +92,18 @@ macro_rules! route {
     };
 }
 
+/// `page!(GET "/path", handler)`: a public page or file of the web UI, not part of the API.
+macro_rules! page {
+    ($method:ident $path:literal, $handler:path) => {
+        route!(@api false; $method $path, Public, $handler, openapi::NoParams)
+    };
+}
+
 pub static ROUTES: &[RouteSpec] = &[
-    route!(GET "/", Public, auth::page),
-    route!(GET "/signin", Public, auth::page),
+    page!(GET "/", ui::index),
+    page!(GET "/signin", ui::index),
+    page!(GET "/assets/{file:.+}", ui::asset),
+    page!(GET "/speedscope/{file:.+}", ui::asset),
     route!(POST "/xapi/signin", Public, auth::sign_in, auth::SignIn),
     route!(POST "/xapi/signout", Public, auth::sign_out),
     route!(GET "/healthz", Public, common::health::healthz),
@@ -147,4 +166,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for route in ROUTES {
         (route.register)(cfg);
     }
+    cfg.default_service(web::to(ui::fallback));
 }

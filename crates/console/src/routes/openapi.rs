@@ -1,4 +1,5 @@
-//! The console's OpenAPI document (`GET /openapi.json`), built from the route table: every route with its method,
+//! The console's OpenAPI document (`GET /openapi.json`, or `console --print-openapi`), built from the route table:
+//! every API route (the web UI's pages and files are not the API) with its method,
 //! who may call it (as security and a description), and its parameters from the route's own parameter type (in the
 //! query for GET, as a JSON body otherwise, as the original front-end sends them). Replies are the original's
 //! envelope, `{ok, data}` or `{ok: false, message, code}`.
@@ -84,7 +85,7 @@ pub fn document() -> OpenApi {
         .property("code", ObjectBuilder::new())
         .build();
     let mut items: Vec<(&str, PathItemBuilder)> = Vec::new();
-    for route in ROUTES {
+    for route in ROUTES.iter().filter(|r| r.api) {
         let mut params = guard_params(route.guard);
         let own: Vec<Parameter> = (route.params)().into_iter().filter(|p| !params.iter().any(|g| g.name == p.name)).collect();
         params.extend(own);

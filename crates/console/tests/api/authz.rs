@@ -83,7 +83,9 @@ async fn every_route_lets_in_exactly_who_its_guard_names() {
 async fn public_routes_answer_anonymous_callers() {
     let app = TestApp::start().await;
     let mut anon = app.anonymous();
-    for route in ROUTES.iter().filter(|r| r.guard == Guard::Public && r.method == actix_web::http::Method::GET) {
+    // The UI's file routes (`/assets/{file:.+}`) take a file name: `ui.rs` checks them with the files of the build.
+    let fixed = |r: &&console::routes::RouteSpec| !r.path.contains('{');
+    for route in ROUTES.iter().filter(|r| r.guard == Guard::Public && r.method == actix_web::http::Method::GET).filter(fixed) {
         let (status, _) = anon.get(route.path, json!({})).await;
         assert!(status == 200 || route.path == "/readyz", "{} answered {status}", route.path);
     }

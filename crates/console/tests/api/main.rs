@@ -8,4 +8,5 @@ mod files;
 mod helpers;
 mod metrics;
 mod openapi;
+mod ui;
 mod upload;

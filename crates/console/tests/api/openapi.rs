@@ -1,4 +1,4 @@
-//! The OpenAPI document names every route of the table, with its parameters.
+//! The OpenAPI document names every API route of the table, with its parameters, and none of the web UI's pages.
 
 use console::routes::ROUTES;
 use serde_json::Value;
@@ -12,10 +12,17 @@ async fn the_document_lists_every_route_with_its_parameters() {
     assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true), "{doc}");
     for route in ROUTES {
         let op = &doc["paths"][route.path][route.method.as_str().to_lowercase()];
-        assert!(op.is_object(), "{} {} is missing from the document", route.method, route.path);
+        match route.api {
+            true => assert!(op.is_object(), "{} {} is missing from the document", route.method, route.path),
+            false => assert!(op.is_null(), "{} {} is a page of the web UI, not the API", route.method, route.path),
+        }
     }
+    let pages: Vec<&str> = ROUTES.iter().filter(|r| !r.api).map(|r| r.path).collect();
+    assert_eq!(pages, ["/", "/signin", "/assets/{file:.+}", "/speedscope/{file:.+}"], "only the UI's routes are left out");
     let count: usize = doc["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum();
-    assert_eq!(count, ROUTES.len(), "one operation per route");
+    assert_eq!(count, ROUTES.len() - pages.len(), "one operation per API route");
+    // `console --print-openapi` prints the same document (the web UI's types are generated from it).
+    assert_eq!(serde_json::to_value(console::routes::openapi::document()).unwrap(), doc);
     let trend = &doc["paths"]["/xapi/process_trend"]["get"]["parameters"];
     let names: Vec<&str> = trend.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["appId", "agentId", "pid", "trendType", "duration"], "{trend}");

@@ -1,0 +1,357 @@
+//! The web UI (`crates/console/web`, built into `web/dist/`): `index.html` with the configured base path written
+//! into its `<base href>`, the hashed files under `/assets/` and the bundled speedscope under `/speedscope/` with
+//! year-long immutable caching, and the client routes of the single-page app answered with `index.html`.
+//!
+//! The files are embedded in release builds and read from disk in debug builds (`rust-embed`), so `cargo build`
+//! without Node works: then `/` and the client routes serve the server-rendered sign-in page, which says how to
+//! build the UI. Each file is compressed (brotli and gzip) once, on its first request, on the blocking pool, and
+//! kept in memory with its ETag; no request compresses anything after that.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::Method;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::routes::auth;
+use crate::state::AppState;
+
+type State = web::Data<AppState>;
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "web/dist/"]
+#[exclude = ".gitignore"]
+// Vite's manifest (for the bundle budget check), not for browsers.
+#[exclude = ".vite/*"]
+#[allow_missing = true]
+struct Dist;
+
+/// What a built `index.html` holds (`<base href="/">` or `<base href="/" />`): [`index`] replaces its first
+/// occurrence with `<base href="{console.base_path}"`.
+pub const BASE_PLACEHOLDER: &str = r#"<base href="/""#;
+
+/// How to build the UI, shown by the sign-in page when `dist/index.html` is missing.
+pub const HOW_TO_BUILD: &str = "cd crates/console/web && npm ci && npm run build (deploy/local/run.sh does it for you)";
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
+
+/// True when the console has the UI's `index.html` (in debug builds: on disk now).
+pub fn is_built() -> bool {
+    Dist::get("index.html").is_some()
+}
+
+/// `GET /`, `GET /signin` and every client route: the SPA's `index.html`, or the sign-in page without a built UI.
+pub async fn index(state: State, req: HttpRequest) -> HttpResponse {
+    let Some(file) = Dist::get("index.html") else {
+        return auth::page(state, req).await;
+    };
+    let html = String::from_utf8_lossy(&file.data);
+    let href = format!(r#"<base href="{}""#, state.base_path);
+    let body = html.replacen(BASE_PLACEHOLDER, &href, 1);
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(body.as_bytes())[..16]));
+    let fresh = if_none_match(&req, |tag| tag == etag);
+    let mut response = match fresh {
+        true => HttpResponse::NotModified(),
+        false => HttpResponse::Ok(),
+    };
+    response.insert_header((header::CACHE_CONTROL, REVALIDATE)).insert_header((header::ETAG, etag));
+    match fresh {
+        true => response.finish(),
+        false => response.content_type("text/html; charset=utf-8").body(body),
+    }
+}
+
+/// `GET /assets/{path}` and `GET /speedscope/{path}`: a file of the build, cached for a year (its name or its
+/// folder changes with its content); a miss is a plain 404, never `index.html`.
+pub async fn asset(req: HttpRequest) -> HttpResponse {
+    let name = req.path().trim_start_matches('/');
+    serve_file(&req, name, IMMUTABLE).await.unwrap_or_else(not_found)
+}
+
+/// Every request no route of the table takes. API paths answer the JSON envelope, the server's own paths and
+/// anything that looks like a file a plain 404; a file at the top of the build (a favicon) is served; the rest are
+/// the SPA's client routes (`/apps`, `/app/3/instance`, `/admin/users`) and get `index.html`.
+pub async fn fallback(state: State, req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    if path == "/xapi" || path.starts_with("/xapi/") {
+        return common::error::render(&common::error::NO_ROUTE, &format!("no API route {} {path}", req.method()));
+    }
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return not_found();
+    }
+    let name = path.trim_start_matches('/');
+    if name != "index.html" && !name.is_empty() {
+        if let Some(response) = serve_file(&req, name, REVALIDATE).await {
+            return response;
+        }
+    }
+    match is_client_route(path) {
+        true => index(state, req).await,
+        false => not_found(),
+    }
+}
+
+/// A path the SPA may own: not under the server's own prefixes and without a file extension.
+fn is_client_route(path: &str) -> bool {
+    const SERVER: &[&str] = &["/xapi", "/file", "/dashboard", "/assets", "/speedscope", "/public", "/openapi.json", "/metrics", "/healthz", "/readyz"];
+    let server = SERVER.iter().any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')));
+    let last = path.rsplit('/').next().unwrap_or_default();
+    !server && !last.contains('.')
+}
+
+fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().content_type("text/plain; charset=utf-8").insert_header((header::CACHE_CONTROL, REVALIDATE)).body("not found\n")
+}
+
+/// One file of the build in the encodings worth sending, with its ETag.
+/// The bodies are `Bytes`: each response shares them, nothing is copied per request.
+struct Encoded {
+    identity: Bytes,
+    gzip: Option<Bytes>,
+    br: Option<Bytes>,
+    etag: String,
+    content_type: &'static str,
+}
+
+impl Encoded {
+    fn new(name: &str, data: Cow<'static, [u8]>, hash: [u8; 32]) -> Encoded {
+        let content_type = content_type(name);
+        let worth = compressible(content_type) && data.len() >= 1024;
+        // Kept only when smaller: an already dense file is sent as it is.
+        let smaller = |packed: Vec<u8>| (packed.len() < data.len()).then(|| Bytes::from(packed));
+        let (gzip, br) = match worth {
+            true => (smaller(gzip(&data)), smaller(brotli(&data))),
+            false => (None, None),
+        };
+        // Embedded (release) files are borrowed from the binary; files read from disk (debug) are owned.
+        let identity = match data {
+            Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+            Cow::Owned(bytes) => Bytes::from(bytes),
+        };
+        Encoded { identity, gzip, br, etag: hex::encode(&hash[..16]), content_type }
+    }
+}
+
+/// The compressed files, by name and content hash (in debug builds a file changes on disk while the console runs).
+/// Each cell is filled once: concurrent first requests for a file wait for the one compression.
+type Cache = Mutex<HashMap<(String, [u8; 32]), Arc<tokio::sync::OnceCell<Arc<Encoded>>>>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(Cache::default)
+}
+
+async fn serve_file(req: &HttpRequest, name: &str, cache_control: &'static str) -> Option<HttpResponse> {
+    // Names come from the URL: only plain relative paths inside the build reach rust-embed (which reads the disk in
+    // debug builds).
+    let plain = !name.is_empty() && !name.contains('\\') && name.split('/').all(|part| !part.is_empty() && part != "." && part != "..");
+    if !plain {
+        return None;
+    }
+    let file = Dist::get(name)?;
+    let hash = file.metadata.sha256_hash();
+    let cell = {
+        // The lock is held only to look the cell up, never while compressing.
+        let mut map = cache().lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.entry((name.to_owned(), hash)).or_default().clone()
+    };
+    let data = file.data;
+    let owned = name.to_owned();
+    let encoded = cell
+        .get_or_try_init(|| async move { web::block(move || Arc::new(Encoded::new(&owned, data, hash))).await })
+        .await
+        .ok()?
+        .clone();
+    Some(respond(req, &encoded, cache_control))
+}
+
+fn respond(req: &HttpRequest, file: &Encoded, cache_control: &'static str) -> HttpResponse {
+    let accepts = accepted(req);
+    let (encoding, body) = match (&file.br, &file.gzip) {
+        (Some(br), _) if accepts.br => (Some("br"), br),
+        (_, Some(gz)) if accepts.gzip => (Some("gzip"), gz),
+        _ => (None, &file.identity),
+    };
+    // One tag per representation, as HTTP wants for strong validators; a tag of any of them names the same content.
+    let etag = match encoding {
+        Some(e) => format!("\"{}-{e}\"", file.etag),
+        None => format!("\"{}\"", file.etag),
+    };
+    let fresh = if_none_match(req, |tag| tag.strip_prefix('"').is_some_and(|t| t.starts_with(&file.etag)));
+    let mut response = match fresh {
+        true => HttpResponse::NotModified(),
+        false => HttpResponse::Ok(),
+    };
+    response.insert_header((header::CACHE_CONTROL, cache_control)).insert_header((header::ETAG, etag));
+    if file.gzip.is_some() || file.br.is_some() {
+        response.insert_header((header::VARY, HeaderValue::from_static("accept-encoding")));
+    }
+    if fresh {
+        return response.finish();
+    }
+    if let Some(encoding) = encoding {
+        response.insert_header((header::CONTENT_ENCODING, encoding));
+    }
+    response.content_type(file.content_type).body(body.clone())
+}
+
+/// `If-None-Match` holds `*` or a tag `matches` accepts (weak tags compared weakly, as RFC 9110 says for it).
+fn if_none_match(req: &HttpRequest, matches: impl Fn(&str) -> bool) -> bool {
+    let values = req.headers().get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok());
+    let mut tags = values.flat_map(|v| v.split(',')).map(|t| t.trim().trim_start_matches("W/"));
+    tags.any(|tag| tag == "*" || matches(tag))
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Accepts {
+    br: bool,
+    gzip: bool,
+}
+
+/// The encodings `Accept-Encoding` allows (a `q=0` refuses one; `*` allows both).
+fn accepted(req: &HttpRequest) -> Accepts {
+    let values = req.headers().get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok());
+    parse_accept_encoding(values.flat_map(|v| v.split(',')))
+}
+
+fn parse_accept_encoding<'a>(items: impl Iterator<Item = &'a str>) -> Accepts {
+    let mut accepts = Accepts::default();
+    let mut star = None;
+    let (mut br, mut gzip) = (None, None);
+    for item in items {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let q = parts.filter_map(|p| p.trim().strip_prefix("q=")).next().and_then(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
+        match coding.as_str() {
+            "br" => br = Some(q > 0.0),
+            "gzip" | "x-gzip" => gzip = Some(q > 0.0),
+            "*" => star = Some(q > 0.0),
+            _ => {}
+        }
+    }
+    accepts.br = br.or(star).unwrap_or(false);
+    accepts.gzip = gzip.or(star).unwrap_or(false);
+    accepts
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::best());
+    // Writing into a Vec cannot fail.
+    encoder.write_all(data).expect("gzip into memory");
+    encoder.finish().expect("gzip into memory")
+}
+
+/// Brotli at its best quality for the usual bundle sizes; above 1 MiB a lower quality keeps the first request of a
+/// large file (speedscope's wasm) within a second or so.
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let quality = match data.len() <= 1024 * 1024 {
+        true => 11,
+        false => 9,
+    };
+    let mut out = Vec::with_capacity(data.len() / 4);
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut out, 64 * 1024, quality, 22);
+        // Writing into a Vec cannot fail.
+        writer.write_all(data).expect("brotli into memory");
+    }
+    out
+}
+
+fn content_type(name: &str) -> &'static str {
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "wasm" => "application/wasm",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "ttf" => "font/ttf",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn compressible(content_type: &str) -> bool {
+    let textual = content_type.starts_with("text/") || content_type.starts_with("application/json");
+    textual || matches!(content_type, "application/wasm" | "application/manifest+json" | "image/svg+xml" | "image/x-icon" | "font/ttf")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_routes_are_everything_but_the_servers_paths_and_files() {
+        for path in ["/", "/signin", "/apps", "/app/3/instance", "/app/3/files", "/admin", "/admin/users", "/xapis"] {
+            assert!(is_client_route(path), "{path}");
+        }
+        for path in [
+            "/xapi", "/xapi/nope", "/file/download", "/dashboard/x", "/assets/x-abc.js", "/assets", "/speedscope/index.html",
+            "/public/devtools/new/devtools_app.html", "/openapi.json", "/metrics", "/healthz", "/readyz", "/favicon.ico",
+            "/app/3/x.map",
+        ] {
+            assert!(!is_client_route(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        let parse = |v: &str| parse_accept_encoding(v.split(','));
+        assert_eq!(parse("gzip, deflate, br, zstd"), Accepts { br: true, gzip: true });
+        assert_eq!(parse("gzip"), Accepts { br: false, gzip: true });
+        assert_eq!(parse("br;q=0, gzip;q=0.5"), Accepts { br: false, gzip: true });
+        assert_eq!(parse("*"), Accepts { br: true, gzip: true });
+        assert_eq!(parse("*;q=0, br"), Accepts { br: true, gzip: false });
+        assert_eq!(parse("identity"), Accepts::default());
+        assert_eq!(parse(""), Accepts::default());
+    }
+
+    #[test]
+    fn content_types_include_wasm_and_module_scripts() {
+        assert_eq!(content_type("speedscope/demangle.123.wasm"), "application/wasm");
+        assert_eq!(content_type("assets/index-abc123.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("assets/index-abc123.CSS"), "text/css; charset=utf-8");
+        assert_eq!(content_type("assets/LICENSE"), "application/octet-stream");
+        assert!(compressible(content_type("x.wasm")) && !compressible(content_type("x.woff2")) && !compressible(content_type("x.png")));
+    }
+
+    #[test]
+    fn a_file_keeps_only_the_encodings_that_make_it_smaller() {
+        let text = "function f() { return 42; }\n".repeat(200).into_bytes();
+        let file = Encoded::new("assets/a.js", Cow::Owned(text.clone()), [7; 32]);
+        let br = file.br.as_ref().expect("text compresses");
+        assert!(br.len() < text.len() && file.gzip.is_some());
+        let mut back = Vec::new();
+        brotli::BrotliDecompress(&mut br.as_ref(), &mut back).unwrap();
+        assert_eq!(back, text);
+        let small = Encoded::new("assets/a.js", Cow::Borrowed(b"x"), [7; 32]);
+        assert!(small.br.is_none() && small.gzip.is_none());
+        // xorshift noise: nothing to compress
+        let mut x = 0x2545_f491_u32;
+        let dense: Vec<u8> = (0..4096)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
+        let noise = Encoded::new("assets/a.wasm", Cow::Owned(dense), [7; 32]);
+        assert!(noise.br.is_none() && noise.gzip.is_none());
+    }
+}
