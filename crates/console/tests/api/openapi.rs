@@ -30,3 +30,12 @@ async fn the_document_lists_every_route_with_its_parameters() {
     assert_eq!(body["required"], serde_json::json!(["newAppName"]), "{body}");
     app.finish().await;
 }
+
+#[test]
+fn the_binary_prints_the_document_without_settings_or_stores() {
+    // No environment at all: no database, no Redis, no settings are read.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_console")).arg("--print-openapi").env_clear().output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed, serde_json::to_value(console::routes::openapi::document()).unwrap());
+}
