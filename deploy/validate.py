@@ -588,6 +588,17 @@ def check_dockerfile(root):
     binaries = copied.group(1).replace("\\\n", " ").split() if copied else []
     if binaries[-1:] != ["/usr/local/bin/"] or {Path(b).name for b in binaries[:-1]} != set(SERVICES):
         fail(f"{where}: runtime does not copy ws-server, manager and console to /usr/local/bin/")
+    ui = text[text.find("AS ui"):text.find("\nFROM ", text.find("AS ui"))] if "AS ui" in text else ""
+    if "ui" not in stages or not re.search(r"NODE_IMAGE=node:20-bookworm-slim", text):
+        fail(f"{where}: the web UI stage `ui` (node:20-bookworm-slim) is missing")
+    elif not re.search(r"^RUN npm ci\b", ui, re.M) or not re.search(r"^RUN npm run build\b", ui, re.M):
+        fail(f"{where}: the ui stage must `npm ci` and `npm run build` in crates/console/web")
+    dist = text.find("COPY --from=ui /src/crates/console/web/dist crates/console/web/dist")
+    if not (0 <= copy_all < dist < build):
+        fail(f"{where}: the builder must copy the ui stage's dist into crates/console/web/dist before cargo build")
+    for path in ["crates/console/web/node_modules", "crates/console/web/dist"]:
+        if not dockerignored(root, path):
+            fail(f".dockerignore: {path} is sent into the build context")
     if re.search(r"^(HEALTHCHECK|ENTRYPOINT)", text, re.M):
         fail(f"{where}: has a HEALTHCHECK or ENTRYPOINT (the command picks the binary; compose/k8s probe)")
     check_copy_sources(root, where, text)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole stack on this machine against the local MariaDB and Redis: manager (8543), ws-server (9190) and
-# console (8443) from release builds, plus a demo Node.js app with the real xprofiler and xtransit agent reporting
+# console (8443, with its web UI) from release builds, plus a demo Node.js app with the real xprofiler and xtransit agent reporting
 # into it. Ctrl-C stops everything. Data goes to the databases xprofiler_console / xprofiler_logs (created if missing).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -8,6 +8,16 @@ cd "$root"
 # shellcheck source=services.sh
 source deploy/local/services.sh
 ensure_services
+# The console's web UI, embedded by its release build: dependencies installed when missing or older than the
+# lockfile, the UI built when missing or older than any of its sources.
+web=crates/console/web
+if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules" ]; then
+  (cd "$web" && npm ci --no-audit --no-fund)
+fi
+sources=("$web/src" "$web/public" "$web/index.html" "$web/package-lock.json" "$web/vite.config.ts")
+if [ ! -f "$web/dist/index.html" ] || [ -n "$(find "${sources[@]}" -newer "$web/dist/index.html" -print -quit 2>/dev/null)" ]; then
+  (cd "$web" && npm run build)
+fi
 cargo build --release --locked -p manager -p ws-server -p console
 crates/ws-server/tests/real-agent/install.sh
 state=${EZM_LOCAL_STATE:-$HOME/.cache/easy-monitor/local}
@@ -45,7 +55,7 @@ EZM_SERVER=ws://127.0.0.1:9190/ EZM_APP_ID=$app_id EZM_APP_SECRET=$app_secret EZ
 cat <<INFO
 easy-monitor is running:
   console    http://127.0.0.1:8443   sign in as $CONSOLE_ADMIN_USER with password $CONSOLE_ADMIN_PASSWORD
-             (its JSON API: /openapi.json; profiles stored in $EZM__CONSOLE__STORAGE_DIR)
+             (the web UI; its JSON API: /openapi.json; profiles stored in $EZM__CONSOLE__STORAGE_DIR)
   manager    http://127.0.0.1:8543   (/readyz, /metrics)
   ws-server  ws://127.0.0.1:9190     (point agents here; /metrics)
 demo app $app_id (secret in xprofiler_console.apps) reports through the real xtransit agent; logs in $state
