@@ -1,5 +1,31 @@
 import type zh from '../zh-CN/team'
 
 export default {
-  title: '',
+  title: 'Team',
+  intro: 'Team members can see the app’s instances, profiling files and alarms. Invite someone by their identity number; they join once they accept on their apps page. Only the app’s owner can withdraw invitations, remove members and hand the app over.',
+  invite: 'Invite a member',
+  invitePlaceholder: 'Their identity number (shown in the user menu, top right)',
+  inviteLabel: 'Identity number of the person to invite',
+  inviteSubmit: 'Send invitation',
+  inviteEmpty: 'Enter an identity number',
+  invited: 'Invited {user}; waiting for them to accept',
+  members: 'Members',
+  count: '{n} in all',
+  you: 'you',
+  columns: { member: 'Member', status: 'Status', time: 'Invited / joined', actions: 'Actions' },
+  status: { owner: 'Owner', invited: 'Invited', joined: 'Joined', unknown: 'Unknown ({status})' },
+  actions: { withdraw: 'Withdraw invitation', transfer: 'Hand over app', remove: 'Remove', leave: 'Leave team' },
+  confirm: {
+    withdraw: 'Withdraw the invitation to {user}?',
+    withdrawBody: 'They will no longer be able to accept it; you can invite them again later.',
+    transfer: 'Hand the app over to {user}?',
+    transferBody: 'They become the owner; you stay in the team as a member and lose settings, removing members and the other owner rights. Only the new owner can undo this.',
+    remove: 'Remove {user} from the team?',
+    removeBody: 'They lose access to this app’s data at once; you can invite them again later.',
+    leave: 'Leave this app’s team?',
+    leaveBody: 'You will no longer see this app unless its owner invites you again.',
+  },
+  done: { withdraw: 'Invitation withdrawn', transfer: 'App handed over', remove: 'Member removed', leave: 'You left the team' },
+  empty: 'No one else is in the team yet.',
+  ownerOnlyHint: 'Only the owner can withdraw, remove and hand over.',
 } satisfies typeof zh

@@ -1,4 +1,22 @@
-// Texts of the admin pages (Simplified Chinese: the schema en-US/admin.ts is checked against).
+// Texts of the administration page (Simplified Chinese: the schema en-US/admin.ts is checked against).
 export default {
-  title: '',
+  title: '系统管理',
+  intro: '控制台的所有用户和所有应用，只有管理员可见。',
+  refused: '只有管理员可以访问系统管理',
+  refusedHint: '你的账号不是管理员。需要时请联系控制台的管理员。',
+  backHome: '回到我的应用',
+  users: '用户',
+  apps: '应用',
+  search: '搜索',
+  searchPlaceholder: '按账号、昵称、工号、名称或 ID 搜索',
+  count: '共 {n} 个',
+  matched: '{shown} / {n} 个',
+  noMatch: '没有符合“{query}”的结果',
+  noUsers: '还没有用户。',
+  noApps: '还没有应用。',
+  missing: '这个控制台还不提供管理接口',
+  missingHint: '升级控制台后这里会显示用户和应用列表。',
+  forbidden: '控制台拒绝了请求：{message}',
+  user: { id: 'ID', account: '账号', nick: '昵称', identity: '工号', role: '角色', admin: '管理员', member: '普通用户', createdAt: '注册时间' },
+  app: { id: '应用 ID', name: '名称', owner: '所有者', createdAt: '创建时间', open: '打开' },
 }

@@ -1,4 +1,30 @@
-// Texts of the team pages (Simplified Chinese: the schema en-US/team.ts is checked against).
+// Texts of the team page (Simplified Chinese: the schema en-US/team.ts is checked against).
 export default {
-  title: '',
+  title: '团队协作',
+  intro: '团队成员可以查看应用的实例、性能文件和告警。输入对方的工号邀请；对方在“我的应用”页接受后加入。只有应用所有者可以撤回邀请、移除成员和转交应用。',
+  invite: '邀请新成员',
+  invitePlaceholder: '对方的工号（在页面右上角的用户菜单中可见）',
+  inviteLabel: '被邀请人的工号',
+  inviteSubmit: '发送邀请',
+  inviteEmpty: '请输入工号',
+  invited: '已邀请 {user}，等待对方接受',
+  members: '团队成员',
+  count: '共 {n} 人',
+  you: '你',
+  columns: { member: '成员', status: '状态', time: '邀请/加入时间', actions: '操作' },
+  status: { owner: '所有者', invited: '邀请中', joined: '已加入', unknown: '未知（{status}）' },
+  actions: { withdraw: '撤回邀请', transfer: '转交应用', remove: '移除成员', leave: '离开团队' },
+  confirm: {
+    withdraw: '撤回对 {user} 的邀请？',
+    withdrawBody: '对方将无法再接受这次邀请；之后仍可再次邀请。',
+    transfer: '把应用转交给 {user}？',
+    transferBody: '对方将成为应用所有者，你会作为普通成员留在团队中，并失去应用设置、移除成员等权限。此操作只能由新所有者撤销。',
+    remove: '把 {user} 移出团队？',
+    removeBody: '对方将立即无法访问此应用的数据；之后可以再次邀请。',
+    leave: '离开这个应用的团队？',
+    leaveBody: '你将无法再访问此应用，除非所有者再次邀请你。',
+  },
+  done: { withdraw: '已撤回邀请', transfer: '应用已转交', remove: '已移除成员', leave: '你已离开团队' },
+  empty: '团队里还没有其他成员。',
+  ownerOnlyHint: '撤回、移除和转交只能由应用所有者操作。',
 }
