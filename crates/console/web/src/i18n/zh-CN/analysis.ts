@@ -1,6 +1,6 @@
 // Texts of the analysis pages (Simplified Chinese: the schema en-US/analysis.ts is checked against).
 export default {
-  title: '{type}分析',
+  title: '{type}详情',
   back: '返回文件列表',
   download: '下载文件',
   loading: '正在下载文件…',
