@@ -27,6 +27,7 @@ export default {
   status: {
     generating: 'Generating',
     generated: 'Generated',
+    transferred: 'Transferred',
     failed: 'Failed',
     unknown: 'Unknown',
     unknownHint: 'The status check failed; click to check again',

@@ -26,6 +26,7 @@ export default {
   status: {
     generating: '生成中',
     generated: '已生成',
+    transferred: '已转储',
     failed: '生成失败',
     unknown: '未知状态',
     unknownHint: '状态查询失败，点击重新查询',

@@ -33,7 +33,7 @@ describe('rowActions', () => {
   })
   it('transferred: everything, retransfer unless uploaded or a trend', () => {
     const a = rowActions(row({ status: 3 }))
-    expect(a).toMatchObject({ badge: 'generated', transfer: { kind: 'retransfer' }, ready: true, analyse: true })
+    expect(a).toMatchObject({ badge: 'transferred', transfer: { kind: 'retransfer' }, ready: true, analyse: true })
     expect(rowActions(row({ status: 3, agent: 'upload' })).transfer).toEqual({ kind: 'none' })
     expect(rowActions(row({ status: 3, fileType: 'trend' })).transfer).toEqual({ kind: 'none' })
   })

@@ -37,7 +37,7 @@ export function lastPage(count: number, pageSize = PAGE_SIZE): number {
   return Math.max(1, Math.ceil(count / pageSize))
 }
 
-export type StatusBadge = 'generating' | 'generated' | 'failed' | 'unknown'
+export type StatusBadge = 'generating' | 'generated' | 'transferred' | 'failed' | 'unknown'
 export type TransferButton =
   | { kind: 'transfer'; enabled: boolean }
   | { kind: 'transferring' }
@@ -72,6 +72,7 @@ export function rowActions(row: Pick<FileRow, 'status' | 'fileType' | 'agent'>):
       transfer = { kind: 'transferring' }
       break
     case Status.transferred:
+      badge = 'transferred'
       transfer = row.agent === 'upload' || row.fileType === 'trend' ? { kind: 'none' } : { kind: 'retransfer' }
       break
     case Status.failed:
