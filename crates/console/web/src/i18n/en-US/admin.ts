@@ -9,7 +9,7 @@ export default {
   users: 'Users',
   apps: 'Apps',
   search: 'Search',
-  searchPlaceholder: 'Search by account, nick, identity, name or ID',
+  searchPlaceholder: 'Search by name, identity or ID',
   count: '{n} in all',
   matched: '{shown} of {n}',
   noMatch: 'Nothing matches “{query}”',

@@ -2,9 +2,9 @@ import type zh from '../zh-CN/team'
 
 export default {
   title: 'Team',
-  intro: 'Team members can see the app’s instances, profiling files and alarms. Invite someone by their identity number; they join once they accept on their apps page. Only the app’s owner can withdraw invitations, remove members and hand the app over.',
+  intro: 'Team members can see the app’s instances, profiling files and alarms. Invite someone by their identity number (shown in the user menu, top right); they join once they accept on their apps page. Only the app’s owner can withdraw invitations, remove members and hand the app over.',
   invite: 'Invite a member',
-  invitePlaceholder: 'Their identity number (shown in the user menu, top right)',
+  invitePlaceholder: 'Their identity number, e.g. 123456',
   inviteLabel: 'Identity number of the person to invite',
   inviteSubmit: 'Send invitation',
   inviteEmpty: 'Enter an identity number',

@@ -8,7 +8,7 @@ export default {
   users: '用户',
   apps: '应用',
   search: '搜索',
-  searchPlaceholder: '按账号、昵称、工号、名称或 ID 搜索',
+  searchPlaceholder: '按名称、工号或 ID 搜索',
   count: '共 {n} 个',
   matched: '{shown} / {n} 个',
   noMatch: '没有符合“{query}”的结果',

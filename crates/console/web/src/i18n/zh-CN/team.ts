@@ -1,9 +1,9 @@
 // Texts of the team page (Simplified Chinese: the schema en-US/team.ts is checked against).
 export default {
   title: '团队协作',
-  intro: '团队成员可以查看应用的实例、性能文件和告警。输入对方的工号邀请；对方在“我的应用”页接受后加入。只有应用所有者可以撤回邀请、移除成员和转交应用。',
+  intro: '团队成员可以查看应用的实例、性能文件和告警。输入对方的工号邀请（工号显示在页面右上角的用户菜单中）；对方在“我的应用”页接受后加入。只有应用所有者可以撤回邀请、移除成员和转交应用。',
   invite: '邀请新成员',
-  invitePlaceholder: '对方的工号（在页面右上角的用户菜单中可见）',
+  invitePlaceholder: '对方的工号，例如 123456',
   inviteLabel: '被邀请人的工号',
   inviteSubmit: '发送邀请',
   inviteEmpty: '请输入工号',

@@ -19,7 +19,7 @@ export function deletionConfirmed(typed: string, name: string): boolean {
   return name !== '' && typed.trim() === name
 }
 
-/** A secret shown masked: its length in dots, at least 8 and at most 32. */
+/** A secret shown masked: dots, at least 8 and at most 24 (its length is not told beyond that). */
 export function masked(secret: string): string {
-  return '•'.repeat(Math.min(32, Math.max(8, secret.length)))
+  return '•'.repeat(Math.min(24, Math.max(8, secret.length)))
 }
