@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Strategy } from '@/api/types'
 import zhAlarm from '@/i18n/zh-CN/alarm'
 import enAlarm from '@/i18n/en-US/alarm'
-import { PRESETS, VARIABLES, CONTEXTS, bodyOf, countBadge, emptyForm, fieldOfError, formOf, insertVariable, readHistoryLink, validate, writeHistoryLink } from './alarmRules'
+import { PRESETS, VARIABLES, CONTEXTS, bodyOf, markAt, countBadge, emptyForm, fieldOfError, formOf, insertVariable, readHistoryLink, validate, writeHistoryLink } from './alarmRules'
 
 describe('alarm presets', () => {
   it('has the reference 12, each in a known context with a text in both languages', () => {
@@ -66,6 +66,13 @@ describe('rule form', () => {
 })
 
 describe('alarm page helpers', () => {
+  it('marks the character a refusal points at', () => {
+    expect(markAt('@a > (1))', 9)).toEqual({ before: '@a > (1)', at: ')', after: '' })
+    expect(markAt('告警 > 1', 1)).toEqual({ before: '', at: '告', after: '警 > 1' })
+    expect(markAt('abc', 99)).toEqual({ before: 'ab', at: 'c', after: '' })
+    expect(markAt('abc', undefined)).toBeUndefined()
+    expect(markAt('', 1)).toBeUndefined()
+  })
   it('caps the badge at 999+', () => {
     expect([countBadge(0), countBadge(5), countBadge(999), countBadge(1000), countBadge(undefined)]).toEqual(['0', '5', '999', '999+', '0'])
   })

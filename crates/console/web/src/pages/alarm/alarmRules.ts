@@ -195,3 +195,12 @@ export function insertVariable(text: string, name: string, caret = text.length):
   const token = (before && !/\s$/.test(before) ? ' ' : '') + '@' + name + (after && !/^\s/.test(after) ? ' ' : '')
   return { text: before + token + after, caret: before.length + token.length }
 }
+
+/** The expression split around the character a refusal points at (`position` counted from 1, in characters),
+ * for showing it marked; undefined when there is nothing to mark. */
+export function markAt(text: string, position: number | undefined): { before: string; at: string; after: string } | undefined {
+  if (position === undefined || !text) return undefined
+  const chars = [...text]
+  const i = Math.min(Math.max(position - 1, 0), chars.length - 1)
+  return { before: chars.slice(0, i).join(''), at: chars[i], after: chars.slice(i + 1).join('') }
+}
