@@ -10,6 +10,8 @@ export default {
   failed: 'Could not load the file: {message}',
   failedHint: 'The file may have been deleted or not be transferred yet, or your session expired.',
   badFormat: 'This file is not in a {type} format this page understands.',
+  notFound: 'No such file',
+  notReady: 'This file is not in the console yet: transfer it from the file list first.',
   unsupported: 'This file type has no in-browser analysis.',
   size: 'File size {size}',
   profile: {

@@ -9,6 +9,8 @@ export default {
   failed: '文件加载失败：{message}',
   failedHint: '文件可能已被删除、尚未转储完成，或登录已过期。',
   badFormat: '这个文件不是可识别的{type}格式。',
+  notFound: '文件不存在',
+  notReady: '这个文件还没有转储到控制台：请先在文件列表中转储。',
   unsupported: '这种文件类型没有在线分析。',
   size: '文件大小 {size}',
   profile: {
