@@ -69,6 +69,9 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, web_ui = crate::routes::ui::is_built(), "console listening");
+        if !cfg!(debug_assertions) {
+            tokio::spawn(crate::routes::ui::warm());
+        }
         Ok(Application { port, server })
     }
 

@@ -5,7 +5,8 @@
 //! The files are embedded in release builds and read from disk in debug builds (`rust-embed`), so `cargo build`
 //! without Node works: then `/` and the client routes serve the server-rendered sign-in page, which says how to
 //! build the UI. Each file is compressed (brotli and gzip) once, on its first request, on the blocking pool, and
-//! kept in memory with its ETag; no request compresses anything after that.
+//! kept in memory with its ETag; no request compresses anything after that. Release builds also compress every
+//! file in the background at start-up ([`warm`]), one at a time, so the first visitors rarely wait for it.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -67,11 +68,17 @@ pub async fn index(state: State, req: HttpRequest) -> HttpResponse {
     }
 }
 
-/// `GET /assets/{path}` and `GET /speedscope/{path}`: a file of the build, cached for a year (its name or its
-/// folder changes with its content); a miss is a plain 404, never `index.html`.
+/// `GET /assets/{path}` and `GET /speedscope/{path}`: a file of the build, cached for a year (Vite and speedscope
+/// put a content hash in every name) but for an `index.html` (speedscope's page keeps its name across versions and
+/// names the hashed files of its own version: cached for a year, an upgrade would load files that are gone); a miss
+/// is a plain 404, never the SPA's `index.html`.
 pub async fn asset(req: HttpRequest) -> HttpResponse {
     let name = req.path().trim_start_matches('/');
-    serve_file(&req, name, IMMUTABLE).await.unwrap_or_else(not_found)
+    let cache_control = match name.rsplit('/').next() == Some("index.html") {
+        true => REVALIDATE,
+        false => IMMUTABLE,
+    };
+    serve_file(&req, name, cache_control).await.unwrap_or_else(not_found)
 }
 
 /// Every request no route of the table takes. API paths answer the JSON envelope, the server's own paths and
@@ -95,6 +102,19 @@ pub async fn fallback(state: State, req: HttpRequest) -> HttpResponse {
         true => index(state, req).await,
         false => not_found(),
     }
+}
+
+/// Compresses every file of an embedded build into the cache, one after the other (called at start-up by release
+/// builds; debug builds, tests included, read files from disk and compress them when asked).
+pub async fn warm() {
+    let started = std::time::Instant::now();
+    let mut files = 0;
+    for name in Dist::iter().filter(|name| name != "index.html") {
+        if let Some(Some(_)) = cached(&name).await {
+            files += 1;
+        }
+    }
+    tracing::info!(files, elapsed_ms = started.elapsed().as_millis() as u64, "web ui files compressed");
 }
 
 /// A path the SPA may own: not under the server's own prefixes and without a file extension.
@@ -154,6 +174,13 @@ async fn serve_file(req: &HttpRequest, name: &str, cache_control: &'static str) 
     if !plain {
         return None;
     }
+    let encoded = cached(name).await??;
+    Some(respond(req, &encoded, cache_control))
+}
+
+/// The file `name` of the build, compressed: `None` when there is no such file, `Some(None)` when the blocking pool
+/// is gone (the server is stopping).
+async fn cached(name: &str) -> Option<Option<Arc<Encoded>>> {
     let file = Dist::get(name)?;
     let hash = file.metadata.sha256_hash();
     let cell = {
@@ -163,12 +190,8 @@ async fn serve_file(req: &HttpRequest, name: &str, cache_control: &'static str) 
     };
     let data = file.data;
     let owned = name.to_owned();
-    let encoded = cell
-        .get_or_try_init(|| async move { web::block(move || Arc::new(Encoded::new(&owned, data, hash))).await })
-        .await
-        .ok()?
-        .clone();
-    Some(respond(req, &encoded, cache_control))
+    let encoded = cell.get_or_try_init(|| async move { web::block(move || Arc::new(Encoded::new(&owned, data, hash))).await }).await;
+    Some(encoded.ok().cloned())
 }
 
 fn respond(req: &HttpRequest, file: &Encoded, cache_control: &'static str) -> HttpResponse {

@@ -151,6 +151,8 @@ async fn hashed_assets_are_immutable_for_a_year_and_sent_compressed_with_etags()
     let Some(dist) = built_ui("hashed_assets_are_immutable_for_a_year_and_sent_compressed_with_etags") else {
         return;
     };
+    // What release builds do at start-up: every file compressed once, before any request asks.
+    console::routes::ui::warm().await;
     let app = TestApp::start().await;
     let name = largest_script(&dist);
     let original = std::fs::read(dist.join("assets").join(&name)).unwrap();
@@ -203,6 +205,10 @@ async fn hashed_assets_are_immutable_for_a_year_and_sent_compressed_with_etags()
             assert_eq!(response.status(), 200);
             assert_eq!(header(&response, "content-type"), "application/wasm");
             assert_eq!(header(&response, "cache-control"), "public, max-age=31536000, immutable");
+            // Its page keeps its name across speedscope versions: revalidated, never immutable.
+            let page = get(&format!("{}/speedscope/index.html", app.console.base), &[("accept-encoding", "br")]).await;
+            assert_eq!((page.status().as_u16(), header(&page, "cache-control")), (200, "no-cache"));
+            assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");
         }
         None => eprintln!("no .wasm under {}: speedscope's files not checked", speedscope.display()),
     }
