@@ -7,7 +7,6 @@ export default {
   loading: 'Downloading the file…',
   loaded: '{size} received',
   loadedOf: '{size} received ({total} transferred)',
-  failed: 'Could not load the file: {message}',
   failedHint: 'The file may have been deleted or not be transferred yet, or your session expired.',
   badFormat: 'This file is not in a {type} format this page understands.',
   notFound: 'No such file',

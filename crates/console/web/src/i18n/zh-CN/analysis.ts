@@ -6,7 +6,6 @@ export default {
   loading: '正在下载文件…',
   loaded: '已接收 {size}',
   loadedOf: '已接收 {size}（传输大小 {total}）',
-  failed: '文件加载失败：{message}',
   failedHint: '文件可能已被删除、尚未转储完成，或登录已过期。',
   badFormat: '这个文件不是可识别的{type}格式。',
   notFound: '文件不存在',
