@@ -48,6 +48,10 @@ describe('diagnostic report', () => {
     expect(frameText('at foo (a.js:1:2)')).toBe('at foo (a.js:1:2)')
     expect(frameText({ name: 'foo', script: 'a.js', line: 3, column: 4 })).toBe('foo (a.js:3:4)')
     expect(frameText({ pc: '0x1', symbol: 'uv_run' })).toBe('0x1  uv_run')
+    // xprofiler's own shapes
+    expect(frameText({ pcAddress: 'nullptr', functionName: 'handle', scriptName: '/srv/app.js', lineNumber: 12, column: 5, frameType: 'userjs' })).toBe('handle (/srv/app.js:12:5)')
+    expect(frameText({ pcAddress: '0x7f', functionName: 'anonymous', scriptName: 'x.js', lineNumber: 1, column: 1, frameType: 'eval' })).toBe('0x7f  anonymous (x.js:1:1) [eval]')
+    expect(frameText({ pcAddress: '0x55d0', symbolName: 'uv_run', sharedObjectName: '/usr/bin/node' })).toBe('0x55d0  uv_run (/usr/bin/node)')
     expect(frameText({ other: 1 })).toBe('{"other":1}')
   })
 })

@@ -55,20 +55,25 @@ export function overview(d: DiagReport): { key: OverviewKey; value: string }[] {
   return rows.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([key, v]) => ({ key, value: String(v) }))
 }
 
-/** One stack frame as a line: a string as is; an object by its usual fields, else its JSON. */
+/**
+ * One stack frame as a line. xprofiler writes JS frames as {pcAddress, functionName, scriptName, lineNumber, column,
+ * frameType} and native ones as {pcAddress, symbolName, sharedObjectName}; other shapes fall back to usual field
+ * names, a string stays as is, anything else is shown as JSON.
+ */
 export function frameText(frame: unknown): string {
   if (typeof frame === 'string') return frame
   if (typeof frame !== 'object' || frame === null) return String(frame)
   const f = frame as Record<string, unknown>
-  const name = f.name ?? f.functionName ?? f.symbol ?? f.function
-  const where = f.script ?? f.url ?? f.file ?? f.fileName ?? f.scriptName
-  const line = f.line ?? f.lineNumber
+  const name = f.functionName ?? f.symbolName ?? f.name ?? f.symbol ?? f.function
+  const where = f.scriptName ?? f.sharedObjectName ?? f.script ?? f.url ?? f.file ?? f.fileName
+  const line = f.lineNumber ?? f.line
   const column = f.column ?? f.columnNumber
-  const pc = f.pc ?? f.address
+  const pc = f.pcAddress ?? f.pc ?? f.address
   if (name === undefined && where === undefined && pc === undefined) return JSON.stringify(frame)
   let text = name !== undefined && name !== '' ? String(name) : '(anonymous)'
   if (where) text += ` (${where}${line !== undefined ? `:${line}` : ''}${column !== undefined ? `:${column}` : ''})`
-  if (pc !== undefined) text = `${pc}  ${text}`
+  if (pc !== undefined && pc !== 'nullptr' && pc !== '') text = `${pc}  ${text}`
+  if (typeof f.frameType === 'string' && !['unknown', 'userjs'].includes(f.frameType)) text += ` [${f.frameType}]`
   return text
 }
 

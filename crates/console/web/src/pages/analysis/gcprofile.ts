@@ -10,7 +10,8 @@ export interface GcSpace {
 }
 
 export interface GcEvent {
-  type: string
+  /** scavenge, marksweep, marking, weakcallbacks, or V8's GCType number for others. */
+  type: string | number
   start: number
   end: number
   timeFromStart?: number
@@ -28,6 +29,11 @@ export function isGcProfile(value: unknown): value is GcProfile {
   return typeof value === 'object' && value !== null && Array.isArray((value as GcProfile).gc)
 }
 
+function typeName(e: GcEvent): string {
+  return e.type === undefined || e.type === null || e.type === '' ? 'unknown' : String(e.type)
+}
+
+/** ms: xprofiler writes start and end in ms since the trace began (startTime and stopTime are in seconds). */
 export function pauseOf(e: GcEvent): number {
   const d = Number(e.end) - Number(e.start)
   return Number.isFinite(d) && d > 0 ? d : 0
@@ -50,7 +56,7 @@ export function pausesByType(profile: GcProfile): PauseStats[] {
   for (const e of profile.gc) {
     const p = pauseOf(e)
     all += p
-    const type = e.type || 'unknown'
+    const type = typeName(e)
     const s = by.get(type) ?? { type, count: 0, total: 0, avg: 0, max: 0, share: 0 }
     s.count++
     s.total += p
@@ -111,7 +117,7 @@ export function pauseDistribution(profile: GcProfile): { labels: string[]; serie
   const labels = Array.from({ length: BUCKETS.length + 1 }, (_, i) => bucketLabel(i))
   const by = new Map<string, number[]>()
   for (const e of profile.gc) {
-    const type = e.type || 'unknown'
+    const type = typeName(e)
     const counts = by.get(type) ?? new Array(labels.length).fill(0)
     counts[bucketOf(pauseOf(e))]++
     by.set(type, counts)
