@@ -196,4 +196,5 @@ export interface SettingsReply {
   name: string
   appId: number
   secret: string
+  agentConfig?: AgentConfig
 }
