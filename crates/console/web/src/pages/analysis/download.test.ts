@@ -16,6 +16,7 @@ describe('download URLs', () => {
     expect(hash.get('profileURL')).toBe('http://127.0.0.1:8443/file/download?fileType=cpuprofile&fileId=12&name=x.cpuprofile')
     expect(hash.get('profileURL')!.endsWith('x.cpuprofile')).toBe(true)
     expect(hash.get('title')).toBe('x.cpuprofile')
+    expect(hash.get('view')).toBe('left-heavy')
   })
 })
 

@@ -17,10 +17,13 @@ export function downloadUrl(fileType: FileType | 'executable', fileId: number | 
   return name ? `${q}&name=${encodeURIComponent(name)}` : q
 }
 
-/** speedscope's page with the profile URL (absolute, same origin: the session cookie goes along) and a title. */
+/**
+ * speedscope's page with the profile URL (absolute, same origin: the session cookie goes along), a title, and the
+ * left-heavy view (stacks merged: the flame graph people expect; time order and sandwich are a click away).
+ */
 export function speedscopeUrl(origin: string, fileType: FileType, fileId: number | string, name: string): string {
   const profile = origin + downloadUrl(fileType, fileId, name)
-  return `${href('speedscope/index.html')}#profileURL=${encodeURIComponent(profile)}&title=${encodeURIComponent(name)}`
+  return `${href('speedscope/index.html')}#profileURL=${encodeURIComponent(profile)}&title=${encodeURIComponent(name)}&view=left-heavy`
 }
 
 /** An envelope refusal in a JSON body, or undefined when the body is a file. */
