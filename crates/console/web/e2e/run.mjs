@@ -112,7 +112,7 @@ try {
   })
   await step('sign in as the administrator', () => signIn(page, process.env.E2E_ADMIN_USER, process.env.E2E_ADMIN_PASSWORD))
 
-  let appId, secret
+  let appId, secret, monitored
   await step('create an app and read its agent configuration', async () => {
     await page.click('[data-test=create-app]')
     await page.fill('#new-app-name', 'e2e-shop')
@@ -125,7 +125,7 @@ try {
   })
 
   await step('start the real agent with it; the instance shows up', async () => {
-    startAgent(appId, secret)
+    monitored = startAgent(appId, secret)
     await page.goto(`${base}/app/${appId}/instance`)
     await until('the agent in the instance list', async () => {
       await page.reload()
@@ -149,10 +149,124 @@ try {
     if (!/cpuprofile/.test(text)) throw new Error(`action reply: ${text}`)
   })
 
+  /** Waits on the files page until the newest row of a type is transferred, transferring it when it is generated. */
+  async function transferred(type) {
+    await page.goto(`${base}/app/${appId}/file?filterType=${type}`)
+    const row = page.locator(`[data-test^=file-${type}-]`).first()
+    await until(`a ${type} file generated`, async () => {
+      if (await row.locator('[data-test=file-analyse], [data-test=file-download]').count()) return true
+      const transfer = row.locator('[data-test=file-transfer]')
+      if ((await transfer.count()) && (await transfer.isEnabled())) {
+        await transfer.click()
+      }
+      return false
+    }, { timeout: 120_000, every: 1000 })
+    return row
+  }
+
+  await step('transfer the CPU profile; its flame graph and top functions', async () => {
+    const row = await transferred('cpuprofile')
+    await shot(page, 'zh-CN-files')
+    await row.locator('[data-test=file-analyse]').click()
+    await page.waitForSelector('[data-test=profile-table] tbody tr', { timeout: 60_000 })
+    await shot(page, 'zh-CN-analysis-cpuprofile')
+    await page.click('[data-test=flame-open]').catch(() => {})
+    const frame = await page.waitForSelector('[data-test=flame-frame]', { timeout: 30_000 })
+    const src = await frame.getAttribute('src')
+    if (!/speedscope\/index\.html#profileURL=/.test(src ?? '')) throw new Error(`flame graph frame: ${src}`)
+    const speedscope = await until('speedscope to answer', async () => (await page.request.get(new URL(src, page.url()).href.split('#')[0])).ok())
+    if (!speedscope) throw new Error('speedscope not served')
+    await page.waitForTimeout(1500)
+    await shot(page, 'zh-CN-analysis-flamegraph')
+  })
+
+  await step('a diagnostic report, transferred and opened', async () => {
+    await page.goto(`${base}/app/${appId}/instance`)
+    await page.click('[data-test=action-diag]')
+    await page.waitForSelector('[data-test=action-result]')
+    const row = await transferred('diag')
+    await row.locator('[data-test=file-analyse]').click()
+    await page.waitForSelector('[data-test=diag-view]', { timeout: 60_000 })
+    await shot(page, 'zh-CN-analysis-diag')
+  })
+
+  let other
+  await step('a second user signs up, is invited by identity and accepts', async () => {
+    other = await newPage('en-US')
+    await signIn(other, 'bob@e2e.example', 'bob-e2e-password-1')
+    const me = await other.evaluate(async () => (await (await fetch('xapi/user')).json()).data)
+    await page.goto(`${base}/app/${appId}/team`)
+    await page.fill('[data-test=invite-identity]', String(me.id))
+    await page.click('[data-test=invite-submit]')
+    await page.waitForSelector(`[data-test=member-${me.userId}]`, { timeout: 15_000 })
+    await other.goto(`${base}/apps`)
+    await other.click(`[data-test=invitation-${appId}] button:has-text("Join")`)
+    await other.waitForSelector(`[data-test=app-${appId}]`, { timeout: 15_000 })
+    await other.goto(`${base}/apps?type=joinedApps`)
+    await other.waitForSelector(`[data-test=app-${appId}]`, { timeout: 15_000 })
+    await shot(other, 'en-US-apps-joined')
+    await page.reload()
+    await shot(page, 'zh-CN-team')
+  })
+
+  await step('an alarm rule from a preset', async () => {
+    await page.goto(`${base}/app/${appId}/alarm`)
+    await page.click('[data-test=alarm-add]')
+    await page.waitForSelector('[data-test=alarm-form]')
+    await page.click('[data-test=alarm-preset]')
+    await page.keyboard.press('Enter')
+    await page.click('[data-test=alarm-submit]')
+    await page.waitForSelector('[data-test^=rule-count-]', { timeout: 15_000 })
+    await shot(page, 'zh-CN-alarm')
+  })
+
   await step('system, error log and module tabs', async () => {
+    // The monitored app writes an error to its error log on SIGUSR2; the agent tails it.
+    for (let i = 0; i < 3; i++) monitored.kill('SIGUSR2')
     for (const tab of ['system', 'error_log', 'module_risk']) {
       await page.goto(`${base}/app/${appId}/instance?tab=${tab}`)
       await shot(page, `zh-CN-instance-${tab}`)
+    }
+  })
+
+  await step('settings and administration', async () => {
+    await page.goto(`${base}/app/${appId}/setting`)
+    await page.waitForSelector('[data-test=settings-secret]')
+    await shot(page, 'zh-CN-settings')
+    await page.goto(`${base}/admin`)
+    await shot(page, 'zh-CN-admin')
+    await page.goto(`${base}/apps`)
+    await page.waitForSelector(`[data-test=app-${appId}]`)
+    await shot(page, 'zh-CN-apps')
+  })
+
+  await step('switch to English; every main page again', async () => {
+    await page.click('[data-test=language]')
+    const lang = await page.evaluate(() => document.documentElement.lang)
+    if (lang !== 'en-US') throw new Error(`html lang after switching: ${lang}`)
+    const pages = {
+      apps: '/apps',
+      'instance-process': `/app/${appId}/instance`,
+      'instance-system': `/app/${appId}/instance?tab=system`,
+      'instance-error_log': `/app/${appId}/instance?tab=error_log`,
+      'instance-module_risk': `/app/${appId}/instance?tab=module_risk`,
+      files: `/app/${appId}/file`,
+      team: `/app/${appId}/team`,
+      alarm: `/app/${appId}/alarm`,
+      settings: `/app/${appId}/setting`,
+      admin: '/admin',
+    }
+    for (const [name, path] of Object.entries(pages)) {
+      await page.goto(base + path)
+      await shot(page, `en-US-${name}`)
+    }
+    await page.reload()
+    if ((await page.evaluate(() => document.documentElement.lang)) !== 'en-US') throw new Error('language not remembered')
+    const phone = await newPage('en-US', { width: 375, height: 800 })
+    await signIn(phone, process.env.E2E_ADMIN_USER, process.env.E2E_ADMIN_PASSWORD)
+    for (const [name, path] of Object.entries({ apps: '/apps', 'instance-process': `/app/${appId}/instance`, files: `/app/${appId}/file` })) {
+      await phone.goto(base + path)
+      await shot(phone, `en-US-375-${name}`)
     }
   })
 } catch (e) {
