@@ -434,7 +434,11 @@ pub async fn csrf(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<S
     }
     let https = is_https(req.request());
     let mut response = next.call(req).await?;
-    if cookie.is_none() {
+    // Never on a response shared caches may keep (the UI's immutable files): a cached token would be handed to
+    // every visitor behind the cache.
+    let cache_control = response.response().headers().get(actix_web::http::header::CACHE_CONTROL);
+    let shared = cache_control.and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("public"));
+    if cookie.is_none() && !shared {
         let token = accounts::random_token();
         let cookie = Cookie::build(CSRF_COOKIE, token).path("/").same_site(SameSite::Lax).secure(https).finish();
         response.response_mut().add_cookie(&cookie)?;

@@ -164,6 +164,7 @@ async fn hashed_assets_are_immutable_for_a_year_and_sent_compressed_with_etags()
     assert_eq!(header(&plain, "cache-control"), "public, max-age=31536000, immutable");
     assert_eq!(header(&plain, "vary"), "accept-encoding");
     assert_eq!(header(&plain, "content-encoding"), "");
+    assert!(plain.headers().get("set-cookie").is_none(), "no CSRF cookie on a response shared caches keep");
     let etag = header(&plain, "etag").to_owned();
     assert_eq!(plain.bytes().await.unwrap(), original);
 
