@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on this machine: unit and integration tests against the local MariaDB and Redis (and the moto S3
 # servers the console's storage tests start on loopback), the end-to-end tests with the real xtransit/xprofiler
-# agent (directly and through nginx with the shipped template), the services started with only the reference
+# agent (directly and through nginx with the shipped template), the web UI's unit and browser tests, the services started with only the reference
 # environment names, and the offline checks of the deployment files.
 # Installs what the tests need (cached outside the repository) and is safe to re-run.
 set -euo pipefail
@@ -20,8 +20,19 @@ nginx/test.sh --config-only
 echo "== moto S3 test server for the console's S3 storage tests (pinned, cached)"
 crates/console/tests/s3/install-moto.sh
 
-echo "== cargo tests"
-cargo test --workspace --locked
+echo "== web UI: npm ci, unit tests (vitest), build into crates/console/web/dist with the bundle budget"
+crates/console/web/scripts/ci.sh
+
+echo "== cargo tests (the console's UI tests need the built UI)"
+EZM_UI_REQUIRED=1 cargo test --workspace --locked
+cargo build --workspace --locked --bins
+
+echo "== the UI's API types match the console's OpenAPI document"
+(cd crates/console/web && npm run --silent gen:api -- --check)
+
+echo "== browser tests: Debian chromium + playwright-core against the real stack and the real agent"
+crates/console/web/e2e/install-browser.sh
+crates/console/web/e2e/run.sh
 
 echo "== schemathesis against the console's OpenAPI document (no 5xx)"
 crates/console/tests/schemathesis/run.sh

@@ -449,3 +449,22 @@ pub async fn csrf(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<S
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// A signed-in global administrator (the administration routes); anyone else is refused.
+pub struct Administrator(pub CurrentUser);
+
+impl FromRequest for Administrator {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = CurrentUser::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            if !user.admin {
+                return Err(ConsoleError::Forbidden("只有系统管理员可以访问".into()));
+            }
+            Ok(Administrator(user))
+        })
+    }
+}

@@ -214,11 +214,13 @@ pub fn devtools_location(which: DevTools, file_id: u64, file_type: &str, file_na
     format!("/public/devtools/{dir}/devtools_app.html?{query}")
 }
 
-/// Where `/dashboard/speedscope` redirects: speedscope with `profileURL` = the download URL, encoded once by
-/// itself and once more as a query value (as the original does, and speedscope decodes).
-pub fn speedscope_location(download_path: &str, file_id: u64, file_type: &str, title: &str) -> String {
-    let profile_url = encode_uri_component(&format!("{download_path}?fileType={file_type}&fileId={file_id}"));
-    format!("/public/speedscope/flamegraph.html?#{}", query_string(&[("profileURL", &profile_url), ("title", title)]))
+/// Where `/dashboard/speedscope` redirects: the speedscope the console serves (`<base>speedscope/index.html`) with
+/// `profileURL` = the download URL under the base path, ending with the file name (speedscope picks its importer by
+/// the name). The original redirected to its own `/public/speedscope/flamegraph.html`.
+pub fn speedscope_location(base_path: &str, download_path: &str, file_id: u64, file_type: &str, title: &str) -> String {
+    let base = base_path.trim_end_matches('/');
+    let profile_url = format!("{base}{download_path}?fileType={file_type}&fileId={file_id}&name={}", encode_uri_component(title));
+    format!("{base}/speedscope/index.html#{}", query_string(&[("profileURL", &profile_url), ("title", title)]))
 }
 
 /// A `downloadPath` the speedscope launcher accepts: a path on this origin (`/file/download`), never a URL of
@@ -364,9 +366,10 @@ mod tests {
         );
         assert!(devtools_location(DevTools::Old, 7, "heapsnapshot", "a b&c", "heap_profiler").starts_with("/public/devtools/old/devtools_app.html?fileId=7&fileType=heapsnapshot&fileName=a%20b%26c&"));
         assert_eq!(
-            speedscope_location("/file/download", 7, "cpuprofile", "x.cpuprofile"),
-            "/public/speedscope/flamegraph.html?#profileURL=%252Ffile%252Fdownload%253FfileType%253Dcpuprofile%2526fileId%253D7&title=x.cpuprofile"
+            speedscope_location("/", "/file/download", 7, "cpuprofile", "x.cpuprofile"),
+            "/speedscope/index.html#profileURL=%2Ffile%2Fdownload%3FfileType%3Dcpuprofile%26fileId%3D7%26name%3Dx.cpuprofile&title=x.cpuprofile"
         );
+        assert!(speedscope_location("/monitor/", "/file/download", 7, "cpuprofile", "x").starts_with("/monitor/speedscope/index.html#profileURL=%2Fmonitor%2Ffile%2Fdownload"));
         assert!(is_local_path("/file/download"));
         for bad in ["https://evil.example/x", "//evil.example/x", "/\\evil", "file/download", "/a?b", "/a#b"] {
             assert!(!is_local_path(bad), "{bad}");

@@ -28,12 +28,14 @@ const ACTION_MS: u64 = 15_000;
 /// The hours a saved trend covers.
 const SAVED_TREND_HOURS: u32 = 24;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionBody {
+    #[param(value_type = String)]
     agent_id: AgentId,
     #[serde(deserialize_with = "lenient::text")]
     pid: String,
+    /// cpuprofile, heapprofile, gcprofile, heapsnapshot, diag or core.
     action: String,
     /// 0 start, 1 stop (sampling actions only).
     #[serde(default, deserialize_with = "lenient::opt_uint")]
@@ -83,9 +85,10 @@ pub async fn take(state: State, access: auth::AppMember<ActionBody>) -> Handled 
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"file": path}))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct PidBody {
+    #[param(value_type = String)]
     agent_id: AgentId,
     #[serde(deserialize_with = "lenient::text")]
     pid: String,

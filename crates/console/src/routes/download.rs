@@ -79,13 +79,13 @@ pub struct SpeedscopeQuery {
 
 /// `GET /dashboard/speedscope`: 302 to the bundled speedscope, which fetches `downloadPath` (a path on this
 /// console: the viewer is never sent to another site).
-pub async fn speedscope(access: auth::FileAccess<SpeedscopeQuery>) -> Handled {
+pub async fn speedscope(state: web::Data<AppState>, access: auth::FileAccess<SpeedscopeQuery>) -> Handled {
     let file = access.single()?;
     let name = stored(file, "文件未转储")?;
     let path = &access.params.download_path;
     if !rules::is_local_path(path) {
         return Err(ConsoleError::bad(format!("downloadPath must be a path on this console, not {path:?}")));
     }
-    let location = rules::speedscope_location(path, file.id, &file.file_type, rules::display_name(name));
+    let location = rules::speedscope_location(&state.base_path, path, file.id, &file.file_type, rules::display_name(name));
     Ok(HttpResponse::Found().insert_header((header::LOCATION, location)).finish())
 }

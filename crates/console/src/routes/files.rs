@@ -32,9 +32,10 @@ fn done() -> Handled {
     Ok(HttpResponse::Ok().json(Reply::done()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
+    /// all, favor, core or a file type.
     filter_type: String,
     #[serde(deserialize_with = "lenient::uint")]
     current_page: u64,
@@ -243,8 +244,9 @@ async fn run_transfer(state: &AppState, file: &NamedFile, file_type: String, pat
     Err(failure)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct FavorBody {
+    /// 1 marks a favourite, 0 unmarks it.
     #[serde(deserialize_with = "lenient::uint")]
     favor: u64,
 }

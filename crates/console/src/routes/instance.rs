@@ -7,6 +7,8 @@ use protocol::service::{ProcessCommand, Reply};
 use protocol::AgentId;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use chrono::TimeZone;
+use store::logs_db::osinfo;
 
 use crate::auth;
 use crate::clients::manager::{self, Outcome};
@@ -50,10 +52,30 @@ fn stdout(outcome: Outcome) -> Result<String, ConsoleError> {
     }
 }
 
-/// `GET /xapi/agents`: the app's agents online now.
+/// How far back the instance list looks for agents that are offline now (the day tables keep 8 days).
+const OFFLINE_HISTORY_DAYS: i64 = 7;
+
+/// `GET /xapi/agents`: the app's agents online now (`online: true`), then (ours) those that reported in the last
+/// 7 days but are offline (`online: false`, `lastSeen` in epoch ms), whose history stays readable.
 pub async fn agents(state: State, access: auth::AppMember) -> Handled {
-    let online = state.manager.online_agents(access.app.id).await?;
-    ok(json!({"list": online.iter().map(|a| json!({"agentId": a})).collect::<Vec<_>>()}))
+    let app = access.app.id;
+    let now = chrono::Local::now().naive_local();
+    let since = now - chrono::Duration::days(OFFLINE_HISTORY_DAYS);
+    let (online, seen) = futures_util::future::join(
+        state.manager.online_agents(app),
+        osinfo::agents_between(&state.logs_db, app as i64, since, now + chrono::Duration::minutes(5)),
+    )
+    .await;
+    let online = online?;
+    let mut list: Vec<Value> = online.iter().map(|a| json!({"agentId": a, "online": true})).collect();
+    for (agent, last) in seen? {
+        if online.iter().any(|a| a.as_str() == agent) {
+            continue;
+        }
+        let last_ms = chrono::Local.from_local_datetime(&last).earliest().map(|t| t.timestamp_millis());
+        list.push(json!({"agentId": agent, "online": false, "lastSeen": last_ms}));
+    }
+    ok(json!({"list": list}))
 }
 
 /// `GET /xapi/agent`: the agent's `get_os_info`, as the original's table of labels and values.

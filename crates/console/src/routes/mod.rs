@@ -6,6 +6,7 @@
 //! JSON envelope, anything else a plain 404.
 
 pub mod actions;
+pub mod admin;
 pub mod alarm;
 pub mod apps;
 pub mod auth;
@@ -43,6 +44,8 @@ pub enum Guard {
     Owner,
     /// A member of the app an alarm rule (`strategyId`) belongs to: owner, joined member or administrator.
     Strategy,
+    /// A global administrator (the administration routes).
+    Admin,
     /// Each file the request names (`fileId` + `fileType`, or `files`) exists and belongs to an app the user is a
     /// member of (or an administrator): the original's `fileAccessibleRequired`.
     File,
@@ -112,6 +115,8 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(GET "/openapi.json", Public, openapi::serve),
     route!(POST "/xapi/upload_from_xtransit", AgentSignature, upload::from_xtransit),
     route!(GET "/xapi/user", User, auth::current),
+    route!(GET "/xapi/admin/users", Admin, admin::users),
+    route!(GET "/xapi/admin/apps", Admin, admin::apps),
     route!(GET "/xapi/apps", User, apps::list, apps::ListQuery),
     route!(POST "/xapi/app", User, apps::create, apps::NewApp),
     route!(GET "/xapi/app", Member, apps::one),
@@ -135,12 +140,12 @@ pub static ROUTES: &[RouteSpec] = &[
     route!(GET "/xapi/error_logs", Member, logs::error_logs, logs::ErrorLogsQuery),
     route!(GET "/xapi/module_files", Member, logs::module_files, instance::AgentQuery),
     route!(GET "/xapi/module", Member, logs::module, logs::ModuleQuery),
-    route!(POST "/xapi/action", Member, actions::take),
-    route!(POST "/xapi/process_trend", Member, actions::save_trend),
-    route!(GET "/xapi/files", Member, files::list),
+    route!(POST "/xapi/action", Member, actions::take, actions::ActionBody),
+    route!(POST "/xapi/process_trend", Member, actions::save_trend, actions::PidBody),
+    route!(GET "/xapi/files", Member, files::list, files::ListQuery),
     route!(POST "/xapi/file_status", File, files::status),
     route!(POST "/xapi/file_transfer", File, files::transfer),
-    route!(POST "/xapi/file_favor", File, files::favor),
+    route!(POST "/xapi/file_favor", File, files::favor, files::FavorBody),
     route!(DELETE "/xapi/file_deletion", File, files::delete),
     route!(POST "/xapi/upload_file", Member, browser_upload::upload),
     route!(GET "/file/download", File, download::download),

@@ -47,7 +47,7 @@ fn guard_params(guard: Guard) -> Vec<Parameter> {
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
                 .build(),
         ],
-        Guard::Public | Guard::AgentSignature | Guard::User => Vec::new(),
+        Guard::Public | Guard::AgentSignature | Guard::User | Guard::Admin => Vec::new(),
     }
 }
 
@@ -61,6 +61,7 @@ fn who(guard: Guard) -> &'static str {
         Guard::Owner => "the app's owner (or an administrator)",
         Guard::Strategy => "the owner or a joined member of the rule's app (or an administrator)",
         Guard::File => "a member of the app of every file the request names (or an administrator)",
+        Guard::Admin => "a global administrator",
     }
 }
 

@@ -27,6 +27,7 @@ fn allowed(guard: Guard, who: Who) -> bool {
         Guard::Invitee => who == Invitee,
         Guard::Member | Guard::Strategy | Guard::File => matches!(who, Member | Owner | Admin),
         Guard::Owner => matches!(who, Owner | Admin),
+        Guard::Admin => who == Admin,
     }
 }
 

@@ -49,6 +49,9 @@ function startAgent(appId, secret) {
     XTRANSIT_PREFIX: state,
     XPROFILER_LOG_DIR: join(state, 'logs'),
     ERROR_LOG: join(state, 'app-error.log'),
+    // xprofiler writes its log every second and xtransit sends it every second (instead of every minute).
+    XPROFILER_LOG_INTERVAL: '1',
+    UNIT_TEST_TRANSIT_LOG_INTERVAL: '1',
   }
   writeFileSync(env.ERROR_LOG, '')
   mkdirSync(env.XPROFILER_LOG_DIR, { recursive: true })
@@ -138,11 +141,18 @@ try {
       await page.reload()
       return page.waitForSelector('[data-test=process-detail]', { timeout: 4000 }).then(() => true).catch(() => false)
     }, { timeout: 150_000, every: 2000 })
-    await page.waitForSelector('[data-test=chart-cpuTrend] canvas', { timeout: 30_000 })
+    // The first minute's bucket closes a minute after the process started reporting.
+    await until('the CPU chart with data', async () => {
+      if (await page.locator('[data-test=chart-cpuTrend] canvas').count()) return true
+      await page.reload()
+      return page.waitForSelector('[data-test=chart-cpuTrend] canvas', { timeout: 5000 }).then(() => true).catch(() => false)
+    }, { timeout: 180_000, every: 3000 })
     await shot(page, 'zh-CN-instance-process')
   })
 
-  await step('take a CPU profile', async () => {
+  await step('take a CPU profile of 5 seconds', async () => {
+    await page.click('[data-test=profiling-time]')
+    await page.click('.n-base-select-option:has-text("5")')
     await page.click('[data-test=action-cpuprofile]')
     await page.waitForSelector('[data-test=action-result]')
     const text = await page.textContent('[data-test=action-result]')
@@ -170,7 +180,9 @@ try {
     await row.locator('[data-test=file-analyse]').click()
     await page.waitForSelector('[data-test=profile-table] tbody tr', { timeout: 60_000 })
     await shot(page, 'zh-CN-analysis-cpuprofile')
-    await page.click('[data-test=flame-open]').catch(() => {})
+    const here = new URL(page.url())
+    here.searchParams.set('view', 'flame')
+    await page.goto(here.href)
     const frame = await page.waitForSelector('[data-test=flame-frame]', { timeout: 30_000 })
     const src = await frame.getAttribute('src')
     if (!/speedscope\/index\.html#profileURL=/.test(src ?? '')) throw new Error(`flame graph frame: ${src}`)
@@ -201,7 +213,7 @@ try {
     await page.waitForSelector(`[data-test=member-${me.userId}]`, { timeout: 15_000 })
     await other.goto(`${base}/apps`)
     await other.click(`[data-test=invitation-${appId}] button:has-text("Join")`)
-    await other.waitForSelector(`[data-test=app-${appId}]`, { timeout: 15_000 })
+    await other.waitForSelector(`[data-test=invitation-${appId}]`, { state: 'detached', timeout: 15_000 })
     await other.goto(`${base}/apps?type=joinedApps`)
     await other.waitForSelector(`[data-test=app-${appId}]`, { timeout: 15_000 })
     await shot(other, 'en-US-apps-joined')
@@ -231,6 +243,7 @@ try {
 
   await step('settings and administration', async () => {
     await page.goto(`${base}/app/${appId}/setting`)
+    await page.click('[data-test=settings-reveal]')
     await page.waitForSelector('[data-test=settings-secret]')
     await shot(page, 'zh-CN-settings')
     await page.goto(`${base}/admin`)

@@ -56,6 +56,15 @@ pub async fn all(pool: &Pool) -> Result<Vec<App>, mysql_async::Error> {
     Ok(rows.into_iter().map(app).collect())
 }
 
+/// Every app with its creation time in epoch ms, oldest first (the administration page).
+pub async fn all_created(pool: &Pool) -> Result<Vec<(App, i64)>, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let rows: Vec<(u64, String, u64, String, Option<i64>)> = conn
+        .query("SELECT id, name, owner, secret, CAST(UNIX_TIMESTAMP(gm_create) * 1000 AS SIGNED) FROM apps ORDER BY id")
+        .await?;
+    Ok(rows.into_iter().map(|(id, name, owner, secret, created)| (App { id, name, owner, secret }, created.unwrap_or(0))).collect())
+}
+
 /// Adds an app with a given id (tests, demo set-up).
 pub async fn insert(pool: &Pool, id: u64, name: &str, owner: u64, secret: &str) -> Result<(), mysql_async::Error> {
     let mut conn = pool.get_conn().await?;

@@ -110,3 +110,32 @@ pub async fn make_admin(pool: &Pool, id: u64) -> Result<(), mysql_async::Error> 
     let mut conn = pool.get_conn().await?;
     conn.exec_drop("INSERT IGNORE INTO ezm_admins (user) VALUES (?)", (id,)).await
 }
+
+/// An account as the administration page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub user: User,
+    pub admin: bool,
+    /// `gm_create` in epoch ms (0 when unknown).
+    pub created_ms: i64,
+}
+
+/// Every account, oldest first, with the administrator flag (administrators).
+pub async fn all(pool: &Pool) -> Result<Vec<Listed>, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let rows: Vec<(u64, String, String, String, String, String, Option<u64>, Option<i64>)> = conn
+        .query(
+            "SELECT u.id, u.name, u.nick, u.pass, u.identity, u.mail, a.user, \
+             CAST(UNIX_TIMESTAMP(u.gm_create) * 1000 AS SIGNED) \
+             FROM user u LEFT JOIN ezm_admins a ON a.user = u.id ORDER BY u.id",
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, nick, pass, identity, mail, admin, created)| Listed {
+            user: User { id, name, nick, pass, identity, mail },
+            admin: admin.is_some(),
+            created_ms: created.unwrap_or(0),
+        })
+        .collect())
+}

@@ -185,3 +185,34 @@ mod tests {
         }
     }
 }
+
+/// The agents of `app` that reported with `log_time` in `[since, until)`, each with its latest `log_time` (the
+/// instance list shows agents that are offline now but have history). One grouped query per day table over the
+/// `(app, agent, log_time)` index.
+pub async fn agents_between(
+    pool: &Pool,
+    app: i64,
+    since: NaiveDateTime,
+    until: NaiveDateTime,
+) -> Result<Vec<(String, NaiveDateTime)>, mysql_async::Error> {
+    let rows = query_days(
+        pool,
+        "osinfo",
+        since,
+        until,
+        |table| format!("SELECT agent, MAX(log_time) FROM `{table}` WHERE app = ? AND log_time >= ? AND log_time < ? GROUP BY agent"),
+        |span| (app, bound(span.from), bound(span.to)),
+    )
+    .await?;
+    let mut latest: std::collections::BTreeMap<String, NaiveDateTime> = std::collections::BTreeMap::new();
+    for row in rows {
+        let (Some(agent), Some(time)) = (row.get_opt::<String, _>(0).and_then(Result::ok), datetime(row.as_ref(1))) else {
+            continue;
+        };
+        let slot = latest.entry(agent).or_insert(time);
+        if time > *slot {
+            *slot = time;
+        }
+    }
+    Ok(latest.into_iter().collect())
+}

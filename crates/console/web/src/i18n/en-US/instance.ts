@@ -44,6 +44,8 @@ export default {
     xprofilerVersion: 'xprofiler version',
     config: 'xprofiler configuration',
     trends: 'Trends',
+    profilingTime: 'Sampling',
+    seconds: '{n} s',
     actions: 'Profiling',
     saveTrend: 'Save trend data',
     saved: 'Trend data saved: {file}',

@@ -43,6 +43,8 @@ export default {
     xprofilerVersion: 'xprofiler 版本',
     config: 'xprofiler 配置',
     trends: '数据趋势',
+    profilingTime: '采样时长',
+    seconds: '{n} 秒',
     actions: '性能分析',
     saveTrend: '保存趋势数据',
     saved: '趋势数据已保存：{file}',
