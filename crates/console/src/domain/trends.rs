@@ -1,7 +1,8 @@
 //! The process and system trend charts (`/xapi/process_trend`, `/xapi/system_trend`) computed from metric rows,
 //! as the original does it (reference: xprofiler-console §1.16): 720 points over the window, rows keyed by minute,
 //! a missing minute between two present ones filled from the later one, and each point averaging the minutes of
-//! its bucket when the bucket's first minute has data (empty minutes count in the divisor). Pure: the rows and `now`
+//! its bucket when the bucket's first minute has data (empty minutes count in the divisor); ours: the last bucket,
+//! still filling, shows whatever minutes it has (a new process is drawn within a minute). Pure: the rows and `now`
 //! come in.
 
 use std::collections::HashMap;
@@ -105,7 +106,14 @@ pub fn buckets<'a, R, Tz: TimeZone>(
         .map(|i| {
             let time = start + i * interval;
             let first = key(time).and_then(|k| by_minute.get(&k));
-            let slots = first.map(|_| (0..slots).map(|j| key(time + j * MINUTE_MS).and_then(|k| by_minute.get(&k).copied())).collect());
+            let all = || (0..slots).map(|j| key(time + j * MINUTE_MS).and_then(|k| by_minute.get(&k).copied()));
+            let slots = match first {
+                Some(_) => Some(all().collect()),
+                // Ours: the bucket still filling (the last) shows the minutes it has, averaged over them, so a
+                // process that just started is drawn within a minute instead of after a whole bucket.
+                None if i == POINTS - 1 => Some(all().flatten().map(Some).collect::<Vec<_>>()).filter(|v| !v.is_empty()),
+                None => None,
+            };
             Bucket { time, slots }
         })
         .collect()
@@ -624,6 +632,8 @@ pub(crate) mod tests {
             (&[("2026-03-10 11:00:05", 10.0), ("2026-03-10 11:00:45", 50.0), ("2026-03-10 11:01:05", 10.0)], &[("11:00:30", 10.0)]),
             // a row of the minute before the window's first does not count
             (&[("2026-03-09 11:59:05", 8.0)], &[]),
+            // ours: the last bucket (11:58:30, still filling) shows the minutes it has, averaged over them
+            (&[("2026-03-10 11:59:40", 12.0)], &[("11:58:30", 12.0)]),
         ];
         for (rows, expected) in cases {
             let rows: Vec<ProcessRow> = rows.iter().map(|(t, v)| process_row(1, t, *v)).collect();

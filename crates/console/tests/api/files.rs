@@ -407,7 +407,7 @@ async fn the_launchers_redirect_to_the_bundled_viewers() {
     assert_eq!(status, 302);
     assert_eq!(
         location,
-        format!("/public/speedscope/flamegraph.html?#profileURL=%252Ffile%252Fdownload%253FfileType%253Dcpuprofile%2526fileId%253D{file}&title=x-cpuprofile-1-20261125-1.cpuprofile")
+        format!("/speedscope/index.html#profileURL=%2Ffile%2Fdownload%3FfileType%3Dcpuprofile%26fileId%3D{file}%26name%3Dx-cpuprofile-1-20261125-1.cpuprofile&title=x-cpuprofile-1-20261125-1.cpuprofile")
     );
     let (status, _, body) = redirect("/dashboard/speedscope", with(file, ("downloadPath", "https://evil.example/x"))).await;
     assert_eq!((status, body["code"].as_u64()), (200, Some(400)), "{body}");
