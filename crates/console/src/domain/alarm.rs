@@ -1,5 +1,5 @@
 //! Alarm rules as the console accepts them (the contexts, push levels and webhook kinds the alarm engine knows,
-//! within the columns' sizes), the day tables a span of history lies in, and where a history row links to in the
+//! within the columns' sizes, the expression and the message template parsed by the engine's own `rules` crate), the day tables a span of history lies in, and where a history row links to in the
 //! front-end (`detailPath`).
 
 use chrono::{Datelike, NaiveDate};
@@ -79,7 +79,9 @@ pub fn parse_rule(form: &RuleForm<'_>) -> Result<Rule, String> {
     };
     let push = one_of("pushType", form.push_type, &PUSH_TYPES)?;
     let expression = text("customRuleExpr", form.custom_rule_expr, MAX_EXPRESSION_CHARS)?;
+    rules::Expression::parse(&expression).map_err(|e| format!("customRuleExpr is not a valid expression: {e}"))?;
     let content = text("customRuleDesc", form.custom_rule_desc, MAX_CONTENT_CHARS)?;
+    rules::Template::parse(&content).map_err(|e| format!("customRuleDesc is not a valid message template: {e}"))?;
     if !form.webhook_push {
         return Ok(Rule { context, push, expression, content, webhook: None });
     }
@@ -177,7 +179,7 @@ mod tests {
             context_type: "system_log",
             push_type: "p3",
             custom_rule_expr: " @load1 > 2 ",
-            custom_rule_desc: "load1 is ${load1}",
+            custom_rule_desc: "load1 is ${@load1}",
             webhook_push: false,
             webhook_type: "dingtalk",
             webhook_address: "",
@@ -212,8 +214,17 @@ mod tests {
     }
 
     #[test]
+    fn invalid_expressions_and_templates_are_refused_with_the_position() {
+        let message = parse_rule(&RuleForm { custom_rule_expr: "@heap_used / > 0.7", ..form() }).unwrap_err();
+        assert_eq!(message, "customRuleExpr is not a valid expression: expected a value, found '>' at character 14");
+        let message = parse_rule(&RuleForm { custom_rule_desc: "heap ${@heap_used", ..form() }).unwrap_err();
+        assert_eq!(message, "customRuleDesc is not a valid message template: '${' is never closed by '}' at character 6");
+        assert!(parse_rule(&RuleForm { custom_rule_desc: "say \"hi\"\nand \\ ${@load1 * 2}", ..form() }).is_ok());
+    }
+
+    #[test]
     fn texts_are_limited_to_their_columns_in_characters() {
-        let fits = "告".repeat(MAX_EXPRESSION_CHARS);
+        let fits = format!("@a == '{}'", "告".repeat(MAX_EXPRESSION_CHARS - 8));
         assert!(parse_rule(&RuleForm { custom_rule_expr: &fits, ..form() }).is_ok(), "150 characters fit, whatever their bytes");
         let long = "x".repeat(MAX_CONTENT_CHARS + 1);
         assert_eq!(parse_rule(&RuleForm { custom_rule_desc: &long, ..form() }).unwrap_err(), "customRuleDesc must be at most 150 characters, not 151");

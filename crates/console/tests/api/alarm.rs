@@ -146,6 +146,8 @@ async fn invalid_rules_are_refused_with_a_message_naming_the_member() {
         (hook(json!({"webhookType": "dingtalk", "webhookAddress": "https://x.example/".to_owned() + &"a".repeat(200)})), "webhookAddress"),
         (hook(json!({"webhookType": "qywx", "webhookSign": "s".repeat(101)})), "webhookSign"),
         (json!({"webhookPush": "maybe"}), "webhookPush"),
+        (json!({"customRuleExpr": "@load1 >> 2"}), "customRuleExpr is not a valid expression: expected a value, found '>' at character 9"),
+        (json!({"customRuleDesc": "load ${@load1"}), "customRuleDesc is not a valid message template: '${' is never closed by '}' at character 6"),
     ];
     for (extra, field) in cases {
         let (status, body) = client.call(Method::POST, "/xapi/alarm_strategy", merged(base.clone(), extra.clone())).await;
@@ -156,7 +158,7 @@ async fn invalid_rules_are_refused_with_a_message_naming_the_member() {
     let (_, body) = client.call(Method::POST, "/xapi/alarm_strategy", json!({"appId": id, "contextType": "system_log"})).await;
     assert_eq!((body["code"].as_u64(), body["message"].as_str()), (Some(400), Some("缺少参数")), "{body}");
     // A rule at the columns' sizes (in characters, not bytes) is stored; an edit is checked the same way.
-    let full = add_rule(&mut client, merged(base.clone(), json!({"customRuleExpr": "告".repeat(150), "customRuleDesc": "d".repeat(150)}))).await;
+    let full = add_rule(&mut client, merged(base.clone(), json!({"customRuleExpr": format!("@a == '{}'", "告".repeat(142)), "customRuleDesc": "d".repeat(150)}))).await;
     let edit = merged(base, json!({"strategyId": full, "pushType": "P3"}));
     let (_, body) = client.call(Method::PUT, "/xapi/alarm_strategy", edit).await;
     assert!(body["message"].as_str().is_some_and(|m| m.contains("pushType")), "{body}");
