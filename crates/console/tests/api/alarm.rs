@@ -69,6 +69,12 @@ async fn rules_are_added_listed_with_their_day_counts_edited_and_toggled() {
         merged(rule(id, "xprofiler_log", "@heap_used / @heap_limit > 0.7"), json!({"pushType": "p1", "webhookPush": true, "webhookAddress": hook, "webhookSign": "SEC1"})),
     )
     .await;
+    // Each change tells the managers' alarm engines to re-read the app's rules.
+    let key = store::keys::Keys::new(app.env.settings.redis.key_prefix.clone()).alarm_rules_version(&id.to_string());
+    let mut conn = app.env.redis().get().await.unwrap();
+    let version: Option<u64> = deadpool_redis::redis::cmd("GET").arg(&key).query_async(&mut conn).await.unwrap();
+    assert_eq!(version, Some(2), "two rules added");
+    drop(conn);
     let now = Local::now();
     raise(&logs, cpu, "host-1", None, now - TimeDelta::days(3), "old").await;
     raise(&logs, cpu, "host-1", None, now - TimeDelta::hours(2), "a").await;
