@@ -174,6 +174,8 @@ pub struct AlarmSettings {
     pub allow_private_webhooks: bool,
     /// How often the registry is scanned for agents whose heartbeat stopped (`manager.agent_offline_secs`).
     pub offline_check_secs: u64,
+    /// A rule's automatic action runs at most once per process in this many seconds.
+    pub action_interval_secs: u64,
     /// SMTP server for alarm mail; empty: no mail.
     pub smtp_host: String,
     pub smtp_port: u16,

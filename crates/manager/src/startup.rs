@@ -49,7 +49,8 @@ impl Application {
             redis.clone(),
             LogLimits { error_log_limit: m.error_log_limit, error_log_days: m.error_log_days.max(0) as u64, package_days: m.package_days },
         );
-        let engine = Engine::new(&settings.alarm, console_db.clone(), logs_db.clone(), redis.clone(), stats.clone())?;
+        let relay = Relay::new(registry.clone(), ws, stats.clone(), m.command_timeout_ms);
+        let engine = Engine::new(&settings.alarm, console_db.clone(), logs_db.clone(), redis.clone(), relay.clone(), stats.clone())?;
         let alarms = engine.start();
         let ingest = Ingest {
             writer: MetricWriter::start(logs_db.clone(), 2, m.insert_batch_rows, stats.clone()),
@@ -63,7 +64,7 @@ impl Application {
         let state = AppState {
             engine,
             alarms,
-            relay: Relay::new(registry.clone(), ws, stats.clone(), m.command_timeout_ms),
+            relay,
             retention: Retention { logs_db: logs_db.clone(), registry: registry.clone(), days: m.retention_days, hour: m.retention_hour },
             console_db,
             logs_db,

@@ -27,6 +27,9 @@ pub struct Stats {
     pub alarms_held: Counter,
     pub alarms_capped: Counter,
     pub alarm_history_failed: Counter,
+    pub alarm_actions: Counter,
+    pub alarm_actions_limited: Counter,
+    pub alarm_actions_failed: Counter,
     notifications_sent: Family<ChannelLabel, Counter>,
     notifications_failed: Family<ChannelLabel, Counter>,
     registry: MetricRegistry,
@@ -56,6 +59,9 @@ impl Default for Stats {
             alarms_held: Counter::default(),
             alarms_capped: Counter::default(),
             alarm_history_failed: Counter::default(),
+            alarm_actions: Counter::default(),
+            alarm_actions_limited: Counter::default(),
+            alarm_actions_failed: Counter::default(),
             notifications_sent: Family::default(),
             notifications_failed: Family::default(),
             registry: MetricRegistry::default(),
@@ -77,6 +83,9 @@ impl Default for Stats {
         r.register("ezm_manager_alarms_held", "alarm messages held back by the debounce window (sent later as a summary)", s.alarms_held.clone());
         r.register("ezm_manager_alarms_capped", "alarm messages not sent because the channel's daily limit was reached", s.alarms_capped.clone());
         r.register("ezm_manager_alarm_history_failed", "alarms whose alarm_DD row could not be written", s.alarm_history_failed.clone());
+        r.register("ezm_manager_alarm_actions", "automatic profiles taken by alarm rules", s.alarm_actions.clone());
+        r.register("ezm_manager_alarm_actions_limited", "automatic profiles not taken: the process had one within alarm.action_interval_secs", s.alarm_actions_limited.clone());
+        r.register("ezm_manager_alarm_actions_failed", "automatic profiles that failed (agent offline or refused)", s.alarm_actions_failed.clone());
         r.register("ezm_manager_notifications_sent", "alarm messages delivered, by channel", s.notifications_sent.clone());
         r.register("ezm_manager_notifications_failed", "alarm messages that failed after their retries, by channel", s.notifications_failed.clone());
         for channel in CHANNELS {

@@ -83,6 +83,11 @@ impl Keys {
         self.key(format_args!("EZM_AGENT_OFFLINE::{app}::{agent}::{client}"))
     }
 
+    /// Ours: set (NX) while an automatic action of a rule on a process is within its interval (rate limit).
+    pub fn alarm_action(&self, app: &str, agent: &str, pid: i64, strategy: u64) -> String {
+        self.key(format_args!("EZM_ALARM_ACTION::{app}::{agent}::{pid}::{strategy}"))
+    }
+
     /// Ours: set (NX) by the one manager that sends a given alarm message on a channel.
     pub fn alarm_sent(&self, digest: &str) -> String {
         self.key(format_args!("EZM_ALARM_SENT::{digest}"))

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::redis::RedisPool;
 use deadpool_redis::redis;
 use rules::{Expression, Template};
-use store::console_db::{apps, strategies};
+use store::console_db::{alarm_actions, apps, strategies};
 use store::keys::Keys;
 
 use crate::error::ManagerError;
@@ -28,6 +28,8 @@ pub struct Rule {
     pub expression_text: String,
     pub expression: Expression,
     pub content: Template,
+    /// The profile taken of the process that fired it (ours, `ezm_alarm_actions`).
+    pub action: Option<String>,
 }
 
 /// An app's rules and its name (for the messages).
@@ -107,6 +109,7 @@ impl RuleCache {
     async fn load(&self, app: u64) -> Result<AppRules, ManagerError> {
         let stored = strategies::enabled_of_app(&self.console_db, app).await?;
         let name = apps::by_id(&self.console_db, app).await?.map(|a| a.name).unwrap_or_default();
+        let mut actions = alarm_actions::of_app(&self.console_db, app).await?;
         let mut rules = Vec::with_capacity(stored.len());
         for s in stored {
             let parsed = Expression::parse(&s.expression).map_err(|e| ("expression", e)).and_then(|expression| {
@@ -122,6 +125,7 @@ impl RuleCache {
                     expression_text: s.expression,
                     expression,
                     content,
+                    action: actions.remove(&s.id),
                 })),
                 Err((member, error)) => {
                     let first = self.reported.lock().expect("the set lock is never held across a panic").insert((s.id, s.expression.clone(), s.content.clone()));

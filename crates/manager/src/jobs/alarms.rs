@@ -19,13 +19,16 @@ use common::settings::AlarmSettings;
 use deadpool_redis::redis::{self, Script};
 use protocol::logs::AgentLog;
 use sha2::{Digest, Sha256};
-use store::console_db::contacts;
+use protocol::service::CommandTarget;
+use protocol::{AgentId, AppId, ExecCommand};
+use store::console_db::{contacts, files};
 use store::keys::Keys;
 use tokio::sync::{mpsc, Mutex};
 
 use crate::clients::alarm_rules::{Rule, RuleCache};
 use crate::clients::notify::{Notifier, SendError};
 use crate::clients::registry::AgentRegistry;
+use crate::clients::relay::Relay;
 use crate::domain::alarm::{self as domain, Held, Notice, Subject};
 use crate::error::ManagerError;
 use crate::stats::Stats;
@@ -40,6 +43,13 @@ const DELIVERY_QUEUE: usize = 1000;
 /// long before the manager started).
 const OFFLINE_HORIZON_MS: i64 = 24 * 3600 * 1000;
 const OFFLINE_KEY_SECS: u64 = 7 * 24 * 3600;
+/// How long an automatic CPU, heap or GC profile samples (the console's actions default to 3 minutes; an alarm
+/// wants its profile sooner).
+const ACTION_PROFILING_MS: u64 = 60_000;
+/// The agent answers an action within seconds (the profile is written after).
+const ACTION_TIMEOUT_MS: u64 = 15_000;
+/// The "System" user the original records automatic rows under (the console shows it by that name).
+const SYSTEM_USER: u64 = 999_999;
 
 /// What the engine evaluates.
 #[derive(Debug)]
@@ -87,6 +97,7 @@ pub struct Engine {
     stats: Arc<Stats>,
     deliveries: mpsc::Sender<Firing>,
     waiting: Arc<Mutex<mpsc::Receiver<Firing>>>,
+    relay: Relay,
 }
 
 impl Engine {
@@ -95,6 +106,7 @@ impl Engine {
         console_db: mysql_async::Pool,
         logs_db: mysql_async::Pool,
         redis: RedisPool,
+        relay: Relay,
         stats: Arc<Stats>,
     ) -> anyhow::Result<Engine> {
         let rules = RuleCache::new(
@@ -116,6 +128,7 @@ impl Engine {
             stats,
             deliveries,
             waiting: Arc::new(Mutex::new(waiting)),
+            relay,
         })
     }
 
@@ -223,8 +236,14 @@ impl Engine {
         Ok(())
     }
 
-    /// The history row, then every channel of the rule's push level.
-    async fn deliver(&self, firing: Firing) {
+    /// The automatic action (which adds its file to the message), the history row, then every channel of the
+    /// rule's push level.
+    async fn deliver(&self, mut firing: Firing) {
+        if let (Some(action), Some(pid)) = (firing.rule.action.clone(), firing.pid) {
+            if let Some(note) = self.take_action(&firing, &action, pid).await {
+                firing.message = format!("{} {note}", firing.message);
+            }
+        }
         let rule = &firing.rule;
         let day = Local::now().format("%d").to_string().parse().unwrap_or(1);
         let text = domain::history_text(&firing.message);
@@ -245,6 +264,71 @@ impl Engine {
                 Err(e) => tracing::warn!(strategy_id = rule.id, channel, error = %e, "alarm debounce failed"),
             }
         }
+    }
+
+    /// Takes the rule's profile of the process, at most once per `alarm.action_interval_secs` per process and rule,
+    /// and records the file as the console records actions (a `files` row at status 0, by the System user). The
+    /// note for the message, or None when nothing was taken.
+    async fn take_action(&self, firing: &Firing, action: &str, pid: i64) -> Option<String> {
+        let rule = &firing.rule;
+        let (command, options) = match action {
+            "cpuprofile" => ("start_cpu_profiling", serde_json::json!({"profiling_time": ACTION_PROFILING_MS})),
+            "heapprofile" => ("start_heap_profiling", serde_json::json!({"profiling_time": ACTION_PROFILING_MS})),
+            "gcprofile" => ("start_gc_profiling", serde_json::json!({"profiling_time": ACTION_PROFILING_MS})),
+            "heapsnapshot" => ("heapdump", serde_json::json!({})),
+            "diag" => ("diag_report", serde_json::json!({})),
+            _ => return None,
+        };
+        let key = self.keys.alarm_action(&rule.app.to_string(), &firing.agent, pid, rule.id);
+        let admitted: Result<Option<String>, ManagerError> = async {
+            let mut conn = self.redis.get().await?;
+            let interval = self.settings.action_interval_secs.max(1);
+            Ok(redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("EX").arg(interval).query_async(&mut conn).await?)
+        }
+        .await;
+        match admitted {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                self.stats.alarm_actions_limited.inc();
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!(strategy_id = rule.id, error = %e, "alarm action skipped: redis unavailable");
+                return None;
+            }
+        }
+        let target = CommandTarget { app_id: AppId::from(rule.app), agent_id: AgentId::new(firing.agent.clone()), expired_time: Some(ACTION_TIMEOUT_MS) };
+        let failed = |why: String| {
+            self.stats.alarm_actions_failed.inc();
+            tracing::warn!(strategy_id = rule.id, agent_id = %firing.agent, pid, action, error = %why, "alarm action failed");
+            None
+        };
+        let cmd = match ExecCommand::xprofctl(&pid.to_string(), command, &options) {
+            Ok(cmd) => cmd,
+            Err(e) => return failed(e.to_string()),
+        };
+        let answer = match self.relay.exec(&target, cmd).await {
+            Ok(answer) => answer,
+            Err(e) => return failed(e.to_string()),
+        };
+        let stdout = match (answer["ok"].as_bool(), answer["data"]["stdout"].as_str()) {
+            (Some(true), Some(stdout)) => stdout.to_owned(),
+            _ => return failed(answer["message"].as_str().unwrap_or("the agent answered no output").to_owned()),
+        };
+        let parsed: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+        let Some(path) = parsed["filepath"].as_str().filter(|p| !p.is_empty()) else {
+            return failed(format!("the agent named no file: {:.200}", stdout));
+        };
+        if let Err(e) = files::insert_action(&self.console_db, rule.app, &firing.agent, action, path, SYSTEM_USER).await {
+            return failed(format!("file not recorded: {e}"));
+        }
+        self.stats.alarm_actions.inc();
+        tracing::info!(strategy_id = rule.id, agent_id = %firing.agent, pid, action, file = path, "alarm action taken");
+        let files_page = match self.settings.console_public_url.trim_end_matches('/') {
+            "" => String::new(),
+            console => format!(" {console}/#/app/{}/file", rule.app),
+        };
+        Some(format!("[{action}: {path}{files_page}]"))
     }
 
     /// Opens the window and gives the batch to send now, or holds the message (None).

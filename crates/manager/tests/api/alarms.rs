@@ -354,3 +354,61 @@ async fn changed_rules_apply_without_a_restart_and_private_webhooks_are_refused_
     .await;
     m.finish().await;
 }
+
+/// A ws-server stand-in on 127.0.0.1: every client is alive, and every command answers as xprofctl does for a heap
+/// snapshot. Records the commands.
+async fn fake_ws_server() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let commands: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let data = web::Data::new(commands.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/xapi/check_client_alive", web::post().to(|| async { actix_web::HttpResponse::Ok().json(json!({"ok": true, "data": {"0": true}})) }))
+            .route(
+                "/xapi/exec_command",
+                web::post().to(|body: String, commands: web::Data<Arc<Mutex<Vec<Value>>>>| async move {
+                    commands.lock().unwrap().push(serde_json::from_str(&body).unwrap());
+                    let stdout = json!({"filepath": "/tmp/x-42.heapsnapshot"}).to_string();
+                    actix_web::HttpResponse::Ok().json(json!({"ok": true, "data": {"ok": true, "data": {"stdout": stdout, "stderr": ""}}}))
+                }),
+            )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    (format!("127.0.0.1:{port}"), commands)
+}
+
+#[actix_web::test]
+async fn a_rule_with_an_action_takes_a_heap_snapshot_of_the_process_once_per_interval() {
+    let (sink, inbox) = webhook_sink().await;
+    let (ws, commands) = fake_ws_server().await;
+    let m = TestManager::start_with(SETTINGS).await;
+    m.add_app(1, "s").await;
+    let rule = add_rule(&m, "xprofiler_log", "p1", "@heap_used > 1", "heap ${@heap_used}", Some(("webhook", &format!("{sink}/hook"), ""))).await;
+    store::console_db::alarm_actions::set(&m.env.console_db(), rule, Some("heapsnapshot")).await.unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    m.call("/xtransit/update_client", json!({"appId": 1, "agentId": "vm", "clientId": "c1", "server": ws, "timestamp": now})).await;
+    let log = xprofiler_log();
+    let n = pids(&log);
+    m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm", "log": log})).await;
+    eventually(15, "the alarm message", || async { !caught(&inbox, "/hook").await.is_empty() }).await;
+    let message = caught(&inbox, "/hook").await[0].json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("[heapsnapshot: /tmp/x-42.heapsnapshot http://console.test:8443/#/app/1/file]"), "{message}");
+    eventually(15, "one snapshot per process", || async { commands.lock().unwrap().len() == n }).await;
+    let command = commands.lock().unwrap()[0]["command"].as_str().unwrap().to_owned();
+    assert!(command.starts_with("xprofctl ") && command.contains(" heapdump"), "{command}");
+    let mut conn = m.env.console_db().get_conn().await.unwrap();
+    let (kind, user, status): (String, u64, u8) =
+        conn.query_first("SELECT type, user, status FROM files WHERE app = 1 AND agent = 'vm'").await.unwrap().unwrap();
+    assert_eq!((kind.as_str(), user, status), ("heapsnapshot", 999_999, 0), "recorded as the console records actions, by System");
+    drop(conn);
+    // The same rule firing again on the same processes within the interval takes nothing more.
+    m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm", "log": xprofiler_log()})).await;
+    eventually(10, "second history rows", || async { history(&m, rule).await == 2 * n as u64 }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(commands.lock().unwrap().len(), n, "rate-limited per process and rule");
+    m.finish().await;
+}

@@ -117,6 +117,7 @@ pub async fn delete(pool: &Pool, id: u64) -> Result<bool, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
     let mut tx = conn.start_transaction(TxOpts::default()).await?;
     tx.exec_drop("DELETE FROM contacts WHERE strategy = ?", (id,)).await?;
+    tx.exec_drop("DELETE FROM ezm_alarm_actions WHERE strategy = ?", (id,)).await?;
     tx.exec_drop("DELETE FROM strategies WHERE id = ?", (id,)).await?;
     let deleted = tx.affected_rows() == 1;
     tx.commit().await?;
