@@ -144,6 +144,11 @@ pub struct ManagerSettings {
     pub create_schema: bool,
     /// Metric rows are written by a batching writer: at most this many rows per INSERT.
     pub insert_batch_rows: usize,
+    /// Base URL of an npm-compatible registry whose bulk advisory endpoint audits the agents' lock files. Empty:
+    /// no audit and no outbound call.
+    pub audit_registry_url: String,
+    /// How long an audit result is kept (the original's 5400 s); a package file is audited again after this.
+    pub audit_cache_secs: u64,
 }
 
 /// The manager's alarm engine: evaluation, delivery and its channels.
@@ -413,6 +418,8 @@ impl Settings {
                 check(s.retention_hour <= 23, "manager.retention_hour must be an hour of the day, 0 to 23");
                 check(s.retention_days >= 1, "manager.retention_days must be at least 1");
                 check(s.insert_batch_rows >= 1, "manager.insert_batch_rows must be at least 1");
+                let audit = s.audit_registry_url.is_empty() || is_http_url(&s.audit_registry_url);
+                check(audit, "manager.audit_registry_url must be empty or start with http:// or https://");
                 let a = &self.alarm;
                 let url = a.console_public_url.is_empty() || is_http_url(&a.console_public_url);
                 check(url, "alarm.console_public_url must be empty or start with http:// or https://");

@@ -78,9 +78,7 @@ impl Ingest {
             let mut conn = self.redis.get().await?;
             redis::cmd("SET").arg(self.keys.ingested(trace_id)).arg(1).arg("EX").arg(DEDUP_TTL_SECS).query_async::<()>(&mut conn).await?;
         }
-        if !matches!(log, AgentLog::Package(_)) {
-            self.alarms.submit(Event::Log { app: app_num, agent: agent_text.to_owned(), log });
-        }
+        self.alarms.submit(Event::Log { app: app_num, agent: agent_text.to_owned(), log });
         Ok(())
     }
 

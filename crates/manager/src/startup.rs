@@ -11,6 +11,7 @@ use common::redis::RedisPool;
 use common::Settings;
 use store::keys::Keys;
 
+use crate::clients::audit::Auditor;
 use crate::clients::logstore::{LogLimits, LogStore};
 use crate::clients::registry::AgentRegistry;
 use crate::clients::relay::Relay;
@@ -50,7 +51,8 @@ impl Application {
             LogLimits { error_log_limit: m.error_log_limit, error_log_days: m.error_log_days.max(0) as u64, package_days: m.package_days },
         );
         let relay = Relay::new(registry.clone(), ws, stats.clone(), m.command_timeout_ms);
-        let engine = Engine::new(&settings.alarm, console_db.clone(), logs_db.clone(), redis.clone(), relay.clone(), stats.clone())?;
+        let auditor = Auditor::new(&m.audit_registry_url, m.audit_cache_secs, Duration::from_millis(settings.shared.http_timeout_ms), redis.clone())?;
+        let engine = Engine::new(&settings.alarm, console_db.clone(), logs_db.clone(), redis.clone(), relay.clone(), auditor, stats.clone())?;
         let alarms = engine.start();
         let ingest = Ingest {
             writer: MetricWriter::start(logs_db.clone(), 2, m.insert_batch_rows, stats.clone()),

@@ -46,6 +46,11 @@ impl Keys {
         self.key(format_args!("XTRANSIT_PKG_LOG::{app}::{file}"))
     }
 
+    /// `{risk, riskModules}` of an agent's package file's last dependency audit.
+    pub fn package_audit(&self, app: &str, agent: &str, file: &str) -> String {
+        self.key(format_args!("XTRANSIT_PKG_AUDIT::{app}::{agent}::{file}"))
+    }
+
     /// Ours: marks a forwarded log (by the agent frame's traceId) as stored, so a retried post is not stored twice.
     pub fn ingested(&self, trace_id: &str) -> String {
         self.key(format_args!("EZM_INGESTED::{trace_id}"))

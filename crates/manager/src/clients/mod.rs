@@ -2,6 +2,7 @@
 //! store in Redis, the ws-servers that hold the agents, the cached alarm rules, and where alarms are sent.
 
 pub mod alarm_rules;
+pub mod audit;
 pub mod logstore;
 pub mod notify;
 pub mod registry;

@@ -2,5 +2,6 @@
 //! channel, and how a package file's dependencies are resolved.
 
 pub mod alarm;
+pub mod audit;
 pub mod modules;
 pub mod rows;

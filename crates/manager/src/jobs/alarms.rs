@@ -26,6 +26,7 @@ use store::keys::Keys;
 use tokio::sync::{mpsc, Mutex};
 
 use crate::clients::alarm_rules::{Rule, RuleCache};
+use crate::clients::audit::Auditor;
 use crate::clients::notify::{Notifier, SendError};
 use crate::clients::registry::AgentRegistry;
 use crate::clients::relay::Relay;
@@ -98,6 +99,7 @@ pub struct Engine {
     deliveries: mpsc::Sender<Firing>,
     waiting: Arc<Mutex<mpsc::Receiver<Firing>>>,
     relay: Relay,
+    auditor: Option<Auditor>,
 }
 
 impl Engine {
@@ -107,6 +109,7 @@ impl Engine {
         logs_db: mysql_async::Pool,
         redis: RedisPool,
         relay: Relay,
+        auditor: Option<Auditor>,
         stats: Arc<Stats>,
     ) -> anyhow::Result<Engine> {
         let rules = RuleCache::new(
@@ -129,6 +132,7 @@ impl Engine {
             deliveries,
             waiting: Arc::new(Mutex::new(waiting)),
             relay,
+            auditor,
         })
     }
 
@@ -178,6 +182,18 @@ impl Engine {
 
     async fn evaluate(&self, event: Event) -> Result<(), ManagerError> {
         let (app, subjects) = match event {
+            Event::Log { app, agent, log: AgentLog::Package(packages) } => {
+                // Audited whether or not the app has rules: the console shows the risk figures too.
+                let Some(auditor) = &self.auditor else { return Ok(()) };
+                let scan_time = Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+                let mut subjects = Vec::new();
+                for pkg in &packages.pkgs {
+                    if let Some(serde_json::Value::Object(risk)) = auditor.audit(&app.to_string(), &agent, pkg, &scan_time).await? {
+                        subjects.push(domain::audit_subject(app, &agent, &risk));
+                    }
+                }
+                (app, subjects)
+            }
             Event::Log { app, agent, log } => {
                 let rules = self.rules.rules(app, Instant::now()).await?;
                 if rules.rules.is_empty() {
@@ -252,7 +268,9 @@ impl Engine {
             tracing::warn!(strategy_id = rule.id, error = %e, "alarm history not recorded");
         }
         for channel in channels(rule) {
-            if channel == "mailer" && !self.notifier.mail_configured() {
+            // Mail without a server or without contacts uses up neither the window nor the daily count (the
+            // original used up both).
+            if channel == "mailer" && !(self.notifier.mail_configured() && self.has_contacts(rule.id).await) {
                 continue;
             }
             let held = Held { at_ms: firing.at_ms, message: firing.message.clone(), pid: firing.pid };
@@ -262,6 +280,16 @@ impl Engine {
                     self.stats.alarms_held.inc();
                 }
                 Err(e) => tracing::warn!(strategy_id = rule.id, channel, error = %e, "alarm debounce failed"),
+            }
+        }
+    }
+
+    async fn has_contacts(&self, strategy: u64) -> bool {
+        match contacts::mails_of_strategy(&self.console_db, strategy).await {
+            Ok(mails) => !mails.is_empty(),
+            Err(e) => {
+                tracing::warn!(strategy_id = strategy, error = %e, "alarm contacts unreadable");
+                false
             }
         }
     }

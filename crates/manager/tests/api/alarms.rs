@@ -412,3 +412,53 @@ async fn a_rule_with_an_action_takes_a_heap_snapshot_of_the_process_once_per_int
     assert_eq!(commands.lock().unwrap().len(), n, "rate-limited per process and rule");
     m.finish().await;
 }
+
+/// An npm-compatible registry stand-in on 127.0.0.1: the bulk advisory endpoint, with one high advisory for the
+/// first package asked about. Records the request bodies.
+async fn fake_registry() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let asked: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let data = web::Data::new(asked.clone());
+    let server = HttpServer::new(move || {
+        App::new().app_data(data.clone()).route(
+            "/-/npm/v1/security/advisories/bulk",
+            web::post().to(|body: web::Json<Value>, asked: web::Data<Arc<Mutex<Vec<Value>>>>| async move {
+                let first = body.as_object().and_then(|m| m.keys().next().cloned()).unwrap_or_default();
+                asked.lock().unwrap().push(body.into_inner());
+                actix_web::HttpResponse::Ok().json(json!({first: [{"id": 1, "url": "https://advisories.test/1", "title": "t", "severity": "high", "vulnerable_versions": "<99"}]}))
+            }),
+        )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    (format!("http://127.0.0.1:{port}"), asked)
+}
+
+#[actix_web::test]
+async fn a_package_report_is_audited_once_per_cache_period_and_feeds_the_risk_rules() {
+    let (sink, inbox) = webhook_sink().await;
+    let (registry, asked) = fake_registry().await;
+    let mut settings = SETTINGS.to_vec();
+    settings.push(("EZM__MANAGER__AUDIT_REGISTRY_URL", registry.as_str()));
+    let m = TestManager::start_with(&settings).await;
+    m.add_app(1, "s").await;
+    let rule = add_rule(&m, "xtransit_notification", "p1", "@critical > 0 || @high > 0", "${@high} high, ${@critical} critical", Some(("webhook", &format!("{sink}/risk"), ""))).await;
+    let package = captured_logs().into_iter().find(|(k, _)| k == "package").unwrap().1;
+    m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm", "log": package.clone()})).await;
+    eventually(10, "the risk alarm", || async { !caught(&inbox, "/risk").await.is_empty() }).await;
+    assert_eq!(caught(&inbox, "/risk").await[0].json()["message"], "1 high, 0 critical");
+    assert_eq!(history(&m, rule).await, 1);
+    let request = asked.lock().unwrap()[0].clone();
+    assert!(request.as_object().unwrap().values().all(|v| v.is_array()), "{{name: [versions]}}");
+    let files = m.call("/xprofiler/files", json!({"appId": 1, "agentId": "vm", "type": "package"})).await;
+    let file = &files["data"]["files"][0];
+    assert_eq!(file["risk"]["vulnerabilities"]["high"], 1, "{files}");
+    assert!(file["riskModules"].as_object().is_some_and(|m| m.len() == 1));
+    // The next report within the cache period asks the registry nothing.
+    m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm", "log": package})).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(asked.lock().unwrap().len(), 1);
+    m.finish().await;
+}
