@@ -84,7 +84,14 @@ impl RuleCache {
         let version = match cached {
             Some((rules, _, _, checked)) if checked < self.check_every => return Ok(rules),
             Some((rules, version, age, _)) => {
-                let current = self.version(app).await?;
+                // Redis unavailable: the rules known are better than none (checked again at the next log).
+                let current = match self.version(app).await {
+                    Ok(current) => current,
+                    Err(e) => {
+                        tracing::debug!(app_id = app, error = %e, "alarm rules version unavailable, using the cached rules");
+                        return Ok(rules);
+                    }
+                };
                 if current == version && age < self.max_age {
                     if let Some(e) = self.entries.lock().expect("the cache lock is never held across a panic").get_mut(&app) {
                         e.checked = now;
