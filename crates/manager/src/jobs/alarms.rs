@@ -25,7 +25,7 @@ use store::console_db::{contacts, files};
 use store::keys::Keys;
 use tokio::sync::{mpsc, Mutex};
 
-use crate::clients::alarm_rules::{Rule, RuleCache};
+use crate::clients::alarm_rules::{AppRules, Rule, RuleCache};
 use crate::clients::audit::Auditor;
 use crate::clients::notify::{Notifier, SendError};
 use crate::clients::registry::AgentRegistry;
@@ -36,6 +36,8 @@ use crate::stats::Stats;
 
 /// Takes a debounce list whole (one key: fine on Redis Cluster).
 const DRAIN: &str = "local v = redis.call('LRANGE', KEYS[1], 0, -1) redis.call('DEL', KEYS[1]) return v";
+/// Logs evaluated at the same time.
+const EVALUATORS: usize = 4;
 /// Delivery workers (each sends one alarm's channels at a time).
 const WORKERS: usize = 8;
 /// Alarms waiting for a delivery worker.
@@ -141,10 +143,17 @@ impl Engine {
         let (tx, mut rx) = mpsc::channel::<Event>(self.settings.queue.max(1));
         let engine = self.clone();
         tokio::spawn(async move {
+            // Up to EVALUATORS logs are evaluated at once (each on the blocking pool); the queue waits meanwhile.
+            let permits = Arc::new(tokio::sync::Semaphore::new(EVALUATORS));
             while let Some(event) = rx.recv().await {
-                if let Err(e) = engine.evaluate(event).await {
-                    tracing::warn!(error = %e, "alarm evaluation failed");
-                }
+                let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                let engine = engine.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = engine.evaluate(event).await {
+                        tracing::warn!(error = %e, "alarm evaluation failed");
+                    }
+                    drop(permit);
+                });
             }
         });
         for _ in 0..WORKERS {
@@ -199,14 +208,25 @@ impl Engine {
                 if rules.rules.is_empty() {
                     return Ok(());
                 }
-                let subjects = match &log {
-                    AgentLog::System(s) => domain::system_subjects(app, &agent, s),
-                    AgentLog::Xprofiler(x) => domain::xprofiler_subjects(app, &agent, x),
-                    AgentLog::Error(e) => domain::error_subjects(app, &agent, e),
-                    AgentLog::CoreFiles(c) => domain::core_subject(app, &agent, c).into_iter().collect(),
-                    AgentLog::Package(_) | AgentLog::Other(_) => Vec::new(),
-                };
-                (app, subjects)
+                // Contexts and rules are CPU work: on the blocking pool, so the async workers keep serving
+                // ingestion (with 200 rules evaluated on them, the ingestion benchmark's lag p99 rose from 0.25 to 5 s).
+                let at_ms = now_ms();
+                let evaluated = tokio::task::spawn_blocking(move || {
+                    let subjects = match &log {
+                        AgentLog::System(s) => domain::system_subjects(app, &agent, s),
+                        AgentLog::Xprofiler(x) => domain::xprofiler_subjects(app, &agent, x),
+                        AgentLog::Error(e) => domain::error_subjects(app, &agent, e),
+                        AgentLog::CoreFiles(c) => domain::core_subject(app, &agent, c).into_iter().collect(),
+                        AgentLog::Package(_) | AgentLog::Other(_) => Vec::new(),
+                    };
+                    judge(&rules, &subjects, at_ms)
+                })
+                .await;
+                match evaluated {
+                    Ok(firings) => self.queue(firings),
+                    Err(e) => tracing::error!(app_id = app, error = %e, "alarm evaluation panicked"),
+                }
+                return Ok(());
             }
             Event::Offline { app, agent, client } => {
                 let key = self.keys.agent_offline(&app.to_string(), &agent, &client);
@@ -223,33 +243,24 @@ impl Engine {
         self.fire(app, &subjects).await
     }
 
-    /// Evaluates the app's rules on each subject and queues what fires for delivery.
+    /// Evaluates the app's rules on each subject and queues what fires for delivery (the rare events: offline,
+    /// audits).
     pub async fn fire(&self, app: u64, subjects: &[Subject]) -> Result<(), ManagerError> {
         if subjects.is_empty() {
             return Ok(());
         }
         let rules = self.rules.rules(app, Instant::now()).await?;
-        let at_ms = now_ms();
-        for subject in subjects {
-            for rule in rules.of_context(subject.context) {
-                if !rule.expression.matches(&subject.vars) {
-                    continue;
-                }
-                self.stats.alarms_fired.inc();
-                let firing = Firing {
-                    rule: rule.clone(),
-                    app_name: rules.name.clone(),
-                    agent: subject.agent.clone(),
-                    pid: subject.pid,
-                    message: rule.content.render(&subject.vars),
-                    at_ms,
-                };
-                if self.deliveries.try_send(firing).is_err() {
-                    self.stats.alarm_events_dropped.inc();
-                }
+        self.queue(judge(&rules, subjects, now_ms()));
+        Ok(())
+    }
+
+    fn queue(&self, firings: Vec<Firing>) {
+        for firing in firings {
+            self.stats.alarms_fired.inc();
+            if self.deliveries.try_send(firing).is_err() {
+                self.stats.alarm_events_dropped.inc();
             }
         }
-        Ok(())
     }
 
     /// The automatic action (which adds its file to the message), the history row, then every channel of the
@@ -527,6 +538,26 @@ impl Engine {
             }
         }
     }
+}
+
+/// The rules that fire on each subject, with their messages.
+fn judge(rules: &AppRules, subjects: &[Subject], at_ms: i64) -> Vec<Firing> {
+    let mut out = Vec::new();
+    for subject in subjects {
+        for rule in rules.of_context(subject.context) {
+            if rule.expression.matches(&subject.vars) {
+                out.push(Firing {
+                    rule: rule.clone(),
+                    app_name: rules.name.clone(),
+                    agent: subject.agent.clone(),
+                    pid: subject.pid,
+                    message: rule.content.render(&subject.vars),
+                    at_ms,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Raises `agentOffline` for registered agents whose heartbeat stopped (their socket closed without a
