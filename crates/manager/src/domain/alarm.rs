@@ -264,14 +264,14 @@ pub fn encode(value: &str) -> String {
 }
 
 /// The console links of a message: the app's instance page, and the page of what fired (the original's
-/// `appLink` and `detailLink`; core files open the files page, an offline agent its processes). None without a
-/// console address.
+/// `appLink` and `detailLink`, without the original's `#/`: our console routes by path, as the console's own
+/// `detailPath`; core files open the files page, an offline agent its processes). None without a console address.
 pub fn links(console: &str, app: u64, context: &str, expression: &str, agent: &str, pid: Option<i64>) -> Option<(String, String)> {
     let console = console.trim_end_matches('/');
     if console.is_empty() {
         return None;
     }
-    let app_link = format!("{console}/#/app/{app}/instance?");
+    let app_link = format!("{console}/app/{app}/instance?");
     let agent = encode(agent);
     let detail = match context {
         XPROFILER_LOG => match pid {
@@ -280,7 +280,7 @@ pub fn links(console: &str, app: u64, context: &str, expression: &str, agent: &s
         },
         SYSTEM_LOG => format!("{app_link}tab=system&agentId={agent}"),
         ERROR_LOG => format!("{app_link}tab=error_log&agentId={agent}"),
-        XTRANSIT_NOTIFICATION if expression.contains("@core_") => format!("{console}/#/app/{app}/file"),
+        XTRANSIT_NOTIFICATION if expression.contains("@core_") => format!("{console}/app/{app}/file"),
         XTRANSIT_NOTIFICATION if expression.contains("@agentOffline") => format!("{app_link}tab=process&agentId={agent}"),
         XTRANSIT_NOTIFICATION => format!("{app_link}tab=module_risk&agentId={agent}"),
         _ => format!("{app_link}tab=process&agentId={agent}"),
@@ -578,10 +578,10 @@ mod tests {
     #[test]
     fn links_follow_the_context() {
         let l = |ctx, expr, pid| links("http://c:8443/", 7, ctx, expr, "host 1", pid).unwrap().1;
-        assert_eq!(l(XPROFILER_LOG, "@heap_used > 1", Some(42)), "http://c:8443/#/app/7/instance?tab=process&agentId=host%201&pid=42");
-        assert_eq!(l(SYSTEM_LOG, "", None), "http://c:8443/#/app/7/instance?tab=system&agentId=host%201");
-        assert_eq!(l(XTRANSIT_NOTIFICATION, "@core_count > 0", None), "http://c:8443/#/app/7/file");
-        assert_eq!(l(XTRANSIT_NOTIFICATION, "@critical > 0", None), "http://c:8443/#/app/7/instance?tab=module_risk&agentId=host%201");
+        assert_eq!(l(XPROFILER_LOG, "@heap_used > 1", Some(42)), "http://c:8443/app/7/instance?tab=process&agentId=host%201&pid=42");
+        assert_eq!(l(SYSTEM_LOG, "", None), "http://c:8443/app/7/instance?tab=system&agentId=host%201");
+        assert_eq!(l(XTRANSIT_NOTIFICATION, "@core_count > 0", None), "http://c:8443/app/7/file");
+        assert_eq!(l(XTRANSIT_NOTIFICATION, "@critical > 0", None), "http://c:8443/app/7/instance?tab=module_risk&agentId=host%201");
         assert_eq!(links("", 7, SYSTEM_LOG, "", "a", None), None);
     }
 
@@ -611,14 +611,14 @@ mod tests {
             times: vec!["2024-03-01 10:00:00".into(), "2024-03-01 10:04:00".into()],
         };
         let text = notice.markdown();
-        assert!(text.starts_with("[Easy-Monitor 性能监控] 您的应用 [shop](http://c/#/app/7/instance?) 在实例 host 于 2024-03-01 10:00:00 ~ 2024-03-01 10:04:00 发生 2 条告警: second <b>"), "{text}");
-        assert!(text.ends_with("，点击 [控制台](http://c/#/app/7/instance?tab=process&agentId=host&pid=42) 查看详细信息"));
+        assert!(text.starts_with("[Easy-Monitor 性能监控] 您的应用 [shop](http://c/app/7/instance?) 在实例 host 于 2024-03-01 10:00:00 ~ 2024-03-01 10:04:00 发生 2 条告警: second <b>"), "{text}");
+        assert!(text.ends_with("，点击 [控制台](http://c/app/7/instance?tab=process&agentId=host&pid=42) 查看详细信息"));
         assert_eq!(dingtalk_body(&notice)["at"], json!({"isAtAll": false}));
         assert!(notice.html().contains("second &lt;b&gt;") && notice.html().contains("<li>2024-03-01 10:00:00: first</li>"));
         let feishu = feishu_body(&notice, "sec", 100);
         assert_eq!(feishu["content"]["post"]["zh_cn"]["content"][0].as_array().unwrap().len(), 6);
         assert_eq!(feishu["timestamp"], "100");
         assert_eq!(webhook_body(&notice)["count"], 2);
-        assert!(slack_body(&notice)["text"].as_str().unwrap().contains("<http://c/#/app/7/instance?tab=process&agentId=host&pid=42|控制台>"));
+        assert!(slack_body(&notice)["text"].as_str().unwrap().contains("<http://c/app/7/instance?tab=process&agentId=host&pid=42|控制台>"));
     }
 }

@@ -365,7 +365,7 @@ impl Engine {
         tracing::info!(strategy_id = rule.id, agent_id = %firing.agent, pid, action, file = path, "alarm action taken");
         let files_page = match self.settings.console_public_url.trim_end_matches('/') {
             "" => String::new(),
-            console => format!(" {console}/#/app/{}/file", rule.app),
+            console => format!(" {console}/app/{}/file", rule.app),
         };
         Some(format!("[{action}: {path}{files_page}]"))
     }

@@ -203,7 +203,7 @@ async fn a_heap_rule_fires_on_every_webhook_in_its_format_with_history_and_debou
     assert_eq!(body["msgtype"], "markdown");
     assert_eq!(body["at"], json!({"isAtAll": false}));
     let text = body["markdown"]["text"].as_str().unwrap();
-    assert!(text.starts_with("[Easy-Monitor 性能监控] 您的应用 [app1](http://console.test:8443/#/app/1/instance?) 在实例 vm 于 "), "{text}");
+    assert!(text.starts_with("[Easy-Monitor 性能监控] 您的应用 [app1](http://console.test:8443/app/1/instance?) 在实例 vm 于 "), "{text}");
     assert!(text.contains("tab=process&agentId=vm&pid="), "{text}");
     // WeCom and Feishu (signed) and Slack.
     assert_eq!(caught(&inbox, "/wecom").await[0].json()["msgtype"], "markdown");
@@ -396,7 +396,7 @@ async fn a_rule_with_an_action_takes_a_heap_snapshot_of_the_process_once_per_int
     m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm", "log": log})).await;
     eventually(15, "the alarm message", || async { !caught(&inbox, "/hook").await.is_empty() }).await;
     let message = caught(&inbox, "/hook").await[0].json()["message"].as_str().unwrap().to_owned();
-    assert!(message.contains("[heapsnapshot: /tmp/x-42.heapsnapshot http://console.test:8443/#/app/1/file]"), "{message}");
+    assert!(message.contains("[heapsnapshot: /tmp/x-42.heapsnapshot http://console.test:8443/app/1/file]"), "{message}");
     eventually(15, "one snapshot per process", || async { commands.lock().unwrap().len() == n }).await;
     let command = commands.lock().unwrap()[0]["command"].as_str().unwrap().to_owned();
     assert!(command.starts_with("xprofctl ") && command.contains(" heapdump"), "{command}");

@@ -66,7 +66,7 @@ async fn a_rule_on_the_real_process_fires_takes_a_heap_snapshot_and_the_stopped_
     let body_json: Value = serde_json::from_str(&body).unwrap();
     let message = body_json["message"].as_str().unwrap();
     assert!(message.starts_with("heap ") && message.contains(&format!("pid {}", node.app_pid)), "{message}");
-    assert!(message.contains("[heapsnapshot: ") && message.contains("http://console.test/#/app/1/file]"), "the snapshot is named: {message}");
+    assert!(message.contains("[heapsnapshot: ") && message.contains("http://console.test/app/1/file]"), "the snapshot is named: {message}");
     assert!(body_json["link"].as_str().unwrap().ends_with(&format!("tab=process&agentId={AGENT_ID}&pid={}", node.app_pid)));
     use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"k").unwrap();
