@@ -121,3 +121,13 @@ CREATE TABLE IF NOT EXISTS `ezm_admins` (
   `gm_create` DATETIME DEFAULT CURRENT_TIMESTAMP,
   PRIMARY KEY (`user`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Ours: the automatic action of an alarm rule (a profile of the process that fired it, taken by the manager and
+-- recorded in `files` as the console records actions), one row per rule that has one.
+CREATE TABLE IF NOT EXISTS `ezm_alarm_actions` (
+  `strategy` INT UNSIGNED NOT NULL,
+  `action` VARCHAR(20) NOT NULL,
+  `gm_modified` DATETIME DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  `gm_create` DATETIME DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (`strategy`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -36,6 +36,7 @@ pub struct Settings {
     pub shared: SharedSettings,
     pub ws_server: WsServerSettings,
     pub manager: ManagerSettings,
+    pub alarm: AlarmSettings,
     pub console: ConsoleSettings,
     pub log: LogSettings,
 }
@@ -143,6 +144,63 @@ pub struct ManagerSettings {
     pub create_schema: bool,
     /// Metric rows are written by a batching writer: at most this many rows per INSERT.
     pub insert_batch_rows: usize,
+    /// Base URL of an npm-compatible registry whose bulk advisory endpoint audits the agents' lock files. Empty:
+    /// no audit and no outbound call.
+    pub audit_registry_url: String,
+    /// How long an audit result is kept (the original's 5400 s); a package file is audited again after this.
+    pub audit_cache_secs: u64,
+}
+
+/// The manager's alarm engine: evaluation, delivery and its channels.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmSettings {
+    /// The console's address as its users reach it, for the links in alarm messages (the original's
+    /// `xprofilerConsole`). Empty: messages carry no links.
+    pub console_public_url: String,
+    /// Logs waiting to be evaluated; beyond this they are not evaluated (counted), ingestion never waits.
+    pub queue: usize,
+    /// How often an app's cached rules are checked against the version the console bumps on every change.
+    pub rules_check_secs: u64,
+    /// Cached rules are re-read after this long even without a bump (rules changed by an original console).
+    pub rules_max_age_secs: u64,
+    /// Debounce window per rule, agent and channel (the original's `debounceWait`).
+    pub debounce_secs: u64,
+    /// How often held-back messages whose window ended are sent.
+    pub flush_interval_secs: u64,
+    /// Mails per app, rule and local day (the original's `messageLimit.mailer`); 0: no limit.
+    pub mail_daily_limit: u64,
+    /// Webhook messages per app, rule, channel and local day; 0: no limit.
+    pub webhook_daily_limit: u64,
+    /// Retries of a failed delivery (backing off from 1 s).
+    pub send_retries: u32,
+    pub send_timeout_ms: u64,
+    /// Allow webhooks to loopback, private and link-local addresses (off: such addresses are refused).
+    pub allow_private_webhooks: bool,
+    /// How often the registry is scanned for agents whose heartbeat stopped (`manager.agent_offline_secs`).
+    pub offline_check_secs: u64,
+    /// A rule's automatic action runs at most once per process in this many seconds.
+    pub action_interval_secs: u64,
+    /// SMTP server for alarm mail; empty: no mail.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTls,
+    pub smtp_user: String,
+    pub smtp_password: SecretString,
+    /// Sender address; empty: `smtp_user`.
+    pub smtp_from: String,
+}
+
+/// How the manager talks to its SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Plain SMTP (a relay on a trusted network, or a local sink).
+    None,
+    /// Plain connection upgraded with STARTTLS (port 587), required.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -363,6 +421,16 @@ impl Settings {
                 check(s.retention_hour <= 23, "manager.retention_hour must be an hour of the day, 0 to 23");
                 check(s.retention_days >= 1, "manager.retention_days must be at least 1");
                 check(s.insert_batch_rows >= 1, "manager.insert_batch_rows must be at least 1");
+                let audit = s.audit_registry_url.is_empty() || is_http_url(&s.audit_registry_url);
+                check(audit, "manager.audit_registry_url must be empty or start with http:// or https://");
+                let a = &self.alarm;
+                let url = a.console_public_url.is_empty() || is_http_url(&a.console_public_url);
+                check(url, "alarm.console_public_url must be empty or start with http:// or https://");
+                check(a.queue >= 1, "alarm.queue must be at least 1");
+                check(a.rules_check_secs >= 1, "alarm.rules_check_secs must be at least 1");
+                check(a.debounce_secs >= 1, "alarm.debounce_secs must be at least 1");
+                check(a.flush_interval_secs >= 1, "alarm.flush_interval_secs must be at least 1");
+                check(a.offline_check_secs >= 1, "alarm.offline_check_secs must be at least 1");
             }
             Service::Console => {
                 let s = &self.console;

@@ -62,8 +62,32 @@ def p99_bound(start, end):
     return "+Inf"
 
 
+# Alarm rules spread over the four contexts for `ingestion --rules N`: real shapes (arithmetic, &&, ||, strings,
+# include) with thresholds the simulated agents never reach, so the figure is the cost of evaluating every rule on
+# every log (a rule that fires writes a history row; a firing rate is a property of the rules, not of the engine).
+RULE_SHAPES = [
+    ("xprofiler_log", '@heap_used / @heap_limit > {t} && @rss > 0'),
+    ("xprofiler_log", '@cpu_60 > {t} * 100 || @gc_60 > {t} * 100'),
+    ("system_log", '@os_mem_usage > {t} * 100 || @code_5xx / (@http_response_sent + 1) > {t}'),
+    ("system_log", '@disk_usage > {t} * 100 && @mounted_on == "/"'),
+    ("error_log", '@error_type == "RuleBenchError{i}" || @stack include "rule-bench-{i}"'),
+    ("xtransit_notification", '@core_count > {t} * 1000 || @agentOffline == "rule-bench-{i}"'),
+]
+
+
+def add_rules(n, db=None):
+    """Inserts the rules through mysql's stdin (the texts hold quotes and `${`, which a shell would eat)."""
+    values = []
+    for i in range(n):
+        context, shape = RULE_SHAPES[i % len(RULE_SHAPES)]
+        values.append(f"(1, '{context}', 'p4', 0, '{shape.format(t=2 + i, i=i)}', 'rule {i}: ${{@agentId}}')")
+    for start in range(0, len(values), 100):
+        sql = "INSERT INTO strategies (app, context, push, webhook, expression, content) VALUES " + ", ".join(values[start:start + 100])
+        subprocess.run(["mysql", "-h", "127.0.0.1", "-uroot", db or f"{DB}_console"], input=sql, text=True, check=True)
+
+
 class Stack:
-    def __init__(self, ws_servers, log_dir):
+    def __init__(self, ws_servers, log_dir, rules=0):
         self.secret = secrets.token_hex(16)
         self.app_secret = secrets.token_hex(16)
         self.procs, self.log_dir = [], log_dir
@@ -76,6 +100,7 @@ class Stack:
         self.manager = self.spawn("manager", [f"{BIN}/manager"], env)
         self.wait_http("http://127.0.0.1:8543/healthz")
         mysql(f"INSERT INTO apps (id, name, owner, secret) VALUES (1, 'bench', 1, '{self.app_secret}')", f"{DB}_console")
+        add_rules(rules)
         self.ws = []
         for i in range(ws_servers):
             port = 9190 + i
@@ -156,11 +181,11 @@ def machine():
             "kernel": platform.release()}
 
 
-def run_agents(args, interval, processes, ramp, errors):
-    log_dir = os.path.join("/tmp", f"ezm-bench-{args.scenario}-{args.agents}")
+def run_agents(args, interval, processes, ramp, errors, rules=0):
+    log_dir = os.path.join("/tmp", f"ezm-bench-{args.scenario}-{args.agents}-{rules}")
     ws_count = max(1, -(-args.agents // PER_PROCESS))
-    stack = Stack(ws_count, log_dir)
-    report = {"scenario": args.scenario, "agents": args.agents, "ws_servers": ws_count, "machine": machine()}
+    stack = Stack(ws_count, log_dir, rules)
+    report = {"scenario": args.scenario, "agents": args.agents, "ws_servers": ws_count, "alarm_rules": rules, "machine": machine()}
     try:
         time.sleep(1)
         idle = sample(stack)
@@ -217,6 +242,8 @@ def run_agents(args, interval, processes, ramp, errors):
             "forward_failed": sum(metric(m, "ezm_ws_forward_failed_total") for m in ws_metrics),
             "frames_rejected": sum(metric(m, "ezm_ws_frames_rejected_total") for m in ws_metrics),
             "frames_stale": sum(metric(m, "ezm_ws_frames_stale_total") for m in ws_metrics),
+            "alarm_events_dropped": metric(metrics1, "ezm_manager_alarm_events_dropped_total"),
+            "alarms_fired": metric(metrics1, "ezm_manager_alarms_fired_total"),
         })
         return report, stack
     except BaseException:
@@ -245,12 +272,20 @@ def main():
     ap.add_argument("--processes", type=int, default=None)
     ap.add_argument("--ramp", type=int, default=500)
     ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--rules", default="0", help="ingestion: alarm rules of the app, e.g. 0,200 for one run of each, side by side")
     args = ap.parse_args()
     if args.scenario == "ingestion":
-        report, stack = run_agents(args, 1, args.processes or 4, args.ramp, False)
-        report["baseline_original_rows_per_sec"] = ORIGINAL["rows_per_sec"]
-        report["x_original"] = round(report["rows_per_sec_in_window"] / ORIGINAL["rows_per_sec"], 1)
-        stack.stop()
+        reports = []
+        for rules in [int(r) for r in args.rules.split(",")]:
+            report, stack = run_agents(args, 1, args.processes or 4, args.ramp, False, rules)
+            report["baseline_original_rows_per_sec"] = ORIGINAL["rows_per_sec"]
+            report["x_original"] = round(report["rows_per_sec_in_window"] / ORIGINAL["rows_per_sec"], 1)
+            stack.stop()
+            reports.append(report)
+        if len(reports) > 1:
+            keys = ["alarm_rules", "rows_per_sec_in_window", "rows_stored_pct", "lag_p99_le_secs", "cpu_cores", "alarm_events_dropped", "alarms_fired"]
+            print("side by side: " + json.dumps([{k: r[k] for k in keys} for r in reports]), file=sys.stderr)
+        report = reports if len(reports) > 1 else reports[0]
     elif args.scenario == "capacity":
         report, stack = run_agents(args, 60, args.processes or 2, args.ramp, True)
         report["baseline_original_agents"] = ORIGINAL["agents_at_60s"]

@@ -13,6 +13,7 @@ use store::keys::Keys;
 use crate::clients::logstore::LogStore;
 use crate::domain::rows;
 use crate::error::ManagerError;
+use crate::jobs::alarms::{Alarms, Event};
 use crate::jobs::writer::MetricWriter;
 use crate::stats::Stats;
 
@@ -27,6 +28,8 @@ pub struct Ingest {
     pub redis: RedisPool,
     pub keys: Keys,
     pub stats: Arc<Stats>,
+    /// The alarm engine's queue: each stored log is evaluated there, off the request path.
+    pub alarms: Alarms,
 }
 
 impl Ingest {
@@ -75,6 +78,7 @@ impl Ingest {
             let mut conn = self.redis.get().await?;
             redis::cmd("SET").arg(self.keys.ingested(trace_id)).arg(1).arg("EX").arg(DEDUP_TTL_SECS).query_async::<()>(&mut conn).await?;
         }
+        self.alarms.submit(Event::Log { app: app_num, agent: agent_text.to_owned(), log });
         Ok(())
     }
 

@@ -11,11 +11,13 @@ use common::redis::RedisPool;
 use common::Settings;
 use store::keys::Keys;
 
+use crate::clients::audit::Auditor;
 use crate::clients::logstore::{LogLimits, LogStore};
 use crate::clients::registry::AgentRegistry;
 use crate::clients::relay::Relay;
 use crate::clients::ws_server::WsServers;
 use crate::ingest::Ingest;
+use crate::jobs::alarms::Engine;
 use crate::jobs::retention::Retention;
 use crate::jobs::writer::MetricWriter;
 use crate::state::AppState;
@@ -48,6 +50,10 @@ impl Application {
             redis.clone(),
             LogLimits { error_log_limit: m.error_log_limit, error_log_days: m.error_log_days.max(0) as u64, package_days: m.package_days },
         );
+        let relay = Relay::new(registry.clone(), ws, stats.clone(), m.command_timeout_ms);
+        let auditor = Auditor::new(&m.audit_registry_url, m.audit_cache_secs, Duration::from_millis(settings.shared.http_timeout_ms), redis.clone())?;
+        let engine = Engine::new(&settings.alarm, console_db.clone(), logs_db.clone(), redis.clone(), relay.clone(), auditor, stats.clone())?;
+        let alarms = engine.start();
         let ingest = Ingest {
             writer: MetricWriter::start(logs_db.clone(), 2, m.insert_batch_rows, stats.clone()),
             logs: logs.clone(),
@@ -55,9 +61,12 @@ impl Application {
             redis: redis.clone(),
             keys: Keys::new(redis.prefix()),
             stats: stats.clone(),
+            alarms: alarms.clone(),
         };
         let state = AppState {
-            relay: Relay::new(registry.clone(), ws, stats.clone(), m.command_timeout_ms),
+            engine,
+            alarms,
+            relay,
             retention: Retention { logs_db: logs_db.clone(), registry: registry.clone(), days: m.retention_days, hour: m.retention_hour },
             console_db,
             logs_db,
@@ -95,12 +104,15 @@ impl Application {
     /// Serves until SIGTERM/SIGINT (actix drains in-flight requests for up to 30 s), with the retention job beside it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let retention = tokio::spawn(self.state.retention.clone().schedule());
+        let alarms = tokio::spawn(self.state.engine.clone().schedule(self.state.alarms.clone(), self.state.registry.clone()));
         let result = self.server.await;
         retention.abort();
+        alarms.abort();
         result
     }
 
-    /// For tests: serve in the background without the daily job (tests call `retention.run_once` directly).
+    /// For tests: serve in the background without the daily job and the alarm schedules (tests call
+    /// `retention.run_once`, `engine.flush_once` and `jobs::alarms::offline_once` directly).
     pub fn spawn(self) -> (u16, AppState) {
         let Application { port, server, state } = self;
         tokio::spawn(server);

@@ -8,6 +8,7 @@ use crate::clients::logstore::LogStore;
 use crate::clients::registry::AgentRegistry;
 use crate::clients::relay::Relay;
 use crate::ingest::Ingest;
+use crate::jobs::alarms::{Alarms, Engine};
 use crate::jobs::retention::Retention;
 use crate::stats::Stats;
 
@@ -23,4 +24,6 @@ pub struct AppState {
     pub relay: Relay,
     pub retention: Retention,
     pub stats: Arc<Stats>,
+    pub engine: Engine,
+    pub alarms: Alarms,
 }

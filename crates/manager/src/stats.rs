@@ -21,8 +21,24 @@ pub struct Stats {
     pub commands: Counter,
     pub commands_failed: Counter,
     lag: Histogram,
+    pub alarm_events_dropped: Counter,
+    pub alarm_rules_invalid: Counter,
+    pub alarms_fired: Counter,
+    pub alarms_held: Counter,
+    pub alarms_capped: Counter,
+    pub alarm_history_failed: Counter,
+    pub alarm_actions: Counter,
+    pub alarm_actions_limited: Counter,
+    pub alarm_actions_failed: Counter,
+    notifications_sent: Family<ChannelLabel, Counter>,
+    notifications_failed: Family<ChannelLabel, Counter>,
     registry: MetricRegistry,
 }
+
+type ChannelLabel = [(&'static str, &'static str); 1];
+
+/// The alarm channels, as labels.
+pub const CHANNELS: [&str; 6] = ["mailer", "dingtalk", "qywx", "feishu", "slack", "webhook"];
 
 impl Default for Stats {
     fn default() -> Self {
@@ -37,6 +53,17 @@ impl Default for Stats {
             commands: Counter::default(),
             commands_failed: Counter::default(),
             lag: Histogram::new(LAG_BUCKETS.into_iter()),
+            alarm_events_dropped: Counter::default(),
+            alarm_rules_invalid: Counter::default(),
+            alarms_fired: Counter::default(),
+            alarms_held: Counter::default(),
+            alarms_capped: Counter::default(),
+            alarm_history_failed: Counter::default(),
+            alarm_actions: Counter::default(),
+            alarm_actions_limited: Counter::default(),
+            alarm_actions_failed: Counter::default(),
+            notifications_sent: Family::default(),
+            notifications_failed: Family::default(),
             registry: MetricRegistry::default(),
         };
         let r = &mut s.registry;
@@ -50,6 +77,21 @@ impl Default for Stats {
         r.register("ezm_manager_commands_failed", "commands that got no agent answer", s.commands_failed.clone());
         r.register("ezm_manager_logs", "log posts by kind", s.logs.clone());
         r.register("ezm_manager_ingest_lag_seconds", "agent collection time to metric rows committed", s.lag.clone());
+        r.register("ezm_manager_alarm_events_dropped", "logs or alarms not evaluated or delivered because the alarm queue was full", s.alarm_events_dropped.clone());
+        r.register("ezm_manager_alarm_rules_invalid", "alarm rules in the database whose expression or template does not parse (each once)", s.alarm_rules_invalid.clone());
+        r.register("ezm_manager_alarms_fired", "alarm rules that fired (one history row each)", s.alarms_fired.clone());
+        r.register("ezm_manager_alarms_held", "alarm messages held back by the debounce window (sent later as a summary)", s.alarms_held.clone());
+        r.register("ezm_manager_alarms_capped", "alarm messages not sent because the channel's daily limit was reached", s.alarms_capped.clone());
+        r.register("ezm_manager_alarm_history_failed", "alarms whose alarm_DD row could not be written", s.alarm_history_failed.clone());
+        r.register("ezm_manager_alarm_actions", "automatic profiles taken by alarm rules", s.alarm_actions.clone());
+        r.register("ezm_manager_alarm_actions_limited", "automatic profiles not taken: the process had one within alarm.action_interval_secs", s.alarm_actions_limited.clone());
+        r.register("ezm_manager_alarm_actions_failed", "automatic profiles that failed (agent offline or refused)", s.alarm_actions_failed.clone());
+        r.register("ezm_manager_notifications_sent", "alarm messages delivered, by channel", s.notifications_sent.clone());
+        r.register("ezm_manager_notifications_failed", "alarm messages that failed after their retries, by channel", s.notifications_failed.clone());
+        for channel in CHANNELS {
+            let _ = s.notifications_sent.get_or_create(&[("channel", channel)]);
+            let _ = s.notifications_failed.get_or_create(&[("channel", channel)]);
+        }
         for kind in LOG_KINDS {
             let _ = s.logs.get_or_create(&[("kind", kind)]);
         }
@@ -76,6 +118,21 @@ impl Stats {
     /// Records how long after the agent collected it a log was stored.
     pub fn observe_lag_ms(&self, lag_ms: i64) {
         self.lag.observe(lag_ms.max(0) as f64 / 1000.0);
+    }
+
+    pub fn notification_sent(&self, channel: &str) {
+        let channel = CHANNELS.iter().find(|c| **c == channel).unwrap_or(&"webhook");
+        self.notifications_sent.get_or_create(&[("channel", channel)]).inc();
+    }
+
+    pub fn notification_failed(&self, channel: &str) {
+        let channel = CHANNELS.iter().find(|c| **c == channel).unwrap_or(&"webhook");
+        self.notifications_failed.get_or_create(&[("channel", channel)]).inc();
+    }
+
+    /// Alarm messages delivered on `channel` so far (tests).
+    pub fn notifications_sent_on(&self, channel: &str) -> u64 {
+        self.notifications_sent.get_or_create(&[("channel", CHANNELS.iter().find(|c| **c == channel).unwrap_or(&"webhook"))]).get()
     }
 
     pub fn registry(&self) -> &MetricRegistry {

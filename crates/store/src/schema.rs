@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn scripts_split_into_create_statements() {
         let console = super::statements(super::CONSOLE_SQL);
-        assert_eq!(console.len(), 8);
+        assert_eq!(console.len(), 9);
         assert!(console.iter().all(|s| s.starts_with("CREATE TABLE IF NOT EXISTS")));
         assert_eq!(super::statements(super::LOGS_SQL).len(), 3);
     }

@@ -1,5 +1,5 @@
 //! Alarm rules as the console accepts them (the contexts, push levels and webhook kinds the alarm engine knows,
-//! within the columns' sizes), the day tables a span of history lies in, and where a history row links to in the
+//! within the columns' sizes, the expression and the message template parsed by the engine's own `rules` crate), the day tables a span of history lies in, and where a history row links to in the
 //! front-end (`detailPath`).
 
 use chrono::{Datelike, NaiveDate};
@@ -34,6 +34,8 @@ impl Context {
 pub const PUSH_TYPES: [&str; 4] = ["p1", "p2", "p3", "p4"];
 /// Webhook kinds: the original's three, and ours (`slack`, and `webhook` for a plain JSON POST).
 pub const WEBHOOK_TYPES: [&str; 5] = ["dingtalk", "qywx", "feishu", "slack", "webhook"];
+/// Ours: what a rule may take automatically of the process that fired it (`autoAction`).
+pub const AUTO_ACTIONS: [&str; 5] = ["cpuprofile", "heapprofile", "gcprofile", "heapsnapshot", "diag"];
 /// The sizes of the columns (`expression`, `content` VARCHAR(150), `waddress` VARCHAR(200), `wsign` VARCHAR(100)).
 pub const MAX_EXPRESSION_CHARS: usize = 150;
 pub const MAX_CONTENT_CHARS: usize = 150;
@@ -51,6 +53,8 @@ pub struct RuleForm<'a> {
     pub webhook_type: &'a str,
     pub webhook_address: &'a str,
     pub webhook_sign: &'a str,
+    /// Ours: '' for none.
+    pub auto_action: &'a str,
 }
 
 /// A rule that can be stored: every member checked, texts trimmed.
@@ -61,6 +65,8 @@ pub struct Rule {
     pub expression: String,
     pub content: String,
     pub webhook: Option<Webhook>,
+    /// Ours: the profile to take of the process (xprofiler_log rules only).
+    pub action: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,9 +85,18 @@ pub fn parse_rule(form: &RuleForm<'_>) -> Result<Rule, String> {
     };
     let push = one_of("pushType", form.push_type, &PUSH_TYPES)?;
     let expression = text("customRuleExpr", form.custom_rule_expr, MAX_EXPRESSION_CHARS)?;
+    rules::Expression::parse(&expression).map_err(|e| format!("customRuleExpr is not a valid expression: {e}"))?;
     let content = text("customRuleDesc", form.custom_rule_desc, MAX_CONTENT_CHARS)?;
+    rules::Template::parse(&content).map_err(|e| format!("customRuleDesc is not a valid message template: {e}"))?;
+    let action = match form.auto_action.trim() {
+        "" => None,
+        name => Some(one_of("autoAction", name, &AUTO_ACTIONS)?),
+    };
+    if action.is_some() && context != Context::XprofilerLog {
+        return Err("autoAction needs an xprofiler_log rule (the action is taken of the process that fired it)".into());
+    }
     if !form.webhook_push {
-        return Ok(Rule { context, push, expression, content, webhook: None });
+        return Ok(Rule { context, push, expression, content, webhook: None, action });
     }
     let kind = one_of("webhookType", form.webhook_type, &WEBHOOK_TYPES)?;
     let address = text("webhookAddress", form.webhook_address, MAX_ADDRESS_CHARS)?;
@@ -92,7 +107,7 @@ pub fn parse_rule(form: &RuleForm<'_>) -> Result<Rule, String> {
     if sign.chars().count() > MAX_SIGN_CHARS {
         return Err(format!("webhookSign must be at most {MAX_SIGN_CHARS} characters"));
     }
-    Ok(Rule { context, push, expression, content, webhook: Some(Webhook { kind, address, sign }) })
+    Ok(Rule { context, push, expression, content, webhook: Some(Webhook { kind, address, sign }), action })
 }
 
 fn one_of(name: &str, value: &str, allowed: &[&'static str]) -> Result<&'static str, String> {
@@ -177,12 +192,21 @@ mod tests {
             context_type: "system_log",
             push_type: "p3",
             custom_rule_expr: " @load1 > 2 ",
-            custom_rule_desc: "load1 is ${load1}",
+            custom_rule_desc: "load1 is ${@load1}",
             webhook_push: false,
             webhook_type: "dingtalk",
             webhook_address: "",
             webhook_sign: "",
+            auto_action: "",
         }
+    }
+
+    #[test]
+    fn an_auto_action_is_one_of_the_profiles_on_a_process_rule() {
+        let process = RuleForm { context_type: "xprofiler_log", auto_action: "heapsnapshot", ..form() };
+        assert_eq!(parse_rule(&process).unwrap().action, Some("heapsnapshot"));
+        assert!(parse_rule(&RuleForm { auto_action: "rm", ..process.clone() }).unwrap_err().starts_with("autoAction must be one of"));
+        assert!(parse_rule(&RuleForm { auto_action: "diag", ..form() }).unwrap_err().starts_with("autoAction needs an xprofiler_log rule"));
     }
 
     #[test]
@@ -212,8 +236,17 @@ mod tests {
     }
 
     #[test]
+    fn invalid_expressions_and_templates_are_refused_with_the_position() {
+        let message = parse_rule(&RuleForm { custom_rule_expr: "@heap_used / > 0.7", ..form() }).unwrap_err();
+        assert_eq!(message, "customRuleExpr is not a valid expression: expected a value, found '>' at character 14");
+        let message = parse_rule(&RuleForm { custom_rule_desc: "heap ${@heap_used", ..form() }).unwrap_err();
+        assert_eq!(message, "customRuleDesc is not a valid message template: '${' is never closed by '}' at character 6");
+        assert!(parse_rule(&RuleForm { custom_rule_desc: "say \"hi\"\nand \\ ${@load1 * 2}", ..form() }).is_ok());
+    }
+
+    #[test]
     fn texts_are_limited_to_their_columns_in_characters() {
-        let fits = "告".repeat(MAX_EXPRESSION_CHARS);
+        let fits = format!("@a == '{}'", "告".repeat(MAX_EXPRESSION_CHARS - 8));
         assert!(parse_rule(&RuleForm { custom_rule_expr: &fits, ..form() }).is_ok(), "150 characters fit, whatever their bytes");
         let long = "x".repeat(MAX_CONTENT_CHARS + 1);
         assert_eq!(parse_rule(&RuleForm { custom_rule_desc: &long, ..form() }).unwrap_err(), "customRuleDesc must be at most 150 characters, not 151");

@@ -11,7 +11,7 @@ use protocol::service::Reply;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::json;
-use store::console_db::{contacts, members, strategies, users};
+use store::console_db::{alarm_actions, contacts, members, strategies, users};
 use store::logs_db::alarm;
 
 use crate::auth::{self, CurrentUser};
@@ -43,6 +43,20 @@ pub fn window(now: DateTime<Local>, span: TimeDelta) -> alarm::Window {
     }
 }
 
+/// Tells the managers' alarm engines that the app's rules changed (they re-read them within
+/// `alarm.rules_check_secs`). The rule is stored either way: without Redis the managers re-read within
+/// `alarm.rules_max_age_secs`.
+async fn rules_changed(state: &AppState, app: u64) {
+    let key = state.keys.alarm_rules_version(&app.to_string());
+    let bumped = match state.redis.get().await {
+        Ok(mut conn) => deadpool_redis::redis::cmd("INCR").arg(&key).query_async::<()>(&mut conn).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(error) = bumped {
+        tracing::warn!(app_id = app, error = %error, "alarm rules version not bumped");
+    }
+}
+
 fn done() -> Handled {
     Ok(HttpResponse::Ok().json(Reply::done()))
 }
@@ -67,6 +81,9 @@ pub struct RuleBody {
     webhook_address: Option<String>,
     #[serde(default)]
     webhook_sign: Option<String>,
+    /// Ours: a profile the manager takes of the process that fired the rule ('' or absent: none).
+    #[serde(default)]
+    auto_action: Option<String>,
 }
 
 impl RuleBody {
@@ -80,6 +97,7 @@ impl RuleBody {
             webhook_type: self.webhook_type.as_deref().unwrap_or_default(),
             webhook_address: self.webhook_address.as_deref().unwrap_or_default(),
             webhook_sign: self.webhook_sign.as_deref().unwrap_or_default(),
+            auto_action: self.auto_action.as_deref().unwrap_or_default(),
         };
         rules::parse_rule(&form).map_err(ConsoleError::bad)
     }
@@ -125,6 +143,7 @@ pub async fn list(state: State, user: CurrentUser, Params(q): Params<AppQuery>) 
     let list = strategies::of_app(&state.console_db, app.id).await?;
     let ids: Vec<u64> = list.iter().map(|s| s.id).collect();
     let counts = recent_counts(&state, app.id, &ids).await;
+    let actions = alarm_actions::of_app(&state.console_db, app.id).await?;
     let list: Vec<_> = list
         .iter()
         .map(|s| {
@@ -140,6 +159,7 @@ pub async fn list(state: State, user: CurrentUser, Params(q): Params<AppQuery>) 
                 "webhookAddress": s.waddress,
                 "webhookSign": s.wsign,
                 "alarmCount": counts.get(&s.id).copied().unwrap_or(0),
+                "autoAction": actions.get(&s.id).cloned().unwrap_or_default(),
             })
         })
         .collect();
@@ -173,6 +193,8 @@ pub async fn create(state: State, user: CurrentUser, Params(body): Params<NewRul
     let (app, _) = auth::require_member(&state.console_db, &user, body.app_id).await?;
     let rule = body.rule.parse()?;
     let id = strategies::insert(&state.console_db, app.id, &stored(&rule)).await?;
+    alarm_actions::set(&state.console_db, id, rule.action).await?;
+    rules_changed(&state, app.id).await;
     tracing::info!(app_id = app.id, strategy_id = id, user_id = user.id, "alarm rule added");
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"strategyId": id}))))
 }
@@ -191,6 +213,8 @@ pub async fn update(state: State, user: CurrentUser, Params(body): Params<RuleUp
     let (strategy, app, _) = auth::require_strategy(&state.console_db, &user, body.strategy_id).await?;
     let rule = body.rule.parse()?;
     strategies::update(&state.console_db, strategy.id, &stored(&rule)).await?;
+    alarm_actions::set(&state.console_db, strategy.id, rule.action).await?;
+    rules_changed(&state, app.id).await;
     tracing::info!(app_id = app.id, strategy_id = strategy.id, user_id = user.id, "alarm rule updated");
     done()
 }
@@ -224,6 +248,7 @@ pub async fn set_status(state: State, user: CurrentUser, Params(body): Params<St
     if !strategies::set_status(&state.console_db, strategy.id, status).await? {
         return Err(ConsoleError::Declined(already.into()));
     }
+    rules_changed(&state, app.id).await;
     tracing::info!(app_id = app.id, strategy_id = strategy.id, user_id = user.id, status, "alarm rule status changed");
     done()
 }
@@ -234,6 +259,7 @@ pub async fn delete(state: State, user: CurrentUser, Params(q): Params<StrategyQ
     if !strategies::delete(&state.console_db, strategy.id).await? {
         return Err(ConsoleError::NotFound("规则不存在".into()));
     }
+    rules_changed(&state, app.id).await;
     tracing::info!(app_id = app.id, strategy_id = strategy.id, user_id = user.id, "alarm rule deleted");
     done()
 }

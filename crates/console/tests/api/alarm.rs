@@ -66,9 +66,15 @@ async fn rules_are_added_listed_with_their_day_counts_edited_and_toggled() {
     let hook = "https://oapi.dingtalk.com/robot/send?access_token=abc";
     let heap = add_rule(
         &mut client,
-        merged(rule(id, "xprofiler_log", "@heap_used / @heap_limit > 0.7"), json!({"pushType": "p1", "webhookPush": true, "webhookAddress": hook, "webhookSign": "SEC1"})),
+        merged(rule(id, "xprofiler_log", "@heap_used / @heap_limit > 0.7"), json!({"pushType": "p1", "webhookPush": true, "webhookAddress": hook, "webhookSign": "SEC1", "autoAction": "heapsnapshot"})),
     )
     .await;
+    // Each change tells the managers' alarm engines to re-read the app's rules.
+    let key = store::keys::Keys::new(app.env.settings.redis.key_prefix.clone()).alarm_rules_version(&id.to_string());
+    let mut conn = app.env.redis().get().await.unwrap();
+    let version: Option<u64> = deadpool_redis::redis::cmd("GET").arg(&key).query_async(&mut conn).await.unwrap();
+    assert_eq!(version, Some(2), "two rules added");
+    drop(conn);
     let now = Local::now();
     raise(&logs, cpu, "host-1", None, now - TimeDelta::days(3), "old").await;
     raise(&logs, cpu, "host-1", None, now - TimeDelta::hours(2), "a").await;
@@ -84,9 +90,10 @@ async fn rules_are_added_listed_with_their_day_counts_edited_and_toggled() {
         json!({
             "strategyId": heap, "contextType": "xprofiler_log", "pushType": "p1", "expression": "@heap_used / @heap_limit > 0.7",
             "alarmContent": "fired: @heap_used / @heap_limit > 0.7", "status": 1, "webhookPush": true, "webhookType": "dingtalk",
-            "webhookAddress": hook, "webhookSign": "SEC1", "alarmCount": 1,
+            "webhookAddress": hook, "webhookSign": "SEC1", "alarmCount": 1, "autoAction": "heapsnapshot",
         })
     );
+    assert_eq!(list[1]["autoAction"], "", "no automatic action");
     assert_eq!((list[1]["strategyId"].as_u64(), list[1]["alarmCount"].as_u64()), (Some(cpu), Some(2)), "the 3-day-old alarm is not counted");
     assert_eq!((list[1]["webhookPush"].as_bool(), list[1]["webhookType"].as_str()), (Some(false), Some("")), "no webhook: stored empty");
 
@@ -146,6 +153,10 @@ async fn invalid_rules_are_refused_with_a_message_naming_the_member() {
         (hook(json!({"webhookType": "dingtalk", "webhookAddress": "https://x.example/".to_owned() + &"a".repeat(200)})), "webhookAddress"),
         (hook(json!({"webhookType": "qywx", "webhookSign": "s".repeat(101)})), "webhookSign"),
         (json!({"webhookPush": "maybe"}), "webhookPush"),
+        (json!({"autoAction": "heapsnapshot"}), "autoAction needs an xprofiler_log rule"),
+        (json!({"contextType": "xprofiler_log", "autoAction": "shell"}), "autoAction must be one of"),
+        (json!({"customRuleExpr": "@load1 >> 2"}), "customRuleExpr is not a valid expression: expected a value, found '>' at character 9"),
+        (json!({"customRuleDesc": "load ${@load1"}), "customRuleDesc is not a valid message template: '${' is never closed by '}' at character 6"),
     ];
     for (extra, field) in cases {
         let (status, body) = client.call(Method::POST, "/xapi/alarm_strategy", merged(base.clone(), extra.clone())).await;
@@ -156,7 +167,7 @@ async fn invalid_rules_are_refused_with_a_message_naming_the_member() {
     let (_, body) = client.call(Method::POST, "/xapi/alarm_strategy", json!({"appId": id, "contextType": "system_log"})).await;
     assert_eq!((body["code"].as_u64(), body["message"].as_str()), (Some(400), Some("缺少参数")), "{body}");
     // A rule at the columns' sizes (in characters, not bytes) is stored; an edit is checked the same way.
-    let full = add_rule(&mut client, merged(base.clone(), json!({"customRuleExpr": "告".repeat(150), "customRuleDesc": "d".repeat(150)}))).await;
+    let full = add_rule(&mut client, merged(base.clone(), json!({"customRuleExpr": format!("@a == '{}'", "告".repeat(142)), "customRuleDesc": "d".repeat(150)}))).await;
     let edit = merged(base, json!({"strategyId": full, "pushType": "P3"}));
     let (_, body) = client.call(Method::PUT, "/xapi/alarm_strategy", edit).await;
     assert!(body["message"].as_str().is_some_and(|m| m.contains("pushType")), "{body}");

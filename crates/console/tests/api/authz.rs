@@ -61,7 +61,7 @@ async fn every_route_lets_in_exactly_who_its_guard_names() {
             let params = json!({
                 "appId": id, "userId": member.id, "newAppName": format!("renamed-{n}"), "status": 1, "type": "myApps",
                 "strategyId": strategy, "contextType": "system_log", "pushType": "p3", "customRuleExpr": "@load1 > 3",
-                "customRuleDesc": "load is ${load1}", "webhookPush": false, "webhookType": "dingtalk",
+                "customRuleDesc": "load is ${@load1}", "webhookPush": false, "webhookType": "dingtalk",
                 "fileId": file, "fileType": "cpuprofile", "files": [{"fileId": file, "fileType": "cpuprofile", "status": 1, "index": 0}],
             });
             let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();

@@ -142,6 +142,25 @@ impl AgentRegistry {
         Ok(Some(live))
     }
 
+    /// `(app, agent, entry)` of the registered agents whose last heartbeat is older than the offline age but at
+    /// most `horizon_ms` old (for the offline alarm; the entries stay until `forget_stale`).
+    pub async fn stale_entries(&self, now_ms: i64, horizon_ms: i64) -> Result<Vec<(String, String, ClientEntry)>, ManagerError> {
+        let mut conn = self.redis.get().await?;
+        let apps: Vec<String> = redis::cmd("SMEMBERS").arg(self.keys.apps()).query_async(&mut conn).await?;
+        let mut out = Vec::new();
+        for app in apps {
+            let all: BTreeMap<String, String> = redis::cmd("HGETALL").arg(self.keys.clients(&app)).query_async(&mut conn).await?;
+            for (agent, raw) in all {
+                let Ok(entry) = serde_json::from_str::<ClientEntry>(&raw) else { continue };
+                let age = now_ms - entry.timestamp;
+                if age > self.offline_after_ms && age <= horizon_ms {
+                    out.push((app.clone(), agent, entry));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Forgets agents whose last heartbeat is older than the offline age (and apps left without agents).
     pub async fn forget_stale(&self, now_ms: i64) -> Result<usize, ManagerError> {
         let mut conn = self.redis.get().await?;

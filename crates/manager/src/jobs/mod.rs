@@ -1,4 +1,5 @@
-//! Background work: the batching metric writer and the daily retention run.
+//! Background work: the batching metric writer, the daily retention run, and the alarm engine.
 
+pub mod alarms;
 pub mod retention;
 pub mod writer;

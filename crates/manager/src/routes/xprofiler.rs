@@ -9,6 +9,7 @@ use protocol::service::{
 use protocol::ExecCommand;
 use serde_json::{json, Value};
 
+use crate::clients::audit::Auditor;
 use crate::error::ManagerError;
 use crate::state::AppState;
 
@@ -61,8 +62,20 @@ async fn files(state: State, Signed(q): Signed<FilesQuery>) -> Handled {
     let files = state.logs.files(&q.app_id.to_string(), &q.agent_id, q.kind).await?;
     match q.kind {
         LogFileKind::Error => ok(json!({"files": files})),
-        // The dependency audit is a later feature: until then package files carry no risk data.
-        LogFileKind::Package => ok(json!({"files": files.into_iter().map(|f| json!({"filePath": f})).collect::<Vec<_>>()})),
+        // With the last audit's `risk` and `riskModules` when one is kept (never audited in the request, unlike the
+        // original without `fromCache`).
+        LogFileKind::Package => {
+            let (app, agent) = (q.app_id.to_string(), q.agent_id.as_str().to_owned());
+            let mut out = Vec::with_capacity(files.len());
+            for f in files {
+                let mut entry = json!({"filePath": f});
+                if let Some(Value::Object(kept)) = Auditor::kept(&state.redis, &app, &agent, &f).await? {
+                    entry.as_object_mut().expect("a JSON object literal").extend(kept);
+                }
+                out.push(entry);
+            }
+            ok(json!({"files": out}))
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use store::console_db::{apps, files};
 
 use crate::clients::registry::ClientEntry;
 use crate::error::ManagerError;
+use crate::jobs::alarms::Event;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -44,8 +45,14 @@ async fn update_client(state: State, body: UpdateClient) -> Result<(), ManagerEr
     state.registry.update_client(&body.app_id, &body.agent_id, entry).await
 }
 
+/// A closed socket. When it was the agent's registered connection, the agent is offline: the alarm engine raises
+/// `agentOffline` once (the original raised it on every close, stale and replaced connections included).
 async fn remove_client(state: State, body: RemoveClient) -> Result<(), ManagerError> {
-    state.registry.remove_client(&body.app_id, &body.agent_id, &body.client_id).await?;
+    let removed = state.registry.remove_client(&body.app_id, &body.agent_id, &body.client_id).await?;
+    if let (true, Some(app)) = (removed, body.app_id.as_u64()) {
+        let event = Event::Offline { app, agent: body.agent_id.as_str().to_owned(), client: body.client_id.as_str().to_owned() };
+        state.alarms.submit(event);
+    }
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The console database (`xprofiler_console`): one module per table group.
 
+pub mod alarm_actions;
 pub mod apps;
 pub mod contacts;
 pub mod coredumps;

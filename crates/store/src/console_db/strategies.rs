@@ -71,6 +71,14 @@ pub async fn of_app(pool: &Pool, app: u64) -> Result<Vec<Strategy>, mysql_async:
     Ok(rows.into_iter().map(strategy).collect())
 }
 
+/// The enabled rules of `app` (the manager's alarm engine caches them per app).
+pub async fn enabled_of_app(pool: &Pool, app: u64) -> Result<Vec<Strategy>, mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let rows: Vec<Row> =
+        conn.exec(format!("SELECT {COLUMNS} FROM strategies WHERE app = ? AND COALESCE(status, 1) = 1 ORDER BY id"), (app,)).await?;
+    Ok(rows.into_iter().map(strategy).collect())
+}
+
 /// Adds an enabled rule to `app`; its id.
 pub async fn insert(pool: &Pool, app: u64, rule: &Rule<'_>) -> Result<u64, mysql_async::Error> {
     let (webhook, wtype, waddress, wsign) = rule.webhook_columns();
@@ -109,6 +117,7 @@ pub async fn delete(pool: &Pool, id: u64) -> Result<bool, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
     let mut tx = conn.start_transaction(TxOpts::default()).await?;
     tx.exec_drop("DELETE FROM contacts WHERE strategy = ?", (id,)).await?;
+    tx.exec_drop("DELETE FROM ezm_alarm_actions WHERE strategy = ?", (id,)).await?;
     tx.exec_drop("DELETE FROM strategies WHERE id = ?", (id,)).await?;
     let deleted = tx.affected_rows() == 1;
     tx.commit().await?;

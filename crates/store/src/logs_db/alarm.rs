@@ -44,6 +44,13 @@ fn table(day: u32) -> String {
     format!("`alarm_{day:02}`")
 }
 
+/// Records one alarm in the day table `alarm_{day}` (`gm_create` is the server's `CURRENT_TIMESTAMP`, as the
+/// original). `message` must already fit the column (250 characters).
+pub async fn insert(pool: &Pool, day: u32, strategy: u64, agent: &str, message: &str, pid: Option<i64>) -> Result<(), mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    conn.exec_drop(format!("INSERT INTO {} (strategy, agent, message, pid) VALUES (?, ?, ?, ?)", table(day)), (strategy, agent, message, pid)).await
+}
+
 /// The alarms of `strategy` in `window`, newest first, `limit` of them after skipping `offset`. Two queries
 /// whatever the window: the count of each day table (one UNION ALL), then the page from only the tables it falls
 /// in, each read newest first with its own LIMIT (the `strategy` index carries the primary key, and rows are only

@@ -6,4 +6,5 @@ mod commands;
 mod console_files;
 mod helpers;
 mod real_agent;
+mod real_agent_alarms;
 mod sessions;
