@@ -43,6 +43,14 @@ async fn trends_overview_and_process_list_answer_for_an_offline_agent() {
     let (_, body) = client.get("/xapi/system_overview", json!({"appId": id, "agentId": "vm"})).await;
     assert_eq!(body["data"]["osCpu"], 25.0, "{body}");
     assert_eq!(body["data"]["maxDisk"], 35.0, "{body}");
+    // The agent is offline: the instance list still names it (ours), with when it reported last.
+    let (_, body) = client.get("/xapi/agents", json!({"appId": id})).await;
+    let agents = body["data"]["list"].as_array().unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(agents.len(), 1, "{body}");
+    assert_eq!((agents[0]["agentId"].as_str(), agents[0]["online"].as_bool()), (Some("vm"), Some(false)), "{body}");
+    let last_seen = agents[0]["lastSeen"].as_i64().unwrap_or_else(|| panic!("{body}"));
+    let expected = Local::now().timestamp_millis() - 60_000;
+    assert!((last_seen - expected).abs() < 90_000, "lastSeen {last_seen} about a minute ago: {body}");
     // The agent is offline: the process list still shows what it reported, as no longer alive.
     let (_, body) = client.get("/xapi/xprofiler_processes", json!({"appId": id, "agentId": "vm"})).await;
     let list = body["data"]["list"].as_array().unwrap_or_else(|| panic!("{body}"));

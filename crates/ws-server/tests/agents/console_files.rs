@@ -113,7 +113,7 @@ async fn profiles_taken_through_the_console_are_transferred_and_downloaded() {
     let node = start_node(&format!("ws://127.0.0.1:{}/", s.ws_port), &[("EZM_APP_ID", app.to_string()), ("EZM_APP_SECRET", secret)]).await;
     let app_q = || ("appId", app.to_string());
     s.eventually_within(30, "the real agent is in the console's instance list", || async {
-        api.get("/xapi/agents", &[app_q()]).await == json!({"list": [{"agentId": AGENT_ID}]})
+        api.get("/xapi/agents", &[app_q()]).await == json!({"list": [{"agentId": AGENT_ID, "online": true}]})
     })
     .await;
     let pid = node.app_pid.to_string();
