@@ -16,7 +16,7 @@ rm -rf "$EZM_E2E_SHOTS" && mkdir -p "$EZM_E2E_SHOTS"
 rm -f "$EZM_E2E_STATE/stack.env"
 "$here/stack.sh" >"$EZM_E2E_SHOTS/stack.out" 2>&1 &
 stack=$!
-trap 'kill $stack 2>/dev/null; wait $stack 2>/dev/null' EXIT
+trap 'kill $stack 2>/dev/null || true; wait $stack 2>/dev/null || true' EXIT
 for _ in $(seq 1 150); do [ -f "$EZM_E2E_STATE/stack.env" ] && break; kill -0 $stack 2>/dev/null || { cat "$EZM_E2E_SHOTS/stack.out"; exit 1; }; sleep 0.2; done
 set -a; source "$EZM_E2E_STATE/stack.env"; set +a
-node "$here/run.mjs"
+node "$here/run.mjs"  # its exit status is the script's (the trap keeps it)
