@@ -12,6 +12,7 @@ pub mod retry;
 pub mod settings;
 pub mod signed;
 pub mod telemetry;
+pub mod url;
 #[cfg(feature = "testing")]
 pub mod testing;
 

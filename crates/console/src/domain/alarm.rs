@@ -153,7 +153,7 @@ pub fn day_tables(from: NaiveDate, until: NaiveDate) -> Vec<u32> {
 /// original tested `@core_count` twice (a typo for `@core_files`) and sent agent-offline alarms to the dependency
 /// risk tab; those now open the instance page.
 pub fn detail_path(app: u64, context: &str, expression: &str, agent: &str, pid: Option<i64>) -> String {
-    let agent = encode(agent);
+    let agent = common::url::encode_query_value(agent);
     let instance = format!("/app/{app}/instance");
     match Context::parse(context) {
         Some(Context::XprofilerLog) => match pid {
@@ -169,18 +169,6 @@ pub fn detail_path(app: u64, context: &str, expression: &str, agent: &str, pid: 
         Some(Context::XtransitNotification) if pid.is_none() => format!("{instance}?tab=module_risk&agentId={agent}"),
         Some(Context::XtransitNotification) | None => String::new(),
     }
-}
-
-/// Percent-encodes a query value (agent ids are host names in practice, but may hold anything).
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -251,18 +251,6 @@ pub fn history_text(message: &str) -> String {
     }
 }
 
-/// Percent-encodes a query value.
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 /// The console links of a message: the app's instance page, and the page of what fired (the original's
 /// `appLink` and `detailLink`, without the original's `#/`: our console routes by path, as the console's own
 /// `detailPath`; core files open the files page, an offline agent its processes). None without a console address.
@@ -272,7 +260,7 @@ pub fn links(console: &str, app: u64, context: &str, expression: &str, agent: &s
         return None;
     }
     let app_link = format!("{console}/app/{app}/instance?");
-    let agent = encode(agent);
+    let agent = common::url::encode_query_value(agent);
     let detail = match context {
         XPROFILER_LOG => match pid {
             Some(pid) => format!("{app_link}tab=process&agentId={agent}&pid={pid}"),
@@ -409,7 +397,7 @@ pub fn dingtalk_url(address: &str, secret: &str, now_ms: i64) -> String {
     }
     let sign = base64::engine::general_purpose::STANDARD.encode(hmac_sha256(secret.as_bytes(), format!("{now_ms}\n{secret}").as_bytes()));
     let join = if address.contains('?') { '&' } else { '?' };
-    format!("{address}{join}timestamp={now_ms}&sign={}", encode(&sign))
+    format!("{address}{join}timestamp={now_ms}&sign={}", common::url::encode_query_value(&sign))
 }
 
 pub fn dingtalk_body(notice: &Notice) -> Json {
@@ -590,7 +578,7 @@ mod tests {
         // DingTalk's documented algorithm, checked against an independent HMAC of the same string.
         let url = dingtalk_url("https://oapi.example/robot/send?access_token=t", "SEC", 1_700_000_000_000);
         let expected = base64::engine::general_purpose::STANDARD.encode(hmac_sha256(b"SEC", b"1700000000000\nSEC"));
-        assert_eq!(url, format!("https://oapi.example/robot/send?access_token=t&timestamp=1700000000000&sign={}", encode(&expected)));
+        assert_eq!(url, format!("https://oapi.example/robot/send?access_token=t&timestamp=1700000000000&sign={}", common::url::encode_query_value(&expected)));
         assert_eq!(dingtalk_url("https://x/y?a=1", "", 1), "https://x/y?a=1");
         assert_eq!(feishu_sign("s", 100), base64::engine::general_purpose::STANDARD.encode(hmac_sha256(b"100\ns", b"")));
         assert!(webhook_signature("k", 5, "{}").starts_with("sha256="));
