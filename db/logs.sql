@@ -4,7 +4,10 @@
 -- http_rt: DECIMAL(10,2) instead of DECIMAL(5,2), which capped the average response time at 999.99 ms (existing
 -- tables are widened in place at start-up; widening keeps every value), and one more index on process and osinfo,
 -- (app, agent, log_time), for the console's "latest rows of an agent" and time-window reads (added at start-up to
--- existing templates and day tables that lack it).
+-- existing templates and day tables that lack it), and the unique key `sample` of a metric sample (app, agent, pid,
+-- log_time; app, agent, position, log_time): a sample sent again after a restart is stored once (inserts skip a row
+-- whose key is there; added at start-up to existing tables that hold no duplicates, and by retention once it has
+-- emptied a day table).
 
 CREATE TABLE IF NOT EXISTS `process` (
   `id` INT UNSIGNED NOT NULL AUTO_INCREMENT,
@@ -88,7 +91,8 @@ CREATE TABLE IF NOT EXISTS `process` (
   `gm_create` DATETIME DEFAULT CURRENT_TIMESTAMP,
   PRIMARY KEY (`id`),
   INDEX (`app`, `agent`, `pid`),
-  INDEX `app_agent_log_time` (`app`, `agent`, `log_time`)
+  INDEX `app_agent_log_time` (`app`, `agent`, `log_time`),
+  UNIQUE INDEX `sample` (`app`, `agent`, `pid`, `log_time`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `osinfo` (
@@ -128,7 +132,8 @@ CREATE TABLE IF NOT EXISTS `osinfo` (
   `gm_create` DATETIME DEFAULT CURRENT_TIMESTAMP,
   PRIMARY KEY (`id`),
   INDEX (`app`, `agent`),
-  INDEX `app_agent_log_time` (`app`, `agent`, `log_time`)
+  INDEX `app_agent_log_time` (`app`, `agent`, `log_time`),
+  UNIQUE INDEX `sample` (`app`, `agent`, `position`, `log_time`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `alarm` (

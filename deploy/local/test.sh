@@ -2,7 +2,7 @@
 # Runs every test on this machine: unit and integration tests against the local MariaDB and Redis (and the moto S3
 # servers the console's storage tests start on loopback), the end-to-end tests with the real xtransit/xprofiler
 # agent (directly and through nginx with the shipped template), the web UI's unit and browser tests, the services started with only the reference
-# environment names, and the offline checks of the deployment files.
+# environment names, the fault tests of the data path (private MariaDB and Redis), and the offline checks of the deployment files.
 # Installs what the tests need (cached outside the repository) and is safe to re-run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,6 +26,9 @@ crates/console/web/scripts/ci.sh
 echo "== cargo tests (the console's UI tests need the built UI)"
 EZM_UI_REQUIRED=1 cargo test --workspace --locked
 cargo build --workspace --locked --bins
+
+echo "== fault tests: manager killed, a private MariaDB stopped, a private Redis restarted, each mid-run (exactly once)"
+crates/loadgen/tests/faults.py
 
 echo "== the UI's API types match the console's OpenAPI document"
 (cd crates/console/web && npm run --silent gen:api -- --check)

@@ -120,8 +120,9 @@ pub struct WsServerSettings {
     pub duplicate_agent_policy: DuplicateAgentPolicy,
     /// Agent messages being forwarded to the manager at once, across all sockets; beyond this, sockets stop being read.
     pub forward_concurrency: usize,
-    /// How many times a forward is retried when the manager is unreachable or failing.
-    pub forward_retries: u32,
+    /// How long a forward keeps being retried while the manager is unreachable or failing (its MySQL or Redis
+    /// down, say); meanwhile the agent's socket is not read (push-back). After it, the message is counted as failed.
+    pub forward_max_wait_secs: u64,
     /// Gather forwarded messages into `/xtransit/batch` calls (ours). Off, or against a manager without that route,
     /// every message is one call on the original routes.
     pub forward_batch: bool,

@@ -1,7 +1,7 @@
 //! The manager's counters, exported on `/metrics` (OpenMetrics text, rendered by `prometheus-client`).
 
 use common::metrics::{Counter, Family, Histogram, MetricRegistry};
-use store::logs_db::Row;
+use store::logs_db::{Row, Skipped};
 
 /// Upper bounds (seconds) of the ingestion-lag histogram: agent collection time → row committed.
 const LAG_BUCKETS: [f64; 9] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0];
@@ -14,6 +14,7 @@ pub struct Stats {
     pub process_rows: Counter,
     pub osinfo_rows: Counter,
     pub rows_failed: Counter,
+    pub rows_duplicate: Counter,
     logs: Family<KindLabel, Counter>,
     pub logs_duplicate: Counter,
     pub logs_rejected: Counter,
@@ -46,6 +47,7 @@ impl Default for Stats {
             process_rows: Counter::default(),
             osinfo_rows: Counter::default(),
             rows_failed: Counter::default(),
+            rows_duplicate: Counter::default(),
             logs: Family::default(),
             logs_duplicate: Counter::default(),
             logs_rejected: Counter::default(),
@@ -70,6 +72,7 @@ impl Default for Stats {
         r.register("ezm_manager_process_rows", "process_DD rows stored", s.process_rows.clone());
         r.register("ezm_manager_osinfo_rows", "osinfo_DD rows stored", s.osinfo_rows.clone());
         r.register("ezm_manager_rows_failed", "metric rows that could not be stored (the request failed)", s.rows_failed.clone());
+        r.register("ezm_manager_rows_duplicate", "metric rows not stored because their sample (app, agent, pid or position, log time) is stored already", s.rows_duplicate.clone());
         r.register("ezm_manager_logs_duplicate", "retried log posts recognised and not stored twice", s.logs_duplicate.clone());
         r.register("ezm_manager_logs_rejected", "log posts refused as malformed", s.logs_rejected.clone());
         r.register("ezm_manager_heartbeats", "update_client calls", s.heartbeats.clone());
@@ -100,10 +103,13 @@ impl Default for Stats {
 }
 
 impl Stats {
-    pub fn rows_stored(&self, rows: &[&Row]) {
+    /// `rows` went through the insert; `skipped` of them were stored already (counted apart, not as stored).
+    pub fn rows_stored(&self, rows: &[&Row], skipped: Skipped) {
         let process = rows.iter().filter(|r| r.table.starts_with("process_")).count() as u64;
-        self.process_rows.inc_by(process);
-        self.osinfo_rows.inc_by(rows.len() as u64 - process);
+        let osinfo = rows.len() as u64 - process;
+        self.process_rows.inc_by(process.saturating_sub(skipped.process));
+        self.osinfo_rows.inc_by(osinfo.saturating_sub(skipped.osinfo));
+        self.rows_duplicate.inc_by(skipped.process + skipped.osinfo);
     }
 
     pub fn rows_failed(&self, n: usize) {

@@ -3,7 +3,10 @@
 //! `http_rt` (DECIMAL(5,2) capped response times at 999.99 ms), adding the index `(app, agent, log_time)` to the
 //! `process` and `osinfo` templates and day tables that lack it (the console's reads), and the indexes `(app,
 //! gm_create)` and `(app, favor, gm_create)` to `files` and `coredumps`, `(app, type, gm_create)` to `files` (the
-//! console's files page).
+//! console's files page), and the unique key of a metric sample (`sample`: app, agent, pid, log time on `process`;
+//! app, agent, position, log time on `osinfo`) to the templates and day tables, so that a sample retried after a
+//! restart is stored once (a day table that already holds duplicates keeps working without it until retention
+//! empties it, and gets it then).
 //!
 //! The databases themselves are created by `common::mysql::ensure_database` (it needs the connection settings).
 
@@ -47,7 +50,69 @@ pub async fn ensure_logs(pool: &Pool) -> Result<(), mysql_async::Error> {
             std::iter::once(template.to_string()).chain(days).map(move |table| (table, *name, *columns))
         })
         .collect();
-    add_missing_indexes(&mut conn, &wanted).await
+    add_missing_indexes(&mut conn, &wanted).await?;
+    let tables: Vec<String> = SAMPLE_KEYS
+        .iter()
+        .flat_map(|(template, _)| std::iter::once(template.to_string()).chain((1..=31).map(move |day| format!("{template}_{day:02}"))))
+        .collect();
+    let mut without = Vec::new();
+    for table in &tables {
+        if !add_sample_key(&mut conn, table).await? {
+            without.push(table.as_str());
+        }
+    }
+    if !without.is_empty() {
+        tracing::warn!(
+            tables = %without.join(","),
+            "these day tables hold samples stored twice before (by an earlier version): a retried sample may be stored \
+             twice there until retention empties the table, which then gets the unique key"
+        );
+    }
+    Ok(())
+}
+
+/// The natural key of a metric sample per template: one row per process (pid) or per kind of system row (position)
+/// of an agent and a log time. Inserts skip a row whose key is there (`logs_db::insert`).
+pub(crate) const SAMPLE_KEYS: [(&str, &[&str]); 2] =
+    [("process", &["app", "agent", "pid", "log_time"]), ("osinfo", &["app", "agent", "position", "log_time"])];
+
+/// The unique index name of [`SAMPLE_KEYS`].
+pub(crate) const SAMPLE_KEY_NAME: &str = "sample";
+
+/// Gives `table` (a template or a day table of `process` or `osinfo`) its sample key unless it has one; false when
+/// the table refuses because it already holds duplicated samples. Other refusals (a missing privilege) are logged:
+/// the table works without the key, only retried samples are not recognised there.
+pub async fn add_sample_key(conn: &mut mysql_async::Conn, table: &str) -> Result<bool, mysql_async::Error> {
+    let template = table.split('_').next().unwrap_or(table);
+    let Some((_, columns)) = SAMPLE_KEYS.iter().find(|(t, _)| *t == template) else { return Ok(true) };
+    let unique: Vec<(String, String)> = conn
+        .exec(
+            "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+            (table,),
+        )
+        .await?;
+    let mut indexes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (index, column) in unique {
+        indexes.entry(index).or_default().push(column);
+    }
+    if indexes.values().any(|cols| cols.iter().map(String::as_str).eq(columns.iter().copied())) {
+        return Ok(true);
+    }
+    let list = columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+    match conn.query_drop(format!("ALTER TABLE `{table}` ADD UNIQUE INDEX `{SAMPLE_KEY_NAME}` ({list})")).await {
+        Ok(()) => {
+            tracing::info!(table, "added the unique sample key");
+            Ok(true)
+        }
+        // ER_DUP_ENTRY: rows stored twice before.
+        Err(mysql_async::Error::Server(e)) if e.code == 1062 => Ok(false),
+        Err(mysql_async::Error::Server(e)) => {
+            tracing::warn!(table, error = %e, "could not add the unique sample key: retried samples may be stored twice there");
+            Ok(true)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Indexes `db/logs.sql` declares beyond the original's: (template, index name, columns). Each reaches the template
@@ -169,6 +234,16 @@ mod tests {
             let statement = super::statements(super::LOGS_SQL).into_iter().find(|s| s.starts_with(&head)).expect("template");
             let list = columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
             assert!(statement.contains(&format!("INDEX `{name}` ({list})")), "{template} lacks {name}");
+        }
+    }
+
+    #[test]
+    fn the_sample_keys_are_in_the_templates() {
+        for (template, columns) in super::SAMPLE_KEYS {
+            let head = format!("CREATE TABLE IF NOT EXISTS `{template}` (");
+            let statement = super::statements(super::LOGS_SQL).into_iter().find(|s| s.starts_with(&head)).expect("template");
+            let list = columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+            assert!(statement.contains(&format!("UNIQUE INDEX `{}` ({list})", super::SAMPLE_KEY_NAME)), "{template} lacks its sample key");
         }
     }
 

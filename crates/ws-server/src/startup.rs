@@ -41,7 +41,7 @@ impl Application {
         let state = AppState {
             registry: Arc::new(Registry::default()),
             secrets: Arc::new(SecretCache::new(client.clone(), ws.manager_base_url.clone(), Duration::from_secs(ws.app_secret_ttl_secs))),
-            forwarder: Arc::new(Forwarder::new(client, ws.manager_base_url.clone(), ws.forward_concurrency, ws.forward_retries, ws.forward_batch, stats.clone())),
+            forwarder: Arc::new(Forwarder::new(client, ws.manager_base_url.clone(), ws.forward_concurrency, std::time::Duration::from_secs(ws.forward_max_wait_secs), ws.forward_batch, stats.clone())),
             stats,
             sessions: ws.into(),
             duplicate_agent_policy: ws.duplicate_agent_policy,

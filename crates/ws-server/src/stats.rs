@@ -17,6 +17,9 @@ pub struct Stats {
     pub commands_expired: Counter,
     pub shutdowns_sent: Counter,
     pub pings_timed_out: Counter,
+    pub forward_retries: Counter,
+    /// Messages waiting to be sent again (the manager unreachable or failing).
+    pub forward_waiting: Gauge,
     /// Set when scraped.
     connections: Gauge,
     pending_commands: Gauge,
@@ -40,6 +43,8 @@ impl Default for Stats {
             commands_expired: Counter::default(),
             shutdowns_sent: Counter::default(),
             pings_timed_out: Counter::default(),
+            forward_retries: Counter::default(),
+            forward_waiting: Gauge::default(),
             connections: Gauge::default(),
             pending_commands: Gauge::default(),
             registry: MetricRegistry::default(),
@@ -47,7 +52,8 @@ impl Default for Stats {
         let r = &mut s.registry;
         r.register("ezm_ws_connections", "agent sockets open now", s.connections.clone());
         r.register("ezm_ws_pending_commands", "commands waiting for an agent's answer", s.pending_commands.clone());
-        let counters: [(&str, &Counter, &str); 14] = [
+        r.register("ezm_ws_forward_waiting", "agent messages waiting to be forwarded again (the manager unreachable or failing); their sockets are not read meanwhile", s.forward_waiting.clone());
+        let counters: [(&str, &Counter, &str); 15] = [
             ("ezm_ws_connections_opened", &s.connections_opened, "agent sockets accepted"),
             ("ezm_ws_connections_closed", &s.connections_closed, "agent sockets closed"),
             ("ezm_ws_frames", &s.frames, "agent frames received"),
@@ -57,7 +63,8 @@ impl Default for Stats {
             ("ezm_ws_forwarded", &s.forwarded, "messages the manager accepted"),
             ("ezm_ws_empty_reports", &s.empty_reports, "empty error_log/core_files reports, not forwarded (they store nothing)"),
             ("ezm_ws_forward_refused", &s.forward_refused, "messages the manager refused"),
-            ("ezm_ws_forward_failed", &s.forward_failed, "messages that could not reach the manager after retries"),
+            ("ezm_ws_forward_failed", &s.forward_failed, "messages that could not reach the manager within forward_max_wait_secs"),
+            ("ezm_ws_forward_retries", &s.forward_retries, "forwards sent again after a transient failure (one per message and attempt)"),
             ("ezm_ws_commands", &s.commands, "exec_command requests"),
             ("ezm_ws_commands_expired", &s.commands_expired, "exec_command requests without an answer in time"),
             ("ezm_ws_shutdowns_sent", &s.shutdowns_sent, "shutdown frames sent (duplicate-agent policy)"),

@@ -3,7 +3,8 @@
 //! A request hands its rows over and waits until they are committed, so a reply of `{ok:true}` always means stored.
 //! Batching is what lets one manager store thousands of rows per second: one INSERT (and one commit) per table per
 //! batch instead of one per row. A batch that fails is retried row group by row group, so one bad request never
-//! takes the others down with it.
+//! takes the others down with it. A row whose sample is stored already (the same process or system sample sent again
+//! after a restart of the manager, MySQL or Redis) is skipped by the insert and counted, never stored twice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use common::batch::Batcher;
 use common::retry::Backoff;
 use mysql_async::Pool;
-use store::logs_db::{self, Row};
+use store::logs_db::{self, Row, Skipped};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::stats::Stats;
@@ -70,8 +71,8 @@ async fn write_batch(pool: &Pool, jobs: Vec<Job>, stats: &Stats) {
     let all: Vec<&Row> = jobs.iter().flat_map(|j| j.rows.iter()).collect();
     let result = insert_with_retry(pool, &all).await;
     match result {
-        Ok(()) => {
-            stats.rows_stored(&all);
+        Ok(skipped) => {
+            stats.rows_stored(&all, skipped);
             for job in jobs {
                 let _ = job.done.send(Ok(()));
             }
@@ -88,24 +89,24 @@ async fn write_batch(pool: &Pool, jobs: Vec<Job>, stats: &Stats) {
                 let rows: Vec<&Row> = job.rows.iter().collect();
                 let result = insert_with_retry(pool, &rows).await;
                 match &result {
-                    Ok(()) => stats.rows_stored(&rows),
+                    Ok(skipped) => stats.rows_stored(&rows, *skipped),
                     Err(e) => {
                         stats.rows_failed(rows.len());
                         tracing::error!(rows = rows.len(), error = %e, "metric insert failed");
                     }
                 }
-                let _ = job.done.send(result);
+                let _ = job.done.send(result.map(|_| ()));
             }
         }
     }
 }
 
 /// Retries connection-level failures (MySQL restarting) for a few seconds; a rejected statement is not retried.
-async fn insert_with_retry(pool: &Pool, rows: &[&Row]) -> Result<(), String> {
+async fn insert_with_retry(pool: &Pool, rows: &[&Row]) -> Result<Skipped, String> {
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2), 6);
     loop {
         match logs_db::insert(pool, rows).await {
-            Ok(()) => return Ok(()),
+            Ok(skipped) => return Ok(skipped),
             Err(e) if logs_db::is_transient(&e) && backoff.can_retry() => {
                 tracing::warn!(error = %e, "mysql unavailable, retrying metric insert");
                 backoff.wait().await;

@@ -55,6 +55,27 @@ async fn a_retried_post_with_the_same_trace_id_is_stored_once() {
 }
 
 #[actix_web::test]
+async fn a_sample_sent_again_is_stored_once_even_when_its_trace_id_is_forgotten() {
+    // Redis restarted (the traceIds it remembered are gone) or the post came back without one: the sample keys
+    // (app, agent, pid, log_time; app, agent, position, log_time) still recognise the rows.
+    let m = TestManager::start().await;
+    let xlog = fresh(first("xprofiler_log", |v| !v["data"]["logs"].as_array().unwrap().is_empty()));
+    let pids: std::collections::BTreeSet<i64> = xlog["data"]["logs"].as_array().unwrap().iter().map(|e| e["pid"].as_i64().unwrap()).collect();
+    let system = fresh(first("system_log", |_| true));
+    for _ in 0..3 {
+        assert_eq!(m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm", "log": xlog})).await, json!({"ok": true}));
+        assert_eq!(m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm", "log": system})).await, json!({"ok": true}));
+    }
+    let day = today();
+    assert_eq!(m.count(&format!("SELECT COUNT(*) FROM process_{day}")).await, pids.len() as u64);
+    assert_eq!(m.count(&format!("SELECT COUNT(*) FROM osinfo_{day}")).await, 2, "one system row, one xprofiler aggregate");
+    // Another agent's sample of the same second is its own row.
+    assert_eq!(m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm2", "log": system})).await, json!({"ok": true}));
+    assert_eq!(m.count(&format!("SELECT COUNT(*) FROM osinfo_{day}")).await, 3);
+    m.finish().await;
+}
+
+#[actix_web::test]
 async fn error_logs_are_listed_and_paged_newest_first() {
     let m = TestManager::start().await;
     let errors = first("error_log", |v| v["data"].as_object().unwrap().values().any(|l| !l.as_array().unwrap().is_empty()));

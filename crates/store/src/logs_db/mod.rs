@@ -47,16 +47,28 @@ pub struct Row {
     pub cells: Vec<Cell>,
 }
 
-/// Inserts `rows` in one transaction, one multi-row INSERT per table.
-pub async fn insert(pool: &Pool, rows: &[&Row]) -> Result<(), mysql_async::Error> {
+/// Rows `insert` skipped because their sample was stored already, by template.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Skipped {
+    pub process: u64,
+    pub osinfo: u64,
+}
+
+/// Inserts `rows` in one transaction, one multi-row INSERT per table, and returns how many were skipped because a
+/// row with the same sample key (`schema::SAMPLE_KEYS`) is stored already: a sample sent again after a restart of
+/// anything on the way is stored once. `ON DUPLICATE KEY UPDATE id = id` rather than `INSERT IGNORE`, which would
+/// also turn other refusals (a value out of range) into warnings.
+pub async fn insert(pool: &Pool, rows: &[&Row]) -> Result<Skipped, mysql_async::Error> {
     let mut by_table: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
     for row in rows {
         by_table.entry(row.table.as_str()).or_default().push(row);
     }
     let mut conn = pool.get_conn().await?;
     let mut tx = conn.start_transaction(mysql_async::TxOpts::default()).await?;
+    let mut skipped = Skipped::default();
     for (table, rows) in by_table {
-        let columns: &str = match table.starts_with("process_") {
+        let is_process = table.starts_with("process_");
+        let columns: &str = match is_process {
             true => &process::COLUMN_LIST,
             false => &osinfo::COLUMN_LIST,
         };
@@ -73,9 +85,17 @@ pub async fn insert(pool: &Pool, rows: &[&Row]) -> Result<(), mysql_async::Error
             }
             sql.push(')');
         }
+        sql.push_str(" ON DUPLICATE KEY UPDATE `id` = `id`");
         tx.query_drop(sql).await?;
+        // A row inserted counts 1, a key already there whose update changed nothing 0.
+        let n = (rows.len() as u64).saturating_sub(tx.affected_rows());
+        match is_process {
+            true => skipped.process += n,
+            false => skipped.osinfo += n,
+        }
     }
-    tx.commit().await
+    tx.commit().await?;
+    Ok(skipped)
 }
 
 /// True for failures of the connection (MySQL restarting), worth retrying; false for a refused statement.
@@ -93,6 +113,8 @@ pub async fn empty_day_table(pool: &Pool, prefix: &str, day: u32) -> Result<bool
     }
     // TRUNCATE: instant, and it gives the space back (the original looped DELETE … LIMIT 200000 + OPTIMIZE).
     conn.query_drop(format!("TRUNCATE TABLE `{table}`")).await?;
+    // A table that held duplicated samples (from an earlier version) could not get its key at start-up: now it can.
+    crate::schema::add_sample_key(&mut conn, &table).await?;
     Ok(true)
 }
 

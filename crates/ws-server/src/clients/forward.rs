@@ -6,8 +6,11 @@
 //! forced by `ws_server.forward_batch = false`).
 //!
 //! Push-back: the queue is bounded (`forward_concurrency`), sessions wait for their own message's outcome, and a
-//! waiting session does not read its socket. Transient failures are retried; what still fails is logged and counted,
-//! never dropped silently.
+//! waiting session does not read its socket. Transient failures (the manager restarting, or its MySQL or Redis) are
+//! retried for up to `forward_max_wait_secs`, so an outage of minutes loses nothing: the agents' messages wait in
+//! their sockets, and `ezm_ws_forward_waiting` shows how many. What still fails after that is logged and counted,
+//! never dropped silently. A retried item is marked `retry`, and the manager stores a sample once however often it
+//! comes (its sample keys), so waiting out an outage never stores anything twice.
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
@@ -30,10 +33,9 @@ const MAX_ITEMS: usize = 256;
 const MAX_BATCH_BYTES: usize = 8 << 20;
 /// Batch calls in flight at once.
 const MAX_CALLS: usize = 4;
-/// Retries back off from 200 ms, doubling up to 5 s; with the default 8 retries a message waits out ~20 s of
-/// manager restart (its socket unread meanwhile) before it is counted as failed.
-fn backoff(retries: u32) -> Backoff {
-    Backoff::new(Duration::from_millis(200), Duration::from_secs(5), retries)
+/// Retries back off from 200 ms, doubling up to 5 s, for as long as `max_wait`.
+fn backoff(max_wait: Duration) -> Backoff {
+    Backoff::for_duration(Duration::from_millis(200), Duration::from_secs(5), max_wait)
 }
 
 struct Pending {
@@ -50,15 +52,15 @@ pub struct Forwarder {
 struct Direct {
     client: ServiceClient,
     manager: String,
-    retries: u32,
+    max_wait: Duration,
     stats: Arc<Stats>,
     batch: AtomicBool,
 }
 
 impl Forwarder {
-    pub fn new(client: ServiceClient, manager: String, concurrency: usize, retries: u32, batch: bool, stats: Arc<Stats>) -> Self {
+    pub fn new(client: ServiceClient, manager: String, concurrency: usize, max_wait: Duration, batch: bool, stats: Arc<Stats>) -> Self {
         let (queue, rx) = mpsc::channel(concurrency.max(1));
-        let direct = Arc::new(Direct { client, manager, retries, stats, batch: AtomicBool::new(batch) });
+        let direct = Arc::new(Direct { client, manager, max_wait, stats, batch: AtomicBool::new(batch) });
         tokio::spawn(run_batches(rx, direct));
         Forwarder { queue }
     }
@@ -94,7 +96,7 @@ async fn run_batches(rx: mpsc::Receiver<Pending>, direct: Arc<Direct>) {
 
 impl Direct {
     async fn send_batch(&self, mut items: Vec<Pending>) {
-        let mut backoff = backoff(self.retries);
+        let mut backoff = backoff(self.max_wait);
         let mut sent_before = false;
         loop {
             let body = batch_body(&items, sent_before);
@@ -113,7 +115,7 @@ impl Direct {
                 }
                 Err(e) if e.is_transient() && backoff.can_retry() => {
                     tracing::debug!(error = %e, "batch forward failed, retrying");
-                    backoff.wait().await;
+                    self.wait(&mut backoff, items.len()).await;
                     continue;
                 }
                 Err(e) => {
@@ -141,7 +143,7 @@ impl Direct {
                 return;
             }
             items = again;
-            backoff.wait().await;
+            self.wait(&mut backoff, items.len()).await;
         }
     }
 
@@ -158,7 +160,7 @@ impl Direct {
             "update_action_status" => "/xtransit/update_action_status",
             _ => "/xtransit/remove_client",
         };
-        let mut backoff = backoff(self.retries);
+        let mut backoff = backoff(self.max_wait);
         loop {
             match self.client.call::<_, serde_json::Value>(&self.manager, path, &item.body, None).await {
                 Ok(reply) if reply.ok => {
@@ -168,11 +170,19 @@ impl Direct {
                 }
                 Ok(reply) => return self.refused(vec![item], &format!("{:?}", reply.message)),
                 Err(e) if e.is_transient() && backoff.can_retry() => {
-                    backoff.wait().await;
+                    self.wait(&mut backoff, 1).await;
                 }
                 Err(e) => return self.failed(vec![item], &e.to_string()),
             }
         }
+    }
+
+    /// Waits before retrying `messages`, counted meanwhile in `ezm_ws_forward_waiting`.
+    async fn wait(&self, backoff: &mut Backoff, messages: usize) {
+        self.stats.forward_retries.inc_by(messages as u64);
+        self.stats.forward_waiting.inc_by(messages as i64);
+        backoff.wait().await;
+        self.stats.forward_waiting.dec_by(messages as i64);
     }
 
     /// The manager understood and refused: retrying would not change its mind.
