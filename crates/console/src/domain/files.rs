@@ -195,23 +195,13 @@ fn query_string(pairs: &[(&str, &str)]) -> String {
     pairs.iter().map(|(k, v)| format!("{}={}", encode_uri_component(k), encode_uri_component(v))).collect::<Vec<_>>().join("&")
 }
 
-/// Which bundled DevTools front-end a launcher opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DevTools {
-    New,
-    Old,
-}
-
-/// Where `/dashboard/devtools-{new,old}` redirects: the bundled DevTools with the file to fetch; `fileName` keeps
-/// the extension the viewer picks the profile type by.
-pub fn devtools_location(which: DevTools, file_id: u64, file_type: &str, file_name: &str, selected_tab: &str) -> String {
-    let dir = match which {
-        DevTools::New => "new",
-        DevTools::Old => "old",
-    };
-    let id = file_id.to_string();
-    let query = query_string(&[("fileId", &id), ("fileType", file_type), ("fileName", file_name), ("selectedTab", selected_tab)]);
-    format!("/public/devtools/{dir}/devtools_app.html?{query}")
+/// Where `/dashboard/devtools-{new,old}` redirect: the web UI's analysis page of the file
+/// (`<base>app/<appId>/file/<type>/<id>`: the flame graph for CPU and heap profiles, the summaries of the other
+/// kinds). The original redirected to Chrome DevTools front-ends it bundled under `/public/devtools/`; we do not ship
+/// DevTools, so the original front-end's two DevTools buttons open our analysis instead of a page that is not there.
+pub fn devtools_location(base_path: &str, app: u64, file_type: &str, file_id: u64) -> String {
+    let base = base_path.trim_end_matches('/');
+    format!("{base}/app/{app}/file/{}/{file_id}", encode_uri_component(file_type))
 }
 
 /// Where `/dashboard/speedscope` redirects: the speedscope the console serves (`<base>speedscope/index.html`) with
@@ -360,11 +350,8 @@ mod tests {
 
     #[test]
     fn launchers_build_the_originals_urls() {
-        assert_eq!(
-            devtools_location(DevTools::New, 7, "cpuprofile", "x-1.cpuprofile", "js_profiler"),
-            "/public/devtools/new/devtools_app.html?fileId=7&fileType=cpuprofile&fileName=x-1.cpuprofile&selectedTab=js_profiler"
-        );
-        assert!(devtools_location(DevTools::Old, 7, "heapsnapshot", "a b&c", "heap_profiler").starts_with("/public/devtools/old/devtools_app.html?fileId=7&fileType=heapsnapshot&fileName=a%20b%26c&"));
+        assert_eq!(devtools_location("/", 3, "cpuprofile", 7), "/app/3/file/cpuprofile/7");
+        assert_eq!(devtools_location("/ezm/", 3, "heapsnapshot", 7), "/ezm/app/3/file/heapsnapshot/7");
         assert_eq!(
             speedscope_location("/", "/file/download", 7, "cpuprofile", "x.cpuprofile"),
             "/speedscope/index.html#profileURL=%2Ffile%2Fdownload%3FfileType%3Dcpuprofile%26fileId%3D7%26name%3Dx.cpuprofile&title=x.cpuprofile"

@@ -1,6 +1,7 @@
 //! Reading stored files: `GET /file/download` streams the stored gzip as it is, with `content-encoding: gzip` (so
 //! browsers and the bundled viewers see the plain profile), and the analysis launchers `GET /dashboard/*` redirect
-//! to the bundled DevTools and speedscope, which fetch the file through the download (reference §1.11).
+//! to the bundled speedscope, which fetches the file through the download, and to the web UI's analysis page (the
+//! original bundled DevTools; reference §1.11).
 
 use actix_web::body::SizedStream;
 use actix_web::http::header;
@@ -8,7 +9,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use crate::auth::{self, NamedFile};
-use crate::domain::files::{self as rules, DevTools};
+use crate::domain::files as rules;
 use crate::error::ConsoleError;
 use crate::state::AppState;
 
@@ -48,26 +49,25 @@ pub async fn download(state: State, access: auth::FileAccess) -> Handled {
     })
 }
 
+/// The original front-end's DevTools launchers also send `fileName` and `selectedTab`; neither is needed.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DevToolsQuery {
-    selected_tab: String,
+pub struct DevToolsQuery {}
+
+/// `GET /dashboard/devtools-new`: 302 to the web UI's analysis page of the file (the original opened its bundled
+/// DevTools, which we do not ship).
+pub async fn devtools_new(state: web::Data<AppState>, access: auth::FileAccess<DevToolsQuery>) -> Handled {
+    devtools(&state, &access)
 }
 
-/// `GET /dashboard/devtools-new`: 302 to the newer bundled DevTools front-end.
-pub async fn devtools_new(access: auth::FileAccess<DevToolsQuery>) -> Handled {
-    devtools(&access, DevTools::New)
+/// `GET /dashboard/devtools-old`: the same as `devtools-new`.
+pub async fn devtools_old(state: web::Data<AppState>, access: auth::FileAccess<DevToolsQuery>) -> Handled {
+    devtools(&state, &access)
 }
 
-/// `GET /dashboard/devtools-old`: 302 to the older bundled DevTools front-end.
-pub async fn devtools_old(access: auth::FileAccess<DevToolsQuery>) -> Handled {
-    devtools(&access, DevTools::Old)
-}
-
-fn devtools(access: &auth::FileAccess<DevToolsQuery>, which: DevTools) -> Handled {
+fn devtools(state: &AppState, access: &auth::FileAccess<DevToolsQuery>) -> Handled {
     let file = access.single()?;
-    let name = stored(file, "文件未转储")?;
-    let location = rules::devtools_location(which, file.id, &file.file_type, rules::display_name(name), &access.params.selected_tab);
+    stored(file, "文件未转储")?;
+    let location = rules::devtools_location(&state.base_path, file.app(), &file.file_type, file.id);
     Ok(HttpResponse::Found().insert_header((header::LOCATION, location)).finish())
 }
 
