@@ -464,6 +464,34 @@ pub fn process_list<Tz: TimeZone>(latest: &[ProcessRow], alive: &HashSet<i64>, r
     ProcessList { list, nodes }
 }
 
+/// An agent's risk figure, as the original's overview counts it: over the package files the manager lists (each with
+/// its kept audit, `risk.vulnerabilities`), the sum of `high + critical`; `None` when no file has been audited.
+pub fn agent_risk(files: &Value) -> Option<u64> {
+    let audited: Vec<&Value> = files["files"].as_array()?.iter().filter_map(|f| f["risk"]["vulnerabilities"].as_object().map(|_| f)).collect();
+    if audited.is_empty() {
+        return None;
+    }
+    let count = |v: &Value| v.as_u64().unwrap_or(0);
+    Some(audited.iter().map(|f| count(&f["risk"]["vulnerabilities"]["high"]) + count(&f["risk"]["vulnerabilities"]["critical"])).sum())
+}
+
+/// The overview's `riskCount` and `riskCountAgentId`: the agent with the largest figure (the first of equals, in the
+/// order given), or `'-'` and null when no agent has been audited.
+pub fn riskiest(figures: &[(String, Option<u64>)]) -> (Value, Value) {
+    let mut best: Option<(&str, u64)> = None;
+    for (agent, figure) in figures {
+        if let Some(n) = *figure {
+            if best.is_none_or(|(_, b)| n > b) {
+                best = Some((agent, n));
+            }
+        }
+    }
+    match best {
+        Some((agent, n)) => (Value::from(n), Value::from(agent)),
+        None => (Value::from("-"), Value::Null),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,5 +652,22 @@ mod tests {
             let list = process_list(latest, &none, &running, &now());
             assert_eq!((list.list.len(), list.nodes.clone()), (listed, running.clone()), "{latest:?}");
         }
+    }
+
+    #[test]
+    fn risk_is_high_plus_critical_of_the_audited_files_and_the_riskiest_agent_wins() {
+        use serde_json::json;
+        let files = json!({"files": [
+            {"filePath": "/a/package.json", "risk": {"vulnerabilities": {"critical": 1, "high": 2, "moderate": 7}}},
+            {"filePath": "/b/package.json"},
+            {"filePath": "/c/package.json", "risk": {"vulnerabilities": {"high": 3}}},
+        ]});
+        assert_eq!(super::agent_risk(&files), Some(6));
+        assert_eq!(super::agent_risk(&json!({"files": [{"filePath": "/b/package.json"}]})), None);
+        assert_eq!(super::agent_risk(&json!({})), None);
+        let figures = vec![("a".to_string(), Some(2)), ("b".to_string(), None), ("c".to_string(), Some(5)), ("d".to_string(), Some(5))];
+        assert_eq!(super::riskiest(&figures), (json!(5), json!("c")));
+        assert_eq!(super::riskiest(&[("a".to_string(), None)]), (json!("-"), Value::Null));
+        assert_eq!(super::riskiest(&[("a".to_string(), Some(0))]), (json!(0), json!("a")), "audited without findings: 0, not '-'");
     }
 }

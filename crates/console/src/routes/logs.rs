@@ -77,7 +77,9 @@ fn readable_error(entry: &Value) -> Value {
     entry
 }
 
-/// `GET /xapi/module_files`: package files, with their audit when one exists (none yet: `risk` is null).
+/// `GET /xapi/module_files`: package files, each with the manager's last audit of it (`risk`, `riskModules`) when it
+/// keeps one (the manager audits with `manager.audit_registry_url` set); else `risk` is null, which the UI shows as
+/// not scanned.
 pub async fn module_files(state: State, access: auth::AppMember<AgentQuery>) -> Handled {
     let q = access.params;
     let body = FilesQuery { app_id: AppId::Number(q.app_id), agent_id: q.agent_id, kind: LogFileKind::Package };
@@ -87,8 +89,12 @@ pub async fn module_files(state: State, access: auth::AppMember<AgentQuery>) -> 
         .map(|files| {
             files
                 .iter()
-                .filter_map(|f| f["filePath"].as_str())
-                .map(|p| json!({"label": basename(p), "value": p, "risk": Value::Null, "riskModules": {}}))
+                .filter_map(|f| f["filePath"].as_str().map(|p| (p, f)))
+                .map(|(p, f)| {
+                    let risk = f.get("risk").cloned().unwrap_or(Value::Null);
+                    let modules = f.get("riskModules").cloned().unwrap_or_else(|| json!({}));
+                    json!({"label": basename(p), "value": p, "risk": risk, "riskModules": modules})
+                })
                 .collect()
         })
         .unwrap_or_default();

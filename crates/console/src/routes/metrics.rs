@@ -9,8 +9,8 @@ use std::str::FromStr;
 use actix_web::{web, HttpResponse};
 use chrono::{Local, TimeDelta};
 use protocol::lenient;
-use protocol::service::{ProcessesCommand, Reply};
-use protocol::AgentId;
+use protocol::service::{FilesQuery, LogFileKind, ProcessesCommand, Reply};
+use protocol::{AgentId, AppId};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::console_db::strategies;
@@ -153,8 +153,26 @@ pub async fn overview_metrics(state: State, access: auth::AppMember) -> Handled 
     // The original counts alarms only when an agent is online; they are counted always here.
     let rules: Vec<u64> = strategies::of_app(&state.console_db, access.app.id).await?.iter().map(|s| s.id).collect();
     let alarms: u64 = crate::routes::alarm::recent_counts(&state, access.app.id, &rules).await.values().sum();
-    // No dependency audit runs yet (the original's asked the npm registry): no risk to count.
-    ok(json!({"instanceCount": instances, "alarmCount": alarms, "riskCount": "-", "riskCountAgentId": Value::Null}))
+    let (risk, risk_agent) = metrics::riskiest(&agent_risks(&state, access.app.id, &online).await);
+    ok(json!({"instanceCount": instances, "alarmCount": alarms, "riskCount": risk, "riskCountAgentId": risk_agent}))
+}
+
+/// Each online agent's risk figure from the audits the manager keeps (`manager.audit_registry_url`; none without it),
+/// asked a few agents at a time; an agent the manager cannot answer for counts as not audited.
+async fn agent_risks(state: &AppState, app: u64, agents: &[AgentId]) -> Vec<(String, Option<u64>)> {
+    use futures_util::StreamExt;
+    let asks = agents.iter().map(|agent| async move {
+        let body = FilesQuery { app_id: AppId::Number(app), agent_id: agent.clone(), kind: LogFileKind::Package };
+        let figure = match state.manager.data::<_, Value>("/xprofiler/files", &body).await {
+            Ok(files) => metrics::agent_risk(&files),
+            Err(e) => {
+                tracing::debug!(agent = %agent, error = %e, "no package files for the risk count");
+                None
+            }
+        };
+        (agent.to_string(), figure)
+    });
+    futures_util::stream::iter(asks).buffered(8).collect().await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

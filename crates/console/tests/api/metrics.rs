@@ -62,3 +62,32 @@ async fn trends_overview_and_process_list_answer_for_an_offline_agent() {
     assert_eq!(body["data"]["list"], json!([]), "eggs only for online agents: {body}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn module_files_carry_the_audit_the_manager_keeps() {
+    use deadpool_redis::redis;
+    let app = TestApp::start().await;
+    let owner = app.user("owner@example.com").await;
+    let id = app.team_app("shop", owner.id, None, None).await;
+    let mut client = app.sign_in("owner@example.com", PASSWORD).await;
+    // What the manager keeps once the agent reported two package files and the audit ran for one of them.
+    let keys = store::keys::Keys::new(&app.env.settings.redis.key_prefix);
+    let now = Local::now().timestamp_millis();
+    let mut conn = app.env.redis().get().await.unwrap();
+    for file in ["/srv/a/package.json", "/srv/b/package.json"] {
+        let entry = json!({"appId": id, "agentId": "vm", "type": "package", "timestamp": now}).to_string();
+        redis::cmd("HSET").arg(keys.log_files(&id.to_string(), "vm")).arg(file).arg(entry).query_async::<()>(&mut conn).await.unwrap();
+    }
+    let audit = json!({"risk": {"vulnerabilities": {"critical": 1, "high": 2, "moderate": 0, "low": 0}, "totalDependencies": 3, "scanTime": "2026-12-02 10:00:00"},
+                       "riskModules": {"lodash": {"severity": "critical"}}});
+    redis::cmd("SET").arg(keys.package_audit(&id.to_string(), "vm", "/srv/a/package.json")).arg(audit.to_string()).query_async::<()>(&mut conn).await.unwrap();
+    drop(conn);
+    let (_, body) = client.get("/xapi/module_files", json!({"appId": id, "agentId": "vm"})).await;
+    let mut list = body["data"]["list"].as_array().cloned().unwrap_or_else(|| panic!("{body}"));
+    list.sort_by_key(|f| f["value"].as_str().unwrap_or_default().to_owned());
+    assert_eq!(list.len(), 2, "{body}");
+    assert_eq!(list[0]["risk"], audit["risk"], "{body}");
+    assert_eq!(list[0]["riskModules"], audit["riskModules"], "{body}");
+    assert_eq!((&list[1]["risk"], &list[1]["riskModules"]), (&json!(null), &json!({})), "not audited: {body}");
+    app.finish().await;
+}
