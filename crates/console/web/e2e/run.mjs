@@ -227,8 +227,13 @@ try {
     await page.waitForSelector('[data-test=alarm-form]')
     await page.click('[data-test=alarm-preset]')
     await page.keyboard.press('Enter')
+    // The first preset is a process rule: it may take a heap snapshot by itself.
+    await page.click('[data-test=alarm-auto-action]')
+    await page.click('.n-base-select-option:has-text("堆快照")')
+    await shot(page, 'zh-CN-alarm-form')
     await page.click('[data-test=alarm-submit]')
     await page.waitForSelector('[data-test^=rule-count-]', { timeout: 15_000 })
+    await page.waitForSelector('[data-test=rule-auto-action]')
     await shot(page, 'zh-CN-alarm')
   })
 

@@ -185,6 +185,8 @@ export interface Strategy {
   webhookAddress: string
   webhookSign: string
   alarmCount: number
+  /** Ours: the profile taken of the process that fired the rule ('' = none). */
+  autoAction?: string
 }
 
 export interface AlarmHistoryReply {

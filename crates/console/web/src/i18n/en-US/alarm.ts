@@ -31,6 +31,8 @@ export default {
   },
   push: { p1: 'P1 (phone call)', p2: 'P2 (text message)', p3: 'P3 (e-mail)', p4: 'P4 (record only)' },
   pushHelp: 'P1 and P2 record the alarm and push the webhook; P3 also e-mails the contacts; P4 only records it in the history.',
+  autoAction: { none: 'Nothing', cpuprofile: 'CPU profile (1 minute)', heapprofile: 'Heap sampling (1 minute)', gcprofile: 'GC trace (1 minute)', heapsnapshot: 'Heap snapshot', diag: 'Diagnostic report' },
+  autoActionTag: 'Takes: {action}',
   webhook: { dingtalk: 'DingTalk', qywx: 'WeCom', feishu: 'Feishu / Lark', slack: 'Slack', webhook: 'Plain webhook (JSON POST)' },
   form: {
     addTitle: 'Add an alarm rule',
@@ -50,6 +52,8 @@ export default {
     webhookType: 'Webhook type',
     webhookAddress: 'Webhook URL',
     webhookAddressPlaceholder: 'https://… (the bot’s full URL)',
+    autoAction: 'When it fires, take',
+    autoActionHelp: 'When the rule fires for a process, a file of that process is taken automatically (rate-limited per process and rule), named in the alarm message, and listed on the Files page.',
     webhookSign: 'Signing secret (optional)',
     webhookSignPlaceholder: 'DingTalk “sign” or Feishu “signature verification” secret',
     submitAdd: 'Add rule',

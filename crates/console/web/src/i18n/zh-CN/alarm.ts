@@ -31,6 +31,8 @@ export default {
   },
   push: { p1: 'P1（致电）', p2: 'P2（短信）', p3: 'P3（邮件通知）', p4: 'P4（仅记录）' },
   pushHelp: 'P1、P2 记录告警并推送 webhook；P3 另外给联系人发邮件；P4 只记录到告警历史。',
+  autoAction: { none: '不自动采集', cpuprofile: 'CPU profile（1 分钟）', heapprofile: '堆采样（1 分钟）', gcprofile: 'GC 追踪（1 分钟）', heapsnapshot: '堆快照', diag: '诊断报告' },
+  autoActionTag: '自动采集：{action}',
   webhook: { dingtalk: '钉钉', qywx: '企业微信', feishu: '飞书', slack: 'Slack', webhook: '通用 webhook（JSON POST）' },
   form: {
     addTitle: '添加告警规则',
@@ -50,6 +52,8 @@ export default {
     webhookType: 'webhook 类型',
     webhookAddress: 'webhook 地址',
     webhookAddressPlaceholder: 'https://…（机器人的完整地址）',
+    autoAction: '告警时自动采集',
+    autoActionHelp: '规则对某个进程触发时，自动对该进程采集一份文件（同一进程同一规则有频率限制），告警消息中附上文件，可在「文件」页查看。',
     webhookSign: '签名密钥（可选）',
     webhookSignPlaceholder: '钉钉“加签”或飞书“签名校验”的密钥',
     submitAdd: '添加规则',

@@ -30,17 +30,24 @@ describe('alarm presets', () => {
 describe('rule form', () => {
   const strategy: Strategy = {
     strategyId: 7, contextType: 'system_log', pushType: 'p2', expression: '@load1 > 2', alarmContent: 'load ${@load1}', status: 1,
-    webhookPush: true, webhookType: 'feishu', webhookAddress: 'https://open.feishu.cn/x', webhookSign: 's', alarmCount: 3,
+    webhookPush: true, webhookType: 'feishu', webhookAddress: 'https://open.feishu.cn/x', webhookSign: 's', alarmCount: 3, autoAction: '',
   }
   it('round-trips a rule', () => {
     expect(bodyOf(formOf(strategy))).toEqual({
       contextType: 'system_log', pushType: 'p2', customRuleExpr: '@load1 > 2', customRuleDesc: 'load ${@load1}',
-      webhookPush: true, webhookType: 'feishu', webhookAddress: 'https://open.feishu.cn/x', webhookSign: 's',
+      webhookPush: true, webhookType: 'feishu', webhookAddress: 'https://open.feishu.cn/x', webhookSign: 's', autoAction: '',
     })
+  })
+  it("keeps a process rule's automatic action, and sends none for other contexts", () => {
+    const process = { ...strategy, contextType: 'xprofiler_log', autoAction: 'heapsnapshot' }
+    expect(bodyOf(formOf(process)).autoAction).toBe('heapsnapshot')
+    expect(bodyOf({ ...formOf(process), contextType: 'system_log' }).autoAction).toBe('')
+    expect(formOf({ ...process, autoAction: 'rm -rf' }).autoAction).toBe('')
+    expect(fieldOfError('autoAction must be one of cpuprofile, heapprofile').field).toBe('autoAction')
   })
   it('leaves the webhook address and sign out when webhook push is off, but sends the type', () => {
     const body = bodyOf({ ...emptyForm(), expression: ' @cpu_60 > 1 ', content: 'x', webhookAddress: 'junk' })
-    expect(body).toEqual({ contextType: 'xprofiler_log', pushType: 'p3', customRuleExpr: '@cpu_60 > 1', customRuleDesc: 'x', webhookPush: false, webhookType: 'dingtalk' })
+    expect(body).toEqual({ contextType: 'xprofiler_log', pushType: 'p3', customRuleExpr: '@cpu_60 > 1', customRuleDesc: 'x', webhookPush: false, webhookType: 'dingtalk', autoAction: '' })
   })
   it('falls back on unknown values from the server', () => {
     expect(formOf({ ...strategy, contextType: 'x', pushType: 'p9', webhookType: '' })).toMatchObject({ contextType: 'xprofiler_log', pushType: 'p3', webhookType: 'dingtalk' })

@@ -7,6 +7,8 @@ export const CONTEXTS = ['xprofiler_log', 'system_log', 'error_log', 'xtransit_n
 export type Context = (typeof CONTEXTS)[number]
 export const PUSH_TYPES = ['p1', 'p2', 'p3', 'p4'] as const
 export const WEBHOOK_TYPES = ['dingtalk', 'qywx', 'feishu', 'slack', 'webhook'] as const
+/** Ours: what an xprofiler_log rule may take of the process that fired it ('' = nothing), the server's list. */
+export const AUTO_ACTIONS = ['', 'cpuprofile', 'heapprofile', 'gcprofile', 'heapsnapshot', 'diag'] as const
 export const MAX_EXPRESSION = 150
 export const MAX_CONTENT = 150
 export const MAX_ADDRESS = 200
@@ -66,10 +68,11 @@ export interface RuleFormValue {
   webhookType: string
   webhookAddress: string
   webhookSign: string
+  autoAction: string
 }
 
 export function emptyForm(): RuleFormValue {
-  return { contextType: 'xprofiler_log', pushType: 'p3', expression: '', content: '', webhookPush: false, webhookType: 'dingtalk', webhookAddress: '', webhookSign: '' }
+  return { contextType: 'xprofiler_log', pushType: 'p3', expression: '', content: '', webhookPush: false, webhookType: 'dingtalk', webhookAddress: '', webhookSign: '', autoAction: '' }
 }
 
 function isContext(value: string): value is Context {
@@ -87,11 +90,13 @@ export function formOf(s: Strategy): RuleFormValue {
     webhookType: (WEBHOOK_TYPES as readonly string[]).includes(s.webhookType) ? s.webhookType : 'dingtalk',
     webhookAddress: s.webhookAddress ?? '',
     webhookSign: s.webhookSign ?? '',
+    autoAction: (AUTO_ACTIONS as readonly string[]).includes(s.autoAction ?? '') ? (s.autoAction ?? '') : '',
   }
 }
 
-/** The 8 members both add and edit send (add adds `appId`, edit `strategyId`). The webhook address and sign are
- * left out when webhook push is off, as the original did. */
+/** The members both add and edit send (add adds `appId`, edit `strategyId`). The webhook address and sign are
+ * left out when webhook push is off, as the original did. `autoAction` is always sent (the server clears it when
+ * it is missing), empty but for process rules. */
 export function bodyOf(f: RuleFormValue): Record<string, string | boolean> {
   const body: Record<string, string | boolean> = {
     contextType: f.contextType,
@@ -100,6 +105,7 @@ export function bodyOf(f: RuleFormValue): Record<string, string | boolean> {
     customRuleDesc: f.content.trim(),
     webhookPush: f.webhookPush,
     webhookType: f.webhookType,
+    autoAction: f.contextType === 'xprofiler_log' ? f.autoAction : '',
   }
   if (f.webhookPush) {
     body.webhookAddress = f.webhookAddress.trim()
@@ -108,7 +114,7 @@ export function bodyOf(f: RuleFormValue): Record<string, string | boolean> {
   return body
 }
 
-export type Field = 'contextType' | 'pushType' | 'expression' | 'content' | 'webhookType' | 'webhookAddress' | 'webhookSign'
+export type Field = 'contextType' | 'pushType' | 'expression' | 'content' | 'webhookType' | 'webhookAddress' | 'webhookSign' | 'autoAction'
 export type Problem = 'required' | 'tooLong' | 'url'
 
 /** What the client checks before sending (the server checks the same and more). */
@@ -146,6 +152,7 @@ const FIELD_OF_MEMBER: Record<string, Field> = {
   webhookType: 'webhookType',
   webhookAddress: 'webhookAddress',
   webhookSign: 'webhookSign',
+  autoAction: 'autoAction',
 }
 
 /** The form field a refusal is about: the server names the member first ("customRuleExpr must …"), and may give a
