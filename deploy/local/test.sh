@@ -20,6 +20,9 @@ nginx/test.sh --config-only
 echo "== moto S3 test server for the console's S3 storage tests (pinned, cached)"
 crates/console/tests/s3/install-moto.sh
 
+echo "== aiosmtpd SMTP server for the manager's STARTTLS + AUTH mail test (pinned, cached)"
+crates/manager/tests/smtp/install-aiosmtpd.sh
+
 echo "== web UI: npm ci, unit tests (vitest), build into crates/console/web/dist with the bundle budget"
 crates/console/web/scripts/ci.sh
 

@@ -186,6 +186,8 @@ pub struct AlarmSettings {
     pub smtp_host: String,
     pub smtp_port: u16,
     pub smtp_tls: SmtpTls,
+    /// A PEM CA certificate to trust for the relay beside the public roots (a company CA); empty: the public roots.
+    pub smtp_tls_ca_file: String,
     pub smtp_user: String,
     pub smtp_password: SecretString,
     /// Sender address; empty: `smtp_user`.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::settings::{AlarmSettings, SmtpTls};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use reqwest::Url;
 use secrecy::ExposeSecret;
@@ -111,11 +112,22 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 fn smtp(settings: &AlarmSettings, host: &str, timeout: Duration) -> anyhow::Result<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)> {
-    let builder = match settings.smtp_tls {
+    let mut builder = match settings.smtp_tls {
         SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
         SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?,
         SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
     };
+    // A relay whose certificate comes from the company's own CA: trust that CA too (the public roots stay).
+    let ca_file = settings.smtp_tls_ca_file.trim();
+    if !ca_file.is_empty() && settings.smtp_tls != SmtpTls::None {
+        let pem = std::fs::read(ca_file).map_err(|e| anyhow::anyhow!("alarm.smtp_tls_ca_file {ca_file:?}: {e}"))?;
+        let ca = Certificate::from_pem(&pem).map_err(|e| anyhow::anyhow!("alarm.smtp_tls_ca_file {ca_file:?} is not a PEM certificate: {e}"))?;
+        let parameters = TlsParameters::builder(host.to_owned()).add_root_certificate(ca).build_rustls()?;
+        builder = builder.tls(match settings.smtp_tls {
+            SmtpTls::Tls => Tls::Wrapper(parameters),
+            _ => Tls::Required(parameters),
+        });
+    }
     let mut builder = builder.port(settings.smtp_port).timeout(Some(timeout));
     if !settings.smtp_user.is_empty() {
         let password = settings.smtp_password.expose_secret().to_owned();

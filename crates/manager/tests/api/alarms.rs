@@ -462,3 +462,86 @@ async fn a_package_report_is_audited_once_per_cache_period_and_feeds_the_risk_ru
     assert_eq!(asked.lock().unwrap().len(), 1);
     m.finish().await;
 }
+
+/// aiosmtpd (`crates/manager/tests/smtp/sink.py`, installed by `install-aiosmtpd.sh`) on a free loopback port, with
+/// a certificate for 127.0.0.1 from a private CA made by openssl: it takes mail only after STARTTLS and AUTH.
+struct TlsSmtpSink {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl TlsSmtpSink {
+    fn start(user: &str, password: &str) -> TlsSmtpSink {
+        let tools = std::env::var("EZM_TOOLS_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/easy-monitor"));
+        let python = tools.join("aiosmtpd-venv/bin/python");
+        assert!(python.exists(), "{} is missing: run crates/manager/tests/smtp/install-aiosmtpd.sh (deploy/local/test.sh does)", python.display());
+        let dir = std::env::temp_dir().join(format!("ezm-smtp-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(dir.join("out")).unwrap();
+        // A private CA (ca.pem, what the manager is told to trust) and the relay's certificate signed by it.
+        std::fs::write(dir.join("leaf.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+        let openssl = |args: &str| {
+            let made = std::process::Command::new("openssl").args(args.split(' ')).current_dir(&dir).output().expect("openssl runs");
+            assert!(made.status.success(), "openssl {args}: {}", String::from_utf8_lossy(&made.stderr));
+        };
+        openssl("req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=ezm-test-ca -keyout ca.key -out ca.pem");
+        openssl("req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout key.pem -out leaf.csr");
+        openssl("x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile leaf.ext -out cert.pem");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let sink = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp/sink.py");
+        let mut child = std::process::Command::new(python)
+            .arg(sink).arg(port.to_string()).arg(dir.join("cert.pem")).arg(dir.join("key.pem")).arg(user).arg(password).arg(dir.join("out"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the SMTP sink starts");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
+        TlsSmtpSink { child, dir, port }
+    }
+
+    fn mails(&self) -> Vec<Value> {
+        let mut names: Vec<_> = std::fs::read_dir(self.dir.join("out")).unwrap().map(|e| e.unwrap().path()).collect();
+        names.sort();
+        names.iter().map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()).collect()
+    }
+}
+
+impl Drop for TlsSmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[actix_web::test]
+async fn mail_goes_over_starttls_with_auth_to_a_relay_of_a_private_ca() {
+    let sink = TlsSmtpSink::start("alarm-bot", "s3cret pass");
+    let (port, ca) = (sink.port.to_string(), sink.dir.join("ca.pem").display().to_string());
+    let mut settings = SETTINGS.to_vec();
+    settings.extend([
+        ("EZM__ALARM__SMTP_HOST", "127.0.0.1"),
+        ("EZM__ALARM__SMTP_PORT", port.as_str()),
+        ("EZM__ALARM__SMTP_TLS", "starttls"),
+        ("EZM__ALARM__SMTP_TLS_CA_FILE", ca.as_str()),
+        ("EZM__ALARM__SMTP_USER", "alarm-bot"),
+        ("EZM__ALARM__SMTP_PASSWORD", "s3cret pass"),
+        ("EZM__ALARM__SMTP_FROM", "alarm@example.com"),
+    ]);
+    let m = TestManager::start_with(&settings).await;
+    m.add_app(1, "s").await;
+    let mut conn = m.env.console_db().get_conn().await.unwrap();
+    conn.query_drop("INSERT INTO user (id, name, nick, pass, identity, mail) VALUES (5, 'ops', 'Ops', '', '100005', 'ops@example.com')").await.unwrap();
+    drop(conn);
+    let rule = add_rule(&m, "system_log", "p3", "@os_mem_usage > 1", "mem ${@os_mem_usage}%", None).await;
+    contacts::add(&m.env.console_db(), rule, 5).await.unwrap();
+    let system = fresh(captured_logs().into_iter().find(|(k, _)| k == "system_log").unwrap().1);
+    m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm", "log": system})).await;
+    eventually(15, "the mail through STARTTLS", || async { sink.mails().len() == 1 }).await;
+    let mail = &sink.mails()[0];
+    assert_eq!((mail["tls"].as_bool(), mail["auth"].as_str()), (Some(true), Some("alarm-bot")), "encrypted and authenticated: {mail}");
+    assert_eq!(mail["to"], json!(["ops@example.com"]));
+    assert!(mail["data"].as_str().unwrap().contains("mem "), "{mail}");
+    m.finish().await;
+}
