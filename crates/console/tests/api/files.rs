@@ -111,6 +111,14 @@ async fn the_list_pages_files_and_cores_together_newest_first() {
     assert_eq!(ids(&body), vec![("trend".into(), f4), core(c2), ("diag".into(), f3), core(c1)]);
     let (_, body) = client.get("/xapi/files", page("all", 2, 4)).await;
     assert_eq!(ids(&body), vec![("heapsnapshot".into(), f2), ("cpuprofile".into(), f1)]);
+    // Page by page, one row each (the later pages are read from the end): the same order as one page of all.
+    let mut one_by_one = Vec::new();
+    for n in 1..=6 {
+        one_by_one.extend(ids(&client.get("/xapi/files", page("all", n, 1)).await.1));
+    }
+    assert_eq!(one_by_one, ids(&client.get("/xapi/files", page("all", 1, 10)).await.1));
+    let (_, body) = client.get("/xapi/files", page("all", 2, 5)).await;
+    assert_eq!(ids(&body), vec![("cpuprofile".into(), f1)], "a short last page");
     let (_, body) = client.get("/xapi/files", page("all", 3, 4)).await;
     assert_eq!((body["data"]["count"].as_u64(), ids(&body)), (Some(6), vec![]), "past the end: the count, no rows");
 

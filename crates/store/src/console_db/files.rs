@@ -203,7 +203,8 @@ type ListedTuple = (u8, u64, String, String, String, String, u8, u8, u8, u64, St
 
 /// One page of an app's files and cores together, newest first (`gm_create`, then id), and how many rows match.
 /// Paginated in SQL: each table gives at most `offset + limit` rows in index order `(app, gm_create)` and the merge
-/// keeps the page, so a page costs the rows before it and never the whole table (the original loaded every row).
+/// keeps the page, so a page costs the index entries before it and never the whole table (the original loaded every
+/// row); only the page's own rows are read.
 pub async fn page(pool: &Pool, app: u64, filter: &ListFilter, offset: u64, limit: u64) -> Result<(u64, Vec<Listed>), mysql_async::Error> {
     use mysql_async::Value;
     let (files_where, cores_where): (Option<&str>, Option<&str>) = match filter {
@@ -216,50 +217,59 @@ pub async fn page(pool: &Pool, app: u64, filter: &ListFilter, offset: u64, limit
         ListFilter::Type(kind) => Some(kind.as_str()),
         _ => None,
     };
-    let wanted = offset.saturating_add(limit);
-    let mut branches = Vec::new();
-    let mut params: Vec<Value> = Vec::new();
+    // Deferred join: the branches and their merge read only (src, id, gm_create), which the indexes (app[, type |
+    // favor], gm_create) hold with the primary key, so the rows a page skips are index entries, never rows; only the
+    // page's own rows are then read from their tables. A page in the second half is read from the end (oldest
+    // first, then reversed), so no page skips more than half of the list.
+    let mut conn = pool.get_conn().await?;
     let mut count_parts = Vec::new();
     let mut count_params: Vec<Value> = Vec::new();
-    if let Some(cond) = files_where {
-        branches.push(format!(
-            "(SELECT 0 AS src, id, type AS kind, agent, file, '' AS node, COALESCE(status, 0) AS status, 0 AS node_status, \
-             COALESCE(favor, 0) AS favor, user, gm_create FROM files WHERE app = ?{cond} ORDER BY gm_create DESC, id DESC LIMIT ?)"
-        ));
-        count_parts.push(format!("(SELECT COUNT(*) FROM files WHERE app = ?{cond})"));
-        params.push(app.into());
+    for (table, cond) in [("files", files_where), ("coredumps", cores_where)] {
+        let Some(cond) = cond else { continue };
+        count_parts.push(format!("(SELECT COUNT(*) FROM {table} WHERE app = ?{cond})"));
         count_params.push(app.into());
-        if let Some(kind) = kind {
-            params.push(kind.into());
+        if let (Some(kind), "files") = (kind, table) {
             count_params.push(kind.into());
         }
-        params.push(wanted.into());
     }
-    if let Some(cond) = cores_where {
-        branches.push(format!(
-            "(SELECT 1 AS src, id, 'core' AS kind, agent, file, node, COALESCE(file_status, 0) AS status, \
-             COALESCE(node_status, 0) AS node_status, COALESCE(favor, 0) AS favor, user, gm_create \
-             FROM coredumps WHERE app = ?{cond} ORDER BY gm_create DESC, id DESC LIMIT ?)"
-        ));
-        count_parts.push(format!("(SELECT COUNT(*) FROM coredumps WHERE app = ?{cond})"));
-        params.push(app.into());
-        count_params.push(app.into());
-        params.push(wanted.into());
-    }
-    let mut conn = pool.get_conn().await?;
     let count: u64 = conn.exec_first(format!("SELECT CAST({} AS UNSIGNED)", count_parts.join(" + ")), count_params).await?.unwrap_or(0);
     if count <= offset || limit == 0 {
         return Ok((count, Vec::new()));
     }
+    let limit = limit.min(count - offset);
+    let from_end = offset.saturating_mul(2) > count;
+    let (order, skip) = match from_end {
+        true => ("ASC", count - offset - limit),
+        false => ("DESC", offset),
+    };
+    let wanted = skip.saturating_add(limit);
+    let mut branches = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    for (src, table, cond) in [(0, "files", files_where), (1, "coredumps", cores_where)] {
+        let Some(cond) = cond else { continue };
+        branches.push(format!("(SELECT {src} AS src, id, gm_create FROM {table} WHERE app = ?{cond} ORDER BY gm_create {order}, id {order} LIMIT ?)"));
+        params.push(app.into());
+        if let (Some(kind), "files") = (kind, table) {
+            params.push(kind.into());
+        }
+        params.push(wanted.into());
+    }
     params.push(limit.into());
-    params.push(offset.into());
+    params.push(skip.into());
     let sql = format!(
-        "SELECT src, id, kind, agent, file, node, status, node_status, favor, user, \
-         COALESCE(DATE_FORMAT(gm_create, '%Y-%m-%d %H:%i:%s'), '') FROM ({}) AS listed \
-         ORDER BY gm_create DESC, src DESC, id DESC LIMIT ? OFFSET ?",
+        "SELECT p.src, p.id, IF(p.src = 0, COALESCE(f.type, ''), 'core'), COALESCE(f.agent, c.agent, ''), COALESCE(f.file, c.file, ''), \
+         IF(p.src = 0, '', COALESCE(c.node, '')), IF(p.src = 0, COALESCE(f.status, 0), COALESCE(c.file_status, 0)), \
+         IF(p.src = 0, 0, COALESCE(c.node_status, 0)), COALESCE(f.favor, c.favor, 0), COALESCE(f.user, c.user, 0), \
+         COALESCE(DATE_FORMAT(p.gm_create, '%Y-%m-%d %H:%i:%s'), '') \
+         FROM (SELECT src, id, gm_create FROM ({}) AS keyed ORDER BY gm_create {order}, src {order}, id {order} LIMIT ? OFFSET ?) AS p \
+         LEFT JOIN files f ON p.src = 0 AND f.id = p.id LEFT JOIN coredumps c ON p.src = 1 AND c.id = p.id \
+         ORDER BY p.gm_create {order}, p.src {order}, p.id {order}",
         branches.join(" UNION ALL ")
     );
-    let rows: Vec<ListedTuple> = conn.exec(sql, params).await?;
+    let mut rows: Vec<ListedTuple> = conn.exec(sql, params).await?;
+    if from_end {
+        rows.reverse();
+    }
     let listed = rows
         .into_iter()
         .map(|(src, id, kind, agent, file, node, status, node_status, favor, user, time)| Listed {
