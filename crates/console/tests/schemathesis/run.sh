@@ -6,11 +6,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../../../.." && pwd)
 cd "$root"
 version=4.32.5
+# Hypothesis pinned too: 6.170.17 (the newest on 2026-12-02) crashes in its lambda-source cache on this machine's
+# Python 3.11.7 ("AST constructor recursion depth mismatch", a CPython bug fixed in later 3.11 releases).
+hypothesis=6.160.0
 venv="$HOME/.cache/easy-monitor/schemathesis-venv"
-if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$version"; then
-    echo "installing schemathesis $version into $venv"
+if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$version" \
+    || ! "$venv/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(m.version("hypothesis") != sys.argv[1])' "$hypothesis" 2>/dev/null; then
+    echo "installing schemathesis $version with hypothesis $hypothesis into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet "schemathesis==$version"
+    "$venv/bin/pip" install --quiet "schemathesis==$version" "hypothesis==$hypothesis"
 fi
 cargo build --locked -p manager -p console --quiet
 
