@@ -68,17 +68,14 @@ def day_starts():
     return [today - datetime.timedelta(days=k) for k in range(DAYS - 1, -1, -1)]
 
 
-def seed(app):
-    """One INSERT ... SELECT per day table and kind; returns seconds per table and in all."""
-    out, t0 = [], time.time()
-    now = datetime.datetime.now()
-    for start in day_starts():
-        minutes = 1440 if start.date() < now.date() else now.hour * 60 + now.minute + 1
-        day = f"{start.day:02d}"
-        base = start.strftime("%Y-%m-%d %H:%M:%S")
-        t = time.time()
+def fill(app, start, m_lo, m_hi, top_up=False):
+    """Rows of minutes [m_lo, m_hi] of the day starting at `start` into its process and osinfo tables; seconds of each."""
+    day, base = f"{start.day:02d}", start.strftime("%Y-%m-%d %H:%M:%S")
+    minutes = f"seq_{m_lo}_to_{m_hi}"
+    dup = " ON DUPLICATE KEY UPDATE id = id" if top_up else ""
+    t = time.time()
+    if True:
         # p.seq: the process number (agent = p DIV PIDS, pid = 1000 + p MOD PIDS); m.seq: the minute of the day.
-        logs(f"TRUNCATE TABLE process_{day}")
         logs(f"""INSERT INTO process_{day} (app, agent, pid, log_time, version, uptime, cpu_now, cpu_15, cpu_30, cpu_60,
   rss, heap_used, heap_total, heap_limit, amount_of_external_allocated_memory, new_space_size, old_space_size,
   code_space_size, map_space_size, lo_space_size, read_only_space_size, new_lo_space_size, code_lo_space_size,
@@ -90,10 +87,9 @@ SELECT {app}, CONCAT('agent-', p.seq DIV {PIDS}), 1000 + p.seq MOD {PIDS}, '{bas
   150000000, 2197815296, 3000000 + m.seq * 100, 16000000, 60000000 + m.seq * 1000, 4000000, 1000000, 20000000, 250000, 0, 0,
   (p.seq + m.seq) MOD 30, (p.seq + m.seq) MOD 20, (p.seq * 3 + m.seq) MOD 15, 20 + (p.seq + m.seq) MOD 10, 5 + m.seq MOD 4,
   10 + (p.seq + m.seq) MOD 7, m.seq MOD 2, 600 + (p.seq * 11 + m.seq) MOD 600
-FROM seq_0_to_{AGENTS * PIDS - 1} AS p JOIN seq_0_to_{minutes - 1} AS m ORDER BY p.seq, m.seq""")
+FROM seq_0_to_{AGENTS * PIDS - 1} AS p JOIN {minutes} AS m ORDER BY p.seq, m.seq{dup}""")
         tp = time.time() - t
         t = time.time()
-        logs(f"TRUNCATE TABLE osinfo_{day}")
         logs(f"""INSERT INTO osinfo_{day} (app, agent, uptime, log_time, position, version, used_cpu, cpu_count, total_memory,
   free_memory, load1, load5, load15, disks, node_count, total_gc_times, total_scavange_duration,
   scavange_duration_last_record, total_marksweep_duration, marksweep_duration_last_record, http_response_sent,
@@ -105,8 +101,27 @@ SELECT {app}, CONCAT('agent-', a.seq), 864000 + m.seq * 60, '{base}' + INTERVAL 
   IF(q.seq = 1, m.seq * 30, 0), IF(q.seq = 1, m.seq * 40, 0), IF(q.seq = 1, (a.seq + m.seq) MOD 40, 0),
   IF(q.seq = 1, m.seq * 90, 0), IF(q.seq = 1, (a.seq + m.seq) MOD 90, 0), IF(q.seq = 1, 6000 + (a.seq + m.seq) MOD 600, 0),
   0, IF(q.seq = 1, 20 + ((a.seq + m.seq) MOD 100) / 10, 0)
-FROM seq_0_to_{AGENTS - 1} AS a JOIN seq_0_to_1 AS q JOIN seq_0_to_{minutes - 1} AS m ORDER BY a.seq, q.seq, m.seq""")
+FROM seq_0_to_{AGENTS - 1} AS a JOIN seq_0_to_1 AS q JOIN {minutes} AS m ORDER BY a.seq, q.seq, m.seq{dup}""")
         to = time.time() - t
+    return tp, to
+
+
+def top_up(app):
+    """Today's minutes up to now (the overview reads the last 3 minutes; seeding took minutes)."""
+    now = datetime.datetime.now()
+    m = now.hour * 60 + now.minute
+    fill(app, now.replace(hour=0, minute=0, second=0, microsecond=0), max(0, m - 15), m, top_up=True)
+
+
+def seed(app):
+    """One INSERT ... SELECT per day table and kind; returns seconds per table and in all."""
+    out, t0 = [], time.time()
+    now = datetime.datetime.now()
+    for start in day_starts():
+        minutes = 1440 if start.date() < now.date() else now.hour * 60 + now.minute + 1
+        day = f"{start.day:02d}"
+        logs(f"TRUNCATE TABLE process_{day}; TRUNCATE TABLE osinfo_{day}")
+        tp, to = fill(app, start, 0, minutes - 1)
         out.append({"table_day": day, "minutes": minutes, "process_secs": round(tp, 1), "osinfo_secs": round(to, 1)})
         print(f"  seeded day {day}: {minutes} minutes, process {AGENTS * PIDS * minutes} rows in {tp:.1f} s, osinfo "
               f"{AGENTS * 2 * minutes} rows in {to:.1f} s", flush=True)
@@ -248,6 +263,7 @@ def main():
         paths = [f"/xapi/system_trend?appId={app}&agentId=agent-{rnd.randrange(AGENTS)}&trendType={SYSTEM_TYPES[i % 8]}"
                  f"&duration=168" for i in range(n)]
         results["system"] = report("system", *timed(svc, session, paths, lambda d: len(d["list"]) == 720), 50)
+        top_up(app)
         heartbeats(app, ws.server_address[1])
         paths = [f"/xapi/main_metrics?appId={app}&type={MAIN_TYPES[i % 5]}" for i in range(n)]
         results["overview"] = report("overview", *timed(svc, session, paths, lambda d: len(d["list"]) == AGENTS), 100)
