@@ -207,17 +207,24 @@ where
     if spans.is_empty() {
         return Ok(Vec::new());
     }
-    let mut conn = pool.get_conn().await?;
-    let mut rows = Vec::new();
-    for span in &spans {
+    // The day tables are read at once, each on its own pooled connection (a week is 8 tables: 8 round trips one
+    // after the other were most of a trend's time); the rows are gathered in day order.
+    let (sql, params) = (&sql, &params);
+    let reads = spans.iter().map(|span| async move {
         let table = format!("{prefix}_{:02}", span.day);
+        let mut conn = pool.get_conn().await?;
         match conn.exec::<mysql_async::Row, _, _>(sql(&table), params(span)).await {
-            Ok(found) => rows.extend(found),
+            Ok(found) => Ok(found),
             Err(mysql_async::Error::Server(e)) if e.code == ER_NO_SUCH_TABLE => {
                 tracing::debug!(table = %table, "day table missing, skipped");
+                Ok(Vec::new())
             }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
         }
+    });
+    let mut rows = Vec::new();
+    for found in futures_util::future::try_join_all(reads).await? {
+        rows.extend(found);
     }
     Ok(rows)
 }
