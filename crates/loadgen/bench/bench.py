@@ -8,7 +8,8 @@ MariaDB and Redis, driven by ezm-loadgen. Prints a JSON report with the figures 
   bench.py memory    --agents 10000 [--duration 180]   ws-server RSS beyond idle per agent: a heartbeat-only run
                                                         (no log rounds), then a run at the real 60 s rhythm
 
-EZM_BENCH_BIN=<dir> uses the binaries in <dir>; EZM_BENCH_WS_PREFIX (e.g. "heaptrack -o /tmp/ws") runs each ws-server under that command, for heap profiles.
+EZM_BENCH_BIN=<dir> uses the binaries in <dir>; EZM_BENCH_WS_PREFIX (e.g. "heaptrack -o /tmp/ws") runs each ws-server under
+that command, for heap profiles (heaptrack does not pass SIGTERM on: stop the profiled ws-server by its pid after the run).
 
 The process limit on open files here is 20000 (a container setting that root cannot raise), so runs beyond ~19000
 agents use several ws-server processes and several loadgen processes, each under the limit; the manager tracks which
