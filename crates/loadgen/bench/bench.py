@@ -5,6 +5,11 @@ MariaDB and Redis, driven by ezm-loadgen. Prints a JSON report with the figures 
   bench.py capacity  --agents 10000 [--duration 240]   agents at the real 60 s rhythm, 2 processes each
   bench.py ingestion --agents 1000 --processes 4        agents sending every log kind every second
   bench.py command   --agents 10000 --count 200         get_os_info round trips through the manager
+  bench.py memory    --agents 10000 [--duration 180]   ws-server RSS beyond idle per agent: a heartbeat-only run
+                                                        (no log rounds), then a run at the real 60 s rhythm
+
+EZM_BENCH_BIN=<dir> uses the binaries in <dir>; EZM_BENCH_WS_PREFIX (e.g. "heaptrack -o /tmp/ws") runs each ws-server under
+that command, for heap profiles (heaptrack does not pass SIGTERM on: stop the profiled ws-server by its pid after the run).
 
 The process limit on open files here is 20000 (a container setting that root cannot raise), so runs beyond ~19000
 agents use several ws-server processes and several loadgen processes, each under the limit; the manager tracks which
@@ -13,7 +18,7 @@ ws-server holds which agent, as in a scaled-out deployment. Every run is bounded
 import argparse, json, os, platform, re, secrets, signal, subprocess, sys, time, urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../../.."))
-BIN = os.path.join(ROOT, "target/release")
+BIN = os.environ.get("EZM_BENCH_BIN", os.path.join(ROOT, "target/release"))  # another build's binaries, for before/after
 DB = "ezm_bench"
 PER_PROCESS = 18000  # connections per ws-server / loadgen process (open-file limit 20000)
 # The original services, measured on this kind of machine with one worker each (issue 2).
@@ -106,7 +111,8 @@ class Stack:
             port = 9190 + i
             wenv = dict(env, EZM__WS_SERVER__HOST="127.0.0.1", EZM__WS_SERVER__PORT=str(port),
                         EZM__WS_SERVER__ADVERTISE_ADDRESS=f"127.0.0.1:{port}")
-            self.ws.append((port, self.spawn(f"ws-server-{i}", [f"{BIN}/ws-server"], wenv)))
+            prefix = os.environ.get("EZM_BENCH_WS_PREFIX", "").split()
+            self.ws.append((port, self.spawn(f"ws-server-{i}", prefix + [f"{BIN}/ws-server"], wenv)))
         for port, _ in self.ws:
             self.wait_http(f"http://127.0.0.1:{port}/healthz")
 
@@ -265,7 +271,7 @@ def main():
     global PER_PROCESS
     PER_PROCESS = min(PER_PROCESS, max(100, nofile - 2000))
     ap = argparse.ArgumentParser()
-    ap.add_argument("scenario", choices=["capacity", "ingestion", "command"])
+    ap.add_argument("scenario", choices=["capacity", "ingestion", "command", "memory"])
     ap.add_argument("--agents", type=int, default=10000)
     ap.add_argument("--duration", type=int, default=240)
     ap.add_argument("--settle", type=int, default=15)
@@ -290,6 +296,20 @@ def main():
         report, stack = run_agents(args, 60, args.processes or 2, args.ramp, True)
         report["baseline_original_agents"] = ORIGINAL["agents_at_60s"]
         stack.stop()
+    elif args.scenario == "memory":
+        # Heartbeat-only: a log period of ~3 years, so no agent's first log round (at a random offset within one
+        # period) comes within the run.
+        keys = ["connected_in_window", "ws_rss_idle_bytes", "ws_rss_bytes", "ws_rss_per_agent_bytes", "cpu_cores", "rows_stored_pct"]
+        runs = {}
+        for name, interval in [("heartbeat_only", 100_000_000), ("real_rhythm", 60)]:
+            args.scenario = f"memory-{name}"
+            r, stack = run_agents(args, interval, args.processes or 2, args.ramp, True)
+            stack.stop()
+            runs[name] = {k: r[k] for k in keys}
+            runs[name]["commands"] = r["commands"]
+        report = {"scenario": "memory", "agents": args.agents, "duration_secs": args.duration, "settle_secs": args.settle,
+                  "machine": machine(), "runs": runs,
+                  "ws_rss_per_agent_bytes": {n: v["ws_rss_per_agent_bytes"] for n, v in runs.items()}}
     else:
         # Agents connected for the whole measurement; commands start once they are all in.
         args.scenario = "command"

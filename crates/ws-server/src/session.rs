@@ -4,11 +4,14 @@
 //! dispatched. Frames that fail identity or signature checks close the socket with a reason (the agent reconnects
 //! later); `shutdown` is never sent here, because it kills a CLI agent for good.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use actix_http::ws::{Codec, Frame, Item, ProtocolError};
+use actix_web::dev::Payload;
+use actix_web::web::BytesMut;
+use actix_ws::{CloseCode, CloseReason, Session};
 use futures_util::StreamExt;
+use tokio_util::codec::Decoder;
 use protocol::service::{ForwardLog, RemoveClient, UpdateActionStatus, UpdateClient};
 use protocol::{AgentFrame, FrameError, MessageKind};
 use tokio::sync::mpsc;
@@ -25,20 +28,98 @@ struct Reject {
 }
 
 /// Serves one agent socket inside its own span (`peer`, and `app_id` / `agent_id` once the first frame is verified).
-pub async fn run(state: AppState, session: Session, stream: actix_ws::MessageStream, peer: String) {
+pub async fn run(state: AppState, session: Session, payload: Payload, peer: String) {
     let span = tracing::info_span!("agent_socket", %peer, app_id = tracing::field::Empty, agent_id = tracing::field::Empty);
-    serve(state, session, stream).instrument(span).await
+    serve(state, session, payload).instrument(span).await
 }
 
-async fn serve(state: AppState, mut session: Session, stream: actix_ws::MessageStream) {
+/// The agent's frames, decoded from the request payload by actix-http's WebSocket codec (the one actix-ws uses).
+///
+/// Not actix-ws's `MessageStream`: its read buffer keeps the capacity of the largest read (a 10 KB log frame) for
+/// the life of the socket. Here the buffer is let go as soon as it has been decoded to the end, so an idle socket
+/// holds no read buffer; a frame's bytes live only while it is handled.
+struct Frames {
+    payload: Payload,
+    buf: BytesMut,
+    codec: Codec,
+    max_bytes: usize,
+    /// A message sent in continuation frames: whether it is text, and its bytes so far.
+    partial: Option<(bool, BytesMut)>,
+}
+
+impl Frames {
+    fn new(payload: Payload, max_bytes: usize) -> Self {
+        Frames { payload, buf: BytesMut::new(), codec: Codec::new().max_size(max_bytes), max_bytes, partial: None }
+    }
+
+    /// The next whole message (continuations joined); `None` when the peer has gone. Cancel-safe: what was read is
+    /// kept in `self`, so it can be a `select!` branch.
+    async fn next(&mut self) -> Option<Result<Frame, ProtocolError>> {
+        loop {
+            match self.codec.decode(&mut self.buf) {
+                Ok(Some(frame)) => match self.join(frame) {
+                    Ok(Some(message)) => return Some(Ok(message)),
+                    Ok(None) => continue,
+                    Err(e) => return Some(Err(e)),
+                },
+                Ok(None) => {}
+                Err(e) => return Some(Err(e)),
+            }
+            if self.buf.is_empty() {
+                // Everything read was decoded: release the allocation (decoded frames share it until dropped).
+                self.buf = BytesMut::new();
+            }
+            match self.payload.next().await? {
+                Ok(chunk) => self.buf.extend_from_slice(&chunk),
+                Err(e) => return Some(Err(ProtocolError::Io(std::io::Error::other(e)))),
+            }
+        }
+    }
+
+    /// Joins continuation frames into one text or binary frame (at most `max_bytes`); other frames pass.
+    fn join(&mut self, frame: Frame) -> Result<Option<Frame>, ProtocolError> {
+        let (text, first) = match frame {
+            Frame::Continuation(Item::FirstText(b)) => (true, b),
+            Frame::Continuation(Item::FirstBinary(b)) => (false, b),
+            Frame::Continuation(Item::Continue(_) | Item::Last(_)) if self.partial.is_none() => {
+                return Err(ProtocolError::ContinuationNotStarted);
+            }
+            Frame::Continuation(Item::Continue(b)) => {
+                self.extend_partial(&b)?;
+                return Ok(None);
+            }
+            Frame::Continuation(Item::Last(b)) => {
+                self.extend_partial(&b)?;
+                let (text, bytes) = self.partial.take().expect("checked above");
+                let bytes = bytes.freeze();
+                return Ok(Some(if text { Frame::Text(bytes) } else { Frame::Binary(bytes) }));
+            }
+            other => return Ok(Some(other)),
+        };
+        if self.partial.is_some() {
+            return Err(ProtocolError::ContinuationStarted);
+        }
+        self.partial = Some((text, BytesMut::new()));
+        self.extend_partial(&first)?;
+        Ok(None)
+    }
+
+    fn extend_partial(&mut self, bytes: &[u8]) -> Result<(), ProtocolError> {
+        let (_, so_far) = self.partial.as_mut().expect("a continuation was started");
+        if so_far.len() + bytes.len() > self.max_bytes {
+            return Err(ProtocolError::Overflow);
+        }
+        so_far.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+async fn serve(state: AppState, mut session: Session, payload: Payload) {
     let settings = &state.sessions;
-    let mut stream = stream
-        .max_frame_size(settings.max_message_bytes)
-        .aggregate_continuations()
-        .max_continuation_size(settings.max_message_bytes);
+    let mut frames = Frames::new(payload, settings.max_message_bytes);
     let conn_id = state.registry.next_conn_id();
     let (tx, mut rx) = mpsc::channel::<Outgoing>(16);
-    let mut conn = Conn { state: &state, conn_id, tx, identities: HashSet::new() };
+    let mut conn = Conn { state: &state, conn_id, tx, identities: Vec::new() };
     let ping_every = Duration::from_secs(settings.ping_interval_secs.max(1));
     let mut ping = tokio::time::interval(ping_every);
     ping.tick().await;
@@ -54,33 +135,29 @@ async fn serve(state: AppState, mut session: Session, stream: actix_ws::MessageS
 
     let close: Option<CloseReason> = loop {
         tokio::select! {
-            frame = stream.next() => {
+            frame = frames.next() => {
                 last_seen = Instant::now();
                 match frame {
-                    Some(Ok(AggregatedMessage::Text(text))) => {
+                    // The agent only sends text, but JSON in a binary frame is still JSON (the codec does not check
+                    // UTF-8, so both are checked here).
+                    Some(Ok(Frame::Text(bytes) | Frame::Binary(bytes))) => {
                         // Boxed: the frame-handling future (which waits for the manager) then costs
                         // memory only while a frame is in flight, not for the whole life of every connection.
-                        if let Err(reject) = Box::pin(conn.handle(&text)).await {
-                            break Some(CloseReason { code: reject.code, description: Some(reject.reason) });
-                        }
-                    }
-                    Some(Ok(AggregatedMessage::Binary(bytes))) => {
-                        // The agent only sends text, but JSON in a binary frame is still JSON.
                         let handled = match std::str::from_utf8(&bytes) {
                             Ok(text) => Box::pin(conn.handle(text)).await,
-                            Err(_) => Err(Reject { code: CloseCode::Invalid, reason: "binary frame is not UTF-8 JSON".into() }),
+                            Err(_) => Err(Reject { code: CloseCode::Invalid, reason: "frame is not UTF-8 JSON".into() }),
                         };
                         if let Err(reject) = handled {
                             break Some(CloseReason { code: reject.code, description: Some(reject.reason) });
                         }
                     }
-                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                    Some(Ok(Frame::Ping(bytes))) => {
                         if session.pong(&bytes).await.is_err() {
                             break None;
                         }
                     }
-                    Some(Ok(AggregatedMessage::Pong(_))) => {}
-                    Some(Ok(AggregatedMessage::Close(reason))) => {
+                    Some(Ok(Frame::Pong(_) | Frame::Continuation(_))) => {}
+                    Some(Ok(Frame::Close(reason))) => {
                         tracing::debug!(?reason, "agent closed the socket");
                         break None;
                     }
@@ -147,8 +224,9 @@ struct Conn<'a> {
     state: &'a AppState,
     conn_id: u64,
     tx: mpsc::Sender<Outgoing>,
-    /// The clients seen on this socket (an agent sends one identity; a test may send several).
-    identities: HashSet<ClientKey>,
+    /// The clients seen on this socket (an agent sends one identity; a test may send several): a Vec, not a set,
+    /// since it holds one key almost always (no hash table per connection).
+    identities: Vec<ClientKey>,
 }
 
 impl Conn<'_> {
@@ -188,7 +266,7 @@ impl Conn<'_> {
                 span.record("agent_id", tracing::field::display(&frame.agent_id));
             }
             self.state.registry.register(key.clone(), self.conn_id, self.tx.clone());
-            self.identities.insert(key);
+            self.identities.push(key);
         }
         self.dispatch(&frame).await;
         Ok(())
@@ -257,6 +335,48 @@ impl Conn<'_> {
 
 #[cfg(test)]
 mod tests {
+    use actix_http::ws::{Codec, Frame, Message};
+    use actix_web::web::{Bytes, BytesMut};
+    use tokio_util::codec::Encoder;
+
+    /// What an agent sends: masked frames (client mode), in the chunks the socket delivers them in.
+    fn payload(messages: Vec<Message>, chunk: usize) -> actix_web::dev::Payload {
+        let mut codec = Codec::new().client_mode();
+        let mut wire = BytesMut::new();
+        for m in messages {
+            codec.encode(m, &mut wire).unwrap();
+        }
+        let chunks: Vec<Result<Bytes, actix_web::error::PayloadError>> =
+            wire.chunks(chunk).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+        let stream: actix_http::BoxedPayloadStream = Box::pin(futures_util::stream::iter(chunks));
+        stream.into()
+    }
+
+    #[actix_web::test]
+    async fn frames_are_decoded_across_chunks_and_the_buffer_is_released() {
+        use actix_http::ws::Item;
+        let big = "x".repeat(10_000);
+        let messages = vec![
+            Message::Text(big.clone().into()),
+            Message::Continuation(Item::FirstText(Bytes::from_static(b"{\"a\":"))),
+            Message::Continuation(Item::Last(Bytes::from_static(b"1}"))),
+            Message::Ping(Bytes::from_static(b"p")),
+        ];
+        let mut frames = super::Frames::new(payload(messages, 1000), 64 * 1024);
+        assert!(matches!(frames.next().await, Some(Ok(Frame::Text(b))) if b == big.as_bytes()));
+        // The 10 KB frame was decoded to the end: no capacity is kept for the socket's life.
+        assert!(matches!(frames.next().await, Some(Ok(Frame::Text(b))) if &b[..] == b"{\"a\":1}"));
+        assert!(matches!(frames.next().await, Some(Ok(Frame::Ping(b))) if &b[..] == b"p"));
+        assert!(frames.next().await.is_none());
+        assert_eq!(frames.buf.capacity(), 0);
+    }
+
+    #[actix_web::test]
+    async fn frames_over_the_limit_are_refused() {
+        let mut frames = super::Frames::new(payload(vec![Message::Text("y".repeat(2000).into())], 512), 1024);
+        assert!(matches!(frames.next().await, Some(Err(actix_http::ws::ProtocolError::Overflow))));
+    }
+
     #[test]
     fn only_the_agents_exact_empty_reports_are_skipped() {
         assert!(super::carries_nothing(r#"{"type":"error_log","data":{}}"#));

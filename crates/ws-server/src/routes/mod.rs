@@ -4,7 +4,7 @@
 mod health;
 mod xapi;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 
 use crate::error::WsError;
 use crate::state::AppState;
@@ -20,8 +20,11 @@ async fn agent_socket(state: web::Data<AppState>, req: HttpRequest, body: web::P
     if !is_upgrade {
         return Err(WsError::NotAnUpgrade.into());
     }
-    let (response, session, stream) = actix_ws::handle(&req, body)?;
+    // actix-ws makes the handshake response and the sending `Session`; the session reads the request payload itself
+    // (see `session::Frames`), so actix-ws is handed an empty one and its `MessageStream` over it is dropped.
+    let empty = web::Payload::from_request(&req, &mut actix_web::dev::Payload::None).await?;
+    let (response, session, _unused) = actix_ws::handle(&req, empty)?;
     let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    actix_web::rt::spawn(crate::session::run(state.get_ref().clone(), session, stream, peer));
+    actix_web::rt::spawn(crate::session::run(state.get_ref().clone(), session, body.into_inner(), peer));
     Ok(response)
 }
