@@ -150,6 +150,9 @@ async fn serve(state: AppState, mut session: Session, payload: Payload) {
                         if let Err(reject) = handled {
                             break Some(CloseReason { code: reject.code, description: Some(reject.reason) });
                         }
+                        // A frame waits for the manager's answer (minutes in an outage: push-back) without reading
+                        // the socket: that wait is ours, not silence of the agent's, so the ping timeout starts now.
+                        last_seen = Instant::now();
                     }
                     Some(Ok(Frame::Ping(bytes))) => {
                         if session.pong(&bytes).await.is_err() {
