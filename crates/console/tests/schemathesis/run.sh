@@ -6,14 +6,24 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../../../.." && pwd)
 cd "$root"
 version=4.32.5
-# Hypothesis pinned too: 6.170.17 (the newest on 2026-12-02) crashes in its lambda-source cache on this machine's
-# Python 3.11.7 ("AST constructor recursion depth mismatch", a CPython bug fixed in later 3.11 releases).
 hypothesis=6.160.0
+# CPython 3.11.7 and 3.12.1 (this machine's pyenv default is 3.11.7) raise "AST constructor recursion depth mismatch"
+# from ast.parse at some stack depths (a CPython bug, fixed in 3.11.8 / 3.12.2), which hypothesis hits while it
+# describes its strategies: the run then fails with a runtime error that is no finding. So the venv is made with an
+# interpreter without the bug: Debian's own python3 when there is one.
+python=python3
+[ -x /usr/bin/python3 ] && python=/usr/bin/python3
+buggy='import sys; sys.exit(0 if sys.version_info[:3] in ((3, 11, 7), (3, 12, 1)) else 1)'
+if "$python" -c "$buggy"; then
+    echo "warning: $("$python" --version) has CPython's AST recursion bug; schemathesis may fail with a runtime error" >&2
+fi
 venv="$HOME/.cache/easy-monitor/schemathesis-venv"
 if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$version" \
-    || ! "$venv/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(m.version("hypothesis") != sys.argv[1])' "$hypothesis" 2>/dev/null; then
-    echo "installing schemathesis $version with hypothesis $hypothesis into $venv"
-    python3 -m venv "$venv"
+    || ! "$venv/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(m.version("hypothesis") != sys.argv[1])' "$hypothesis" 2>/dev/null \
+    || { "$venv/bin/python" -c "$buggy" && ! "$python" -c "$buggy"; }; then
+    echo "installing schemathesis $version with hypothesis $hypothesis into $venv ($("$python" --version))"
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
     "$venv/bin/pip" install --quiet "schemathesis==$version" "hypothesis==$hypothesis"
 fi
 cargo build --locked -p manager -p console --quiet
