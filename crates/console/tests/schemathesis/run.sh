@@ -7,20 +7,15 @@ root=$(cd "$(dirname "$0")/../../../.." && pwd)
 cd "$root"
 version=4.32.5
 hypothesis=6.160.0
-# CPython 3.11.7 and 3.12.1 (this machine's pyenv default is 3.11.7) raise "AST constructor recursion depth mismatch"
-# from ast.parse at some stack depths (a CPython bug, fixed in 3.11.8 / 3.12.2), which hypothesis hits while it
-# describes its strategies: the run then fails with a runtime error that is no finding. So the venv is made with an
-# interpreter without the bug: Debian's own python3 when there is one.
+# The CPython 3.11 builds here (Debian's 3.11.2, pyenv's 3.11.7) sometimes fail ast.parse with "AST constructor
+# recursion depth mismatch" when two threads parse at once; hypothesis parses while it describes its strategies, so
+# with two workers the run could fail with a runtime error that is no finding (seen with both interpreters). One
+# worker never did in repeated runs; it costs about 15 s.
 python=python3
 [ -x /usr/bin/python3 ] && python=/usr/bin/python3
-buggy='import sys; sys.exit(0 if sys.version_info[:3] in ((3, 11, 7), (3, 12, 1)) else 1)'
-if "$python" -c "$buggy"; then
-    echo "warning: $("$python" --version) has CPython's AST recursion bug; schemathesis may fail with a runtime error" >&2
-fi
 venv="$HOME/.cache/easy-monitor/schemathesis-venv"
 if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$version" \
-    || ! "$venv/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(m.version("hypothesis") != sys.argv[1])' "$hypothesis" 2>/dev/null \
-    || { "$venv/bin/python" -c "$buggy" && ! "$python" -c "$buggy"; }; then
+    || ! "$venv/bin/python" -c 'import sys, importlib.metadata as m; sys.exit(m.version("hypothesis") != sys.argv[1])' "$hypothesis" 2>/dev/null; then
     echo "installing schemathesis $version with hypothesis $hypothesis into $venv ($("$python" --version))"
     rm -rf "$venv"
     "$python" -m venv "$venv"
@@ -77,7 +72,7 @@ status=0
     --checks not_a_server_error \
     --header "cookie: csrfToken=$csrf; ezm_session=$session" --header "x-csrf-token: $csrf" \
     --exclude-path /xapi/signout \
-    --max-examples 30 --request-timeout 20 --workers 2 --generation-deterministic || status=$?
+    --max-examples 30 --request-timeout 20 --workers 1 --generation-deterministic || status=$?
 if [ "$status" -ne 0 ]; then
     echo "schemathesis found failures; the console's log:" >&2
     grep -E "ERROR|panicked" "$logs/console.log" | tail -40 >&2 || true
