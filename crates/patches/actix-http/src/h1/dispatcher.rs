@@ -304,8 +304,10 @@ where
                     graceful_shutdown: config.graceful_shutdown(),
 
                     io: Some(io),
-                    read_buf: BytesMut::with_capacity(HW_BUFFER_SIZE),
-                    write_buf: BytesMut::with_capacity(HW_BUFFER_SIZE),
+                    // Allocated when first needed (a read reserves HW_BUFFER_SIZE, encoding reserves
+                    // what it writes) and released again when drained: see `release_idle_buffers`.
+                    read_buf: BytesMut::new(),
+                    write_buf: BytesMut::new(),
                     h1_write_buffer_size: config.h1_write_buffer_size(),
                     write_buf_needs_reset: false,
                     codec: Codec::new(config),
@@ -1183,6 +1185,26 @@ where
         Ok(())
     }
 
+    /// Releases the read and write buffers' allocations when they hold no bytes.
+    ///
+    /// Called once per dispatcher poll, after the read buffer has been decoded and the write
+    /// buffer flushed. A long-lived connection that is mostly idle (a WebSocket, a streaming
+    /// request or response, an idle keep-alive connection) then holds no buffer between
+    /// messages, instead of `HW_BUFFER_SIZE` each, or the capacity of its largest message.
+    /// The next read reserves `HW_BUFFER_SIZE` again; the next response reserves what it writes.
+    fn release_idle_buffers(self: Pin<&mut Self>) {
+        let this = self.project();
+
+        if this.read_buf.is_empty() && this.read_buf.capacity() > 0 {
+            *this.read_buf = BytesMut::new();
+        }
+
+        if this.write_buf.is_empty() && this.write_buf.capacity() > 0 {
+            *this.write_buf = BytesMut::new();
+            *this.write_buf_needs_reset = false;
+        }
+    }
+
     /// Returns true when I/O stream can be disconnected after write to it.
     ///
     /// It covers these conditions:
@@ -1436,6 +1458,9 @@ where
                             break;
                         }
                     }
+
+                    // the read buffer is decoded and the write buffer flushed as far as they can be
+                    inner.as_mut().release_idle_buffers();
 
                     // client is gone
                     if inner.flags.contains(Flags::WRITE_DISCONNECT) {
