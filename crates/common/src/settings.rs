@@ -253,6 +253,9 @@ pub struct ConsoleSettings {
     pub signin_max_failures_per_account: u32,
     pub signin_max_failures_per_address: u32,
     pub signin_window_secs: u64,
+    /// How long the app cards' replies (`/xapi/overview_metrics`, `/xapi/main_metrics`) are served from memory;
+    /// concurrent requests for one app share one computation. 0: computed for every request.
+    pub overview_cache_ttl_ms: u64,
 }
 
 /// Where the console keeps profiles.

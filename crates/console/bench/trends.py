@@ -15,11 +15,18 @@ files.py), with their own databases (ezm_bench2_trends_*) and Redis key prefix (
                         online agents (heartbeats in Redis, confirmed by a fake ws-server in this script)
             baseline: the store's SQL for one day table (x8 for the week), timed by the server (SHOW PROFILES).
             Targets: process and system p99 < 50 ms, overview p99 < 100 ms.
+  poll      USERS signed-in users (each its own account and session, each a member of the app) for POLL_SECS s, each
+            once a second: POST /xapi/file_status (10 rows, as the files page polls: 5 at status 0 just created, so no
+            agent is asked, 5 at status 3) and one request of the app card (GET /xapi/overview_metrics and
+            /xapi/main_metrics of the 5 types in turn, as the apps page loads it); the users spread over the second.
+            Target: no error, p99 < 100 ms; console RSS before, peak and after.
 
-Usage: python3 crates/console/bench/trends.py [--keep] [--reuse]
+Usage: python3 crates/console/bench/trends.py [--keep] [--reuse] [process system overview poll]   (default: all)
   --keep   leave the databases (default: dropped at the end; the full seed takes ~1.5 GB+)
   --reuse  do not seed when the logs database already holds the data (use with --keep)
-env: BIN_DIR, DAYS (8), AGENTS (100), PIDS (10), REQUESTS (200), CASE_SECS (20). Writes results/trends-<UTC>.json.
+env: BIN_DIR, DAYS (8), AGENTS (100), PIDS (10), REQUESTS (200), CASE_SECS (20), USERS (200), POLL_SECS (60).
+Console settings pass through the environment (e.g. EZM__CONSOLE__OVERVIEW_CACHE_TTL_MS=0 for no card cache).
+Writes results/trends-<UTC>.json.
 """
 import datetime
 import http.server
@@ -41,6 +48,8 @@ PIDS = int(os.environ.get("PIDS", 10))
 REQUESTS = int(os.environ.get("REQUESTS", 200))
 CASE_SECS = float(os.environ.get("CASE_SECS", 20))
 BASELINE_REPS = int(os.environ.get("BASELINE_REPS", 10))
+USERS = int(os.environ.get("USERS", 200))
+POLL_SECS = float(os.environ.get("POLL_SECS", 60))
 ID = "ezm_bench2_trends"
 fb.CONSOLE_DB, fb.LOGS_DB, fb.PREFIX = f"{ID}_console", f"{ID}_logs", f"{ID}:"
 LOGS = fb.LOGS_DB
@@ -56,7 +65,8 @@ OSINFO_READ = ("position, log_time, used_cpu, cpu_count, total_memory, free_memo
                "total_gc_times, total_scavange_duration, scavange_duration_last_record, total_marksweep_duration, "
                "marksweep_duration_last_record, http_response_sent, http_patch_timeout, http_rt")
 results = {"started": datetime.datetime.utcnow().isoformat() + "Z", "params": {
-    "days": DAYS, "agents": AGENTS, "pids": PIDS, "requests": REQUESTS, "case_secs": CASE_SECS}}
+    "days": DAYS, "agents": AGENTS, "pids": PIDS, "requests": REQUESTS, "case_secs": CASE_SECS, "users": USERS,
+    "poll_secs": POLL_SECS, "overview_cache_ttl_ms": os.environ.get("EZM__CONSOLE__OVERVIEW_CACHE_TTL_MS", "default")}}
 
 
 def logs(sql):
@@ -225,12 +235,129 @@ def report(name, s, bad, sample, target):
     return {"latency": s, "errors": bad, "error_sample": sample, "target_p99_ms": target, "met": s["p99_ms"] < target and not bad}
 
 
+def poll_members(app):
+    """USERS accounts, each a member of `app`, with the administrator's password hash (one argon2 hash made by the
+    console, not USERS of them); their sessions, signed in 4 at a time."""
+    pw = fb.mysql(f"SELECT pass FROM user WHERE name = '{fb.ADMIN}'").strip()
+    fb.mysql("INSERT IGNORE INTO user (name, nick, pass, identity, mail) VALUES " + ",".join(
+        f"('poll-{i}@example.com', 'poll-{i}', '{pw}', 'poll-{i}', 'poll-{i}@example.com')" for i in range(USERS)))
+    fb.mysql(f"INSERT IGNORE INTO members (app, user, status) SELECT {app}, id, 2 FROM user WHERE name LIKE 'poll-%@example.com'")
+
+    def sign_in(i):
+        c = fb.conn(SVC.cport)
+        c.request("POST", "/xapi/signin", json.dumps({"name": f"poll-{i}@example.com", "password": fb.PASSWORD}),
+                  {"content-type": "application/json", "cookie": f"csrfToken={fb.CSRF}", "x-csrf-token": fb.CSRF})
+        r = c.getresponse()
+        r.read()
+        for k, v in r.getheaders():
+            if k.lower() == "set-cookie" and v.startswith("ezm_session="):
+                return v.split(";")[0].split("=", 1)[1]
+        raise RuntimeError(f"sign-in of poll-{i} failed: {r.status}")
+
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        return list(pool.map(sign_in, range(USERS)))
+
+
+def bench_poll(app, ws_port):
+    fb.mysql("DELETE FROM files WHERE agent = 'poll-agent'")
+    fb.mysql("INSERT INTO files (app, agent, type, file, storage, user, status, gm_create) VALUES " +
+             ",".join(f"({app},'poll-agent','cpuprofile','/tmp/poll-{i}.cpuprofile','{'' if i < 5 else f'u-poll-{i}.gz'}',1,"
+                      f"{0 if i < 5 else 3},NOW())" for i in range(10)))
+    ids = [int(x) for x in fb.mysql("SELECT id FROM files WHERE agent = 'poll-agent' ORDER BY id").split()]
+    status_body = json.dumps({"files": [{"fileId": fid, "fileType": "cpuprofile", "status": 0 if i < 5 else 3, "index": i}
+                                        for i, fid in enumerate(ids)]})
+    t = time.time()
+    sessions = poll_members(app)
+    signin_secs = round(time.time() - t, 1)
+    card = [("overview", f"/xapi/overview_metrics?appId={app}", lambda d: d["instanceCount"] == AGENTS)]
+    card += [(f"main:{k}", f"/xapi/main_metrics?appId={app}&type={k}", lambda d: len(d["list"]) == AGENTS) for k in MAIN_TYPES]
+    pid = SVC.procs["console"].pid
+    heartbeats(app, ws_port)
+    stop = threading.Event()
+
+    def beat():  # the agents stay online however long the poll runs
+        while not stop.wait(10):
+            heartbeats(app, ws_port)
+
+    lat = {"file_status": [], "card": []}
+    errors, lock = [], threading.Lock()
+    barrier = threading.Barrier(USERS)
+
+    def user(session, k):
+        c = fb.conn(SVC.cport)
+        mine, bad = {"file_status": [], "card": []}, []
+        barrier.wait()
+        time.sleep(k / USERS)  # spread the users over the second
+        deadline, tick_no = time.time() + POLL_SECS, k
+        while time.time() < deadline:
+            tick = time.time()
+            name, path, check = card[tick_no % len(card)]
+            for kind, method, url, body, ok in (
+                    ("file_status", "POST", "/xapi/file_status", status_body, lambda d: len(d["list"]) == 10),
+                    ("card", "GET", path, None, check)):
+                t = time.perf_counter()
+                try:
+                    c.request(method, url, body, fb.headers(session, body is not None))
+                    r = c.getresponse()
+                    reply = r.read()
+                    data = json.loads(reply)
+                    if not (r.status == 200 and data.get("ok") and ok(data["data"])):
+                        bad.append(f"{kind if kind != 'card' else name}: {r.status} {reply[:200]!r}")
+                except Exception as e:  # a failed request is a result, counted, not a crash of the benchmark
+                    bad.append(f"{kind}: {e!r}")
+                    c = fb.conn(SVC.cport)
+                mine[kind].append((time.perf_counter() - t) * 1000)
+            tick_no += 1
+            time.sleep(max(0.0, 1.0 - (time.time() - tick)))
+        with lock:
+            for kind in lat:
+                lat[kind].extend(mine[kind])
+            errors.extend(bad)
+
+    before = fb.rss_kb(pid)
+    sampler = fb.Sampler(pid)
+    sampler.start()
+    threading.Thread(target=beat, daemon=True).start()
+    threads = [threading.Thread(target=user, args=(s, k)) for k, s in enumerate(sessions)]
+    t0 = time.time()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.time() - t0
+    stop.set()
+    rss = sampler.stop()
+    n = len(lat["file_status"]) + len(lat["card"])
+    out = {"users": USERS, "secs": POLL_SECS, "signin_secs": signin_secs, "requests": n,
+           "requests_per_sec": round(n / wall, 1), "errors": len(errors), "error_samples": errors[:5],
+           "latency": fb.summary(lat["file_status"] + lat["card"]), "file_status": fb.summary(lat["file_status"]),
+           "card": fb.summary(lat["card"]), "rss_before_kb": before, "rss_peak_during_kb": rss["peak_kb"],
+           "rss_after_kb": fb.rss_kb(pid),
+           "statuses_after": fb.mysql("SELECT status, COUNT(*) FROM files WHERE agent = 'poll-agent' GROUP BY status").split()}
+    out["met"] = out["errors"] == 0 and out["latency"]["p99_ms"] < 100
+    for kind in ("latency", "file_status", "card"):
+        s_ = out[kind]
+        print(f"  poll {kind:11}: n {s_['n']}, p50/p90/p99/max {s_['p50_ms']}/{s_['p90_ms']}/{s_['p99_ms']}/{s_['max_ms']} ms "
+              f"(target p99 < 100)", flush=True)
+    print(f"  poll {USERS} users x {POLL_SECS:g} s: {n} requests ({out['requests_per_sec']}/s), errors {out['errors']} "
+          f"(target 0){' e.g. ' + errors[0] if errors else ''}, console RSS {before} -> peak {rss['peak_kb']} -> "
+          f"{out['rss_after_kb']} kB, statuses after {out['statuses_after']}", flush=True)
+    return out
+
+
+SVC = None
+
+
 def main():
+    global SVC
     keep, reuse = "--keep" in sys.argv, "--reuse" in sys.argv
+    cases = [a for a in sys.argv[1:] if not a.startswith("--")] or ["process", "system", "overview", "poll"]
+    results["cases"] = cases
     results["uptime_before"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"machine: {results['uptime_before']}", flush=True)
     work = tempfile.mkdtemp(prefix=f"{ID}.")
-    svc = fb.Services(work)
+    svc = SVC = fb.Services(work)
     svc.env["EZM__MANAGER__RETENTION_DAYS"] = str(max(8, DAYS))  # retention keeps the seeded day tables
     ws = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeWs)
     threading.Thread(target=ws.serve_forever, daemon=True).start()
@@ -254,22 +381,29 @@ def main():
         else:
             results["seed"] = seed(app)
             print(f"  seeding: {results['seed']['secs']} s", flush=True)
-        results["baseline"] = baselines(app)
         rnd = random.Random(9)
         n = REQUESTS
-        paths = [f"/xapi/process_trend?appId={app}&agentId=agent-{rnd.randrange(AGENTS)}&pid={1000 + rnd.randrange(PIDS)}"
-                 f"&trendType={PROCESS_TYPES[i % 9]}&duration=168" for i in range(n)]
-        results["process"] = report("process", *timed(svc, session, paths, lambda d: len(d["list"]) == 720), 50)
-        paths = [f"/xapi/system_trend?appId={app}&agentId=agent-{rnd.randrange(AGENTS)}&trendType={SYSTEM_TYPES[i % 8]}"
-                 f"&duration=168" for i in range(n)]
-        results["system"] = report("system", *timed(svc, session, paths, lambda d: len(d["list"]) == 720), 50)
-        top_up(app)
-        heartbeats(app, ws.server_address[1])
-        paths = [f"/xapi/main_metrics?appId={app}&type={MAIN_TYPES[i % 5]}" for i in range(n)]
-        results["overview"] = report("overview", *timed(svc, session, paths, lambda d: len(d["list"]) == AGENTS), 100)
-        heartbeats(app, ws.server_address[1])
-        paths = [f"/xapi/overview_metrics?appId={app}" for _ in range(n)]
-        results["overview_counters"] = report("counters", *timed(svc, session, paths, lambda d: d["instanceCount"] == AGENTS), 100)
+        if "process" in cases or "system" in cases:
+            results["baseline"] = baselines(app)
+        if "process" in cases:
+            paths = [f"/xapi/process_trend?appId={app}&agentId=agent-{rnd.randrange(AGENTS)}&pid={1000 + rnd.randrange(PIDS)}"
+                     f"&trendType={PROCESS_TYPES[i % 9]}&duration=168" for i in range(n)]
+            results["process"] = report("process", *timed(svc, session, paths, lambda d: len(d["list"]) == 720), 50)
+        if "system" in cases:
+            paths = [f"/xapi/system_trend?appId={app}&agentId=agent-{rnd.randrange(AGENTS)}&trendType={SYSTEM_TYPES[i % 8]}"
+                     f"&duration=168" for i in range(n)]
+            results["system"] = report("system", *timed(svc, session, paths, lambda d: len(d["list"]) == 720), 50)
+        if "overview" in cases or "poll" in cases:
+            top_up(app)
+        if "overview" in cases:
+            heartbeats(app, ws.server_address[1])
+            paths = [f"/xapi/main_metrics?appId={app}&type={MAIN_TYPES[i % 5]}" for i in range(n)]
+            results["overview"] = report("overview", *timed(svc, session, paths, lambda d: len(d["list"]) == AGENTS), 100)
+            heartbeats(app, ws.server_address[1])
+            paths = [f"/xapi/overview_metrics?appId={app}" for _ in range(n)]
+            results["overview_counters"] = report("counters", *timed(svc, session, paths, lambda d: d["instanceCount"] == AGENTS), 100)
+        if "poll" in cases:
+            results["poll"] = bench_poll(app, ws.server_address[1])
     finally:
         results["uptime_after"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
         print(f"machine: {results['uptime_after']}", flush=True)

@@ -49,6 +49,7 @@ impl Application {
             basic_cache: std::sync::Arc::new(crate::accounts::BasicCache::default()),
             console_base_url: c.base_url.trim_end_matches('/').to_owned(),
             base_path: c.base_path.clone(),
+            cards: crate::cache::CardCache::new(Duration::from_millis(c.overview_cache_ttl_ms)),
             redis,
         };
         crate::accounts::ensure_first_admin(&state, &c.admin_user, &c.admin_password).await?;

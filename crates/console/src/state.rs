@@ -30,6 +30,8 @@ pub struct AppState {
     pub console_base_url: String,
     /// `console.base_path`: the web UI's `<base href>` (`/`, or the prefix a proxy strips).
     pub base_path: String,
+    /// The app cards' replies, kept `console.overview_cache_ttl_ms`.
+    pub cards: crate::cache::CardCache,
 }
 
 #[derive(Debug, Clone, Copy)]

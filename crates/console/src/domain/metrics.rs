@@ -214,7 +214,7 @@ pub fn system_overview(rows: &[OsinfoRow]) -> Option<SystemOverview> {
 pub struct UnknownMetricType(pub String);
 
 /// The 5 eggs of an app card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MainMetricType {
     ProcessCpuUsage,
     ProcessMemoryUsage,

@@ -220,6 +220,30 @@ impl ProcessTrendType {
         Self::ALL.iter().find(|(_, t)| *t == self).map(|(name, _)| *name).expect("ALL lists every type")
     }
 
+    /// The figures its series and its title read (`process::FIGURES` names): all a chart needs of a row.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            ProcessTrendType::Heap => &["heap_total", "heap_used", "rss", "amount_of_external_allocated_memory", "heap_limit"],
+            ProcessTrendType::Cpu => &["cpu_now", "cpu_15", "cpu_30", "cpu_60"],
+            ProcessTrendType::HeapSpace => &[
+                "new_space_size",
+                "old_space_size",
+                "code_space_size",
+                "map_space_size",
+                "lo_space_size",
+                "read_only_space_size",
+                "new_lo_space_size",
+                "code_lo_space_size",
+            ],
+            ProcessTrendType::Gc => &["marksweep_duration_last_record", "scavange_duration_last_record"],
+            ProcessTrendType::Uv => &["active_handles"],
+            ProcessTrendType::Qps => &["http_response_sent"],
+            ProcessTrendType::Timer => &["active_timer_handles"],
+            ProcessTrendType::Tcp => &["active_tcp_handles"],
+            ProcessTrendType::Udp => &["active_udp_handles"],
+        }
+    }
+
     fn series(self) -> Vec<Series<ProcessRow>> {
         use Finish::{PerSecond, Raw, Round};
         match self {
@@ -367,6 +391,20 @@ impl SystemTrendType {
 
     pub fn as_str(self) -> &'static str {
         Self::ALL.iter().find(|(_, t)| *t == self).map(|(name, _)| *name).expect("ALL lists every type")
+    }
+
+    /// The columns its series and its title read (`osinfo::FIGURES` names or `disks`): all a chart needs of a row.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            SystemTrendType::OsCpu => &["used_cpu", "cpu_count"],
+            SystemTrendType::OsMemory => &["total_memory", "free_memory"],
+            SystemTrendType::Load => &["load1", "load5", "load15"],
+            SystemTrendType::NodeCount => &["node_count"],
+            SystemTrendType::OsGc => &["scavange_duration_last_record", "marksweep_duration_last_record"],
+            SystemTrendType::DiskUsage => &["disks"],
+            SystemTrendType::Qps => &["http_response_sent"],
+            SystemTrendType::HttpResponse => &["http_rt"],
+        }
     }
 
     /// The series of every type but `diskUsageTrend` (whose keys are the mounts). `total_memory` is the latest
@@ -820,6 +858,36 @@ pub(crate) mod tests {
         ];
         for (kind, label, expected) in cases {
             assert_eq!(value(kind, label), Some(expected), "{label}");
+        }
+    }
+
+    #[test]
+    fn a_chart_read_with_only_its_columns_is_the_same_chart() {
+        let now = now_at("2026-03-10 12:00:30");
+        // every figure distinct, so a column a chart needs and does not list changes its points
+        let mut rows = Vec::new();
+        for (k, t) in ["2026-03-10 11:56:10", "2026-03-10 11:57:10", "2026-03-10 11:58:10", "2026-03-10 11:59:10"].iter().enumerate() {
+            let mut row = process_row(1, t, 0.0);
+            for (i, (_, field)) in store::logs_db::process::FIGURES.iter().enumerate() {
+                *field(&mut row) = (i * 7 + k * 3 + 1) as f64 * 1000.0;
+            }
+            rows.push(row);
+        }
+        for (name, kind) in ProcessTrendType::ALL {
+            let read: Vec<ProcessRow> = rows.iter().map(|r| r.only(kind.columns())).collect();
+            assert_eq!(process_trend(kind, &read, &now, 24), process_trend(kind, &rows, &now, 24), "{name}");
+            assert!(kind.columns().iter().all(|c| store::logs_db::process::ALL_FIGURES.contains(c)), "{name}");
+        }
+        let mut rows = system_rows();
+        for (k, row) in rows.iter_mut().enumerate() {
+            for (i, (_, field)) in store::logs_db::osinfo::FIGURES.iter().enumerate() {
+                *field(row) = (i * 5 + k + 1) as f64 * 1e9;
+            }
+        }
+        for (name, kind) in SystemTrendType::ALL {
+            let read: Vec<OsinfoRow> = rows.iter().map(|r| r.only(kind.columns())).collect();
+            assert_eq!(system_trend(kind, &read, &now, 24), system_trend(kind, &rows, &now, 24), "{name}");
+            assert!(kind.columns().iter().all(|c| store::logs_db::osinfo::ALL_COLUMNS.contains(c)), "{name}");
         }
     }
 

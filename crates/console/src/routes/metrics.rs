@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::str::FromStr;
 
 use actix_web::{web, HttpResponse};
+use bytes::Bytes;
 use chrono::{Local, TimeDelta};
 use protocol::lenient;
 use protocol::service::{FilesQuery, LogFileKind, ProcessesCommand, Reply};
@@ -17,6 +18,7 @@ use store::console_db::strategies;
 use store::logs_db::{osinfo, process};
 
 use crate::auth;
+use crate::cache::CardKey;
 use crate::clients::manager::{self, Outcome};
 use crate::domain::metrics::{self, AgentFigures, MainMetricType, RECENT_MINUTES};
 use crate::domain::trends::{self, ProcessTrendType, SystemTrendType};
@@ -68,7 +70,8 @@ pub async fn process_trend(state: State, access: auth::AppMember<ProcessTrendQue
     let hours = duration(q.duration)?;
     let now = Local::now();
     let window = trends::window(&now, hours);
-    let rows = process::rows_between(&state.logs_db, access.app.id as i64, &q.agent_id, pid_number(&q.pid)?, window.from, window.to).await?;
+    let (app, pid) = (access.app.id as i64, pid_number(&q.pid)?);
+    let rows = process::figures_between(&state.logs_db, app, &q.agent_id, pid, (window.from, window.to), kind.columns()).await?;
     ok(trends::process_trend(kind, &rows, &now, hours))
 }
 
@@ -89,7 +92,7 @@ pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery
     let hours = duration(q.duration)?;
     let now = Local::now();
     let window = trends::window(&now, hours);
-    let rows = osinfo::rows_between(&state.logs_db, access.app.id as i64, &q.agent_id, window.from, window.to).await?;
+    let rows = osinfo::figures_between(&state.logs_db, access.app.id as i64, &q.agent_id, (window.from, window.to), kind.columns()).await?;
     ok(trends::system_trend(kind, &rows, &now, hours))
 }
 
@@ -145,18 +148,34 @@ async fn alive_pids(state: &AppState, app: u64, agent: &AgentId, pids: Vec<Strin
         .unwrap_or_default())
 }
 
-/// `GET /xapi/overview_metrics`: the app card's counters.
+/// `GET /xapi/overview_metrics`: the app card's counters, served from the card cache (`crate::cache`).
 pub async fn overview_metrics(state: State, access: auth::AppMember) -> Handled {
-    let online = state.manager.online_agents(access.app.id).await?;
+    let app = access.app.id;
+    let body = state.cards.get_or_compute(CardKey::Overview(app), async { reply_body(overview(&state, app).await?) }).await?;
+    Ok(json_reply(body))
+}
+
+async fn overview(state: &AppState, app: u64) -> Result<Value, ConsoleError> {
+    let online = state.manager.online_agents(app).await?;
     let instances = match online.len() {
         0 => json!(false),
         n => json!(n),
     };
     // The original counts alarms only when an agent is online; they are counted always here.
-    let rules: Vec<u64> = strategies::of_app(&state.console_db, access.app.id).await?.iter().map(|s| s.id).collect();
-    let alarms: u64 = crate::routes::alarm::recent_counts(&state, access.app.id, &rules).await.values().sum();
-    let (risk, risk_agent) = metrics::riskiest(&agent_risks(&state, access.app.id, &online).await);
-    ok(json!({"instanceCount": instances, "alarmCount": alarms, "riskCount": risk, "riskCountAgentId": risk_agent}))
+    let rules: Vec<u64> = strategies::of_app(&state.console_db, app).await?.iter().map(|s| s.id).collect();
+    let alarms: u64 = crate::routes::alarm::recent_counts(state, app, &rules).await.values().sum();
+    let (risk, risk_agent) = metrics::riskiest(&agent_risks(state, app, &online).await);
+    Ok(json!({"instanceCount": instances, "alarmCount": alarms, "riskCount": risk, "riskCountAgentId": risk_agent}))
+}
+
+/// The serialized `{ok: true, data}` reply the card cache keeps.
+fn reply_body(data: Value) -> Result<Bytes, ConsoleError> {
+    serde_json::to_vec(&Reply::ok(data)).map(Bytes::from).map_err(|e| ConsoleError::Internal(format!("reply: {e}")))
+}
+
+/// A cached reply, answered as `HttpResponse::json` answers.
+fn json_reply(body: Bytes) -> HttpResponse {
+    HttpResponse::Ok().content_type(actix_web::http::header::ContentType::json()).body(body)
 }
 
 /// Each online agent's risk figure from the audits the manager keeps (`manager.audit_registry_url`; none without it),
@@ -183,15 +202,22 @@ pub struct MainMetricQuery {
     kind: String,
 }
 
-/// `GET /xapi/main_metrics`: one egg per online agent. A process counts as alive when it reported in the last
-/// minutes (asking every agent which pids live would cost a command per agent per card).
+/// `GET /xapi/main_metrics`: one egg per online agent, served from the card cache (`crate::cache`). A process
+/// counts as alive when it reported in the last minutes (asking every agent which pids live would cost a command per
+/// agent per card).
 pub async fn main_metrics(state: State, access: auth::AppMember<MainMetricQuery>) -> Handled {
     let kind = MainMetricType::from_str(&access.params.kind).map_err(|e| ConsoleError::bad(format!("unknown type {:?}", e.0)))?;
-    let app = access.app.id as i64;
+    let app = access.app.id;
+    let body = state.cards.get_or_compute(CardKey::Main(app, kind), async { reply_body(eggs(&state, app, kind).await?) }).await?;
+    Ok(json_reply(body))
+}
+
+async fn eggs(state: &AppState, app_id: u64, kind: MainMetricType) -> Result<Value, ConsoleError> {
+    let app = app_id as i64;
     let now = Local::now().naive_local();
     let (since, until) = (now - TimeDelta::minutes(RECENT_MINUTES), now + TimeDelta::seconds(1));
     use futures_util::StreamExt;
-    let agents = state.manager.online_agents(access.app.id).await?;
+    let agents = state.manager.online_agents(app_id).await?;
     // The agents' reads run MAIN_METRICS_PARALLEL at a time (one query each, in order of the agents): an app with
     // 100 agents answered in a row took 100 round trips.
     let logs_db = &state.logs_db;
@@ -209,7 +235,7 @@ pub async fn main_metrics(state: State, access: auth::AppMember<MainMetricQuery>
         let figures = AgentFigures { processes: &processes, alive: &alive, osinfo: &system };
         list.push(metrics::main_metric(kind, agent, &figures, false));
     }
-    ok(json!({"list": list}))
+    Ok(json!({"list": list}))
 }
 
 #[cfg(test)]

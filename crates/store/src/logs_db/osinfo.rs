@@ -26,8 +26,8 @@ pub const SYSTEM: u8 = 0;
 pub const XPROFILER: u8 = 1;
 
 /// What the console reads of an `osinfo_DD` row (either position). Every metric is an f64 (DECIMAL included);
-/// NULL reads as 0.
-#[derive(Debug, Clone, PartialEq)]
+/// NULL reads as 0, and so does a figure the read did not ask for (see [`FIGURES`]; `disks` then reads as empty).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OsinfoRow {
     /// [`SYSTEM`] or [`XPROFILER`].
     pub position: u8,
@@ -57,48 +57,95 @@ pub struct OsinfoRow {
     pub http_rt: f64,
 }
 
-/// The columns of [`OsinfoRow`], in its field order.
-const READ: [&str; 19] = [
-    "position", "log_time", "used_cpu", "cpu_count", "total_memory", "free_memory", "load1", "load5", "load15",
-    "disks", "node_count", "total_gc_times", "total_scavange_duration", "scavange_duration_last_record",
-    "total_marksweep_duration", "marksweep_duration_last_record", "http_response_sent", "http_patch_timeout",
-    "http_rt",
+/// The number figures of [`OsinfoRow`], each with its column and its field. Every read selects `position` and
+/// `log_time`; a read may select only some figures (a chart draws a few), the others stay 0.
+pub const FIGURES: [(&str, fn(&mut OsinfoRow) -> &mut f64); 16] = [
+    ("used_cpu", |r| &mut r.used_cpu),
+    ("cpu_count", |r| &mut r.cpu_count),
+    ("total_memory", |r| &mut r.total_memory),
+    ("free_memory", |r| &mut r.free_memory),
+    ("load1", |r| &mut r.load1),
+    ("load5", |r| &mut r.load5),
+    ("load15", |r| &mut r.load15),
+    ("node_count", |r| &mut r.node_count),
+    ("total_gc_times", |r| &mut r.total_gc_times),
+    ("total_scavange_duration", |r| &mut r.total_scavange_duration),
+    ("scavange_duration_last_record", |r| &mut r.scavange_duration_last_record),
+    ("total_marksweep_duration", |r| &mut r.total_marksweep_duration),
+    ("marksweep_duration_last_record", |r| &mut r.marksweep_duration_last_record),
+    ("http_response_sent", |r| &mut r.http_response_sent),
+    ("http_patch_timeout", |r| &mut r.http_patch_timeout),
+    ("http_rt", |r| &mut r.http_rt),
 ];
 
-impl OsinfoRow {
-    /// A row selected with [`READ`]; `None` without a readable `log_time`.
-    fn decode(row: &mysql_async::Row) -> Option<OsinfoRow> {
-        let n = |i: usize| number(row.as_ref(i));
-        Some(OsinfoRow {
-            position: n(0) as u8,
-            log_time: datetime(row.as_ref(1))?,
-            used_cpu: n(2),
-            cpu_count: n(3),
-            total_memory: n(4),
-            free_memory: n(5),
-            load1: n(6),
-            load5: n(7),
-            load15: n(8),
-            disks: text(row.as_ref(9)),
-            node_count: n(10),
-            total_gc_times: n(11),
-            total_scavange_duration: n(12),
-            scavange_duration_last_record: n(13),
-            total_marksweep_duration: n(14),
-            marksweep_duration_last_record: n(15),
-            http_response_sent: n(16),
-            http_patch_timeout: n(17),
-            http_rt: n(18),
-        })
+/// The one text column: `{mount: percent}`.
+pub const DISKS: &str = "disks";
+
+/// Every figure and [`DISKS`]: what the eggs and the system overview read.
+pub const ALL_COLUMNS: [&str; 17] = {
+    let mut names = [DISKS; 17];
+    let mut i = 0;
+    while i < FIGURES.len() {
+        names[i] = FIGURES[i].0;
+        i += 1;
+    }
+    names
+};
+
+/// What a read selects after `position, log_time`: figures (indexes in [`FIGURES`]), then `disks` if asked.
+struct Selection {
+    figures: Vec<usize>,
+    disks: bool,
+}
+
+impl Selection {
+    /// `columns` as names in [`FIGURES`] or [`DISKS`]; another name is left out (the tests hold the callers' lists
+    /// to these).
+    fn of(columns: &[&str]) -> Selection {
+        let figures = columns.iter().filter_map(|c| FIGURES.iter().position(|(name, _)| name == c)).collect();
+        Selection { figures, disks: columns.contains(&DISKS) }
+    }
+
+    fn list(&self) -> String {
+        let mut columns = vec!["`position`".to_owned(), "`log_time`".to_owned()];
+        columns.extend(self.figures.iter().map(|f| format!("`{}`", FIGURES[*f].0)));
+        if self.disks {
+            columns.push(format!("`{DISKS}`"));
+        }
+        columns.join(", ")
     }
 }
 
-fn read_list() -> String {
-    READ.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+impl OsinfoRow {
+    /// A row selected with `selection`; `None` without a readable `log_time`.
+    fn decode(row: &mysql_async::Row, selection: &Selection) -> Option<OsinfoRow> {
+        let mut out = OsinfoRow { position: number(row.as_ref(0)) as u8, log_time: datetime(row.as_ref(1))?, ..OsinfoRow::default() };
+        for (i, figure) in selection.figures.iter().enumerate() {
+            *(FIGURES[*figure].1)(&mut out) = number(row.as_ref(2 + i));
+        }
+        if selection.disks {
+            out.disks = text(row.as_ref(2 + selection.figures.len()));
+        }
+        Some(out)
+    }
+
+    /// This row as a read of only `columns` would give it: the other figures 0 (for tests of what a chart reads).
+    pub fn only(&self, columns: &[&str]) -> OsinfoRow {
+        let selection = Selection::of(columns);
+        let (mut source, mut out) = (self.clone(), OsinfoRow { position: self.position, log_time: self.log_time, ..OsinfoRow::default() });
+        for figure in selection.figures {
+            let field = FIGURES[figure].1;
+            *field(&mut out) = *field(&mut source);
+        }
+        if selection.disks {
+            out.disks = self.disks.clone();
+        }
+        out
+    }
 }
 
 /// The rows of both positions of (`app`, `agent`) with `log_time` in `[from, to)` (local times), one query per
-/// day table, oldest first.
+/// day table, oldest first, with every column.
 pub async fn rows_between(
     pool: &Pool,
     app: i64,
@@ -106,7 +153,21 @@ pub async fn rows_between(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<OsinfoRow>, mysql_async::Error> {
-    let columns = read_list();
+    figures_between(pool, app, agent, (from, to), &ALL_COLUMNS).await
+}
+
+/// [`rows_between`] with only `columns` (names in [`FIGURES`] or [`DISKS`]; the others read as 0 or empty): a
+/// chart reads only what it draws. Rows of both positions are read whatever the columns (a chart keeps only the
+/// minutes that have both halves).
+pub async fn figures_between(
+    pool: &Pool,
+    app: i64,
+    agent: &str,
+    (from, to): (NaiveDateTime, NaiveDateTime),
+    columns: &[&str],
+) -> Result<Vec<OsinfoRow>, mysql_async::Error> {
+    let selection = Selection::of(columns);
+    let columns = selection.list();
     let rows = query_days(
         pool,
         "osinfo",
@@ -121,7 +182,7 @@ pub async fn rows_between(
         |span| (app, agent, bound(span.from), bound(span.to)),
     )
     .await?;
-    Ok(rows.iter().filter_map(OsinfoRow::decode).collect())
+    Ok(rows.iter().filter_map(|row| OsinfoRow::decode(row, &selection)).collect())
 }
 
 /// The latest row of each position of (`app`, `agent`) with `log_time` in `[since, until)`: at most two rows,
@@ -133,7 +194,8 @@ pub async fn latest_halves(
     since: NaiveDateTime,
     until: NaiveDateTime,
 ) -> Result<Vec<OsinfoRow>, mysql_async::Error> {
-    let columns = read_list();
+    let selection = Selection::of(&ALL_COLUMNS);
+    let columns = selection.list();
     let rows = query_days(
         pool,
         "osinfo",
@@ -155,7 +217,7 @@ pub async fn latest_halves(
     )
     .await?;
     let mut halves: [Option<OsinfoRow>; 2] = [None, None];
-    for row in rows.iter().filter_map(OsinfoRow::decode) {
+    for row in rows.iter().filter_map(|row| OsinfoRow::decode(row, &selection)) {
         let Some(slot) = halves.get_mut(usize::from(row.position)) else { continue };
         // Days come oldest first: a later day's row replaces an earlier one.
         if slot.as_ref().is_none_or(|seen| seen.log_time <= row.log_time) {
@@ -180,9 +242,24 @@ mod tests {
     #[test]
     fn the_console_reads_columns_of_the_schema() {
         let schema = crate::schema::columns_of(crate::schema::LOGS_SQL, "osinfo");
-        for column in super::READ {
+        for column in ["position", "log_time"].into_iter().chain(super::ALL_COLUMNS) {
             assert!(schema.iter().any(|c| c == column), "{column} is not a column of osinfo in db/logs.sql");
         }
+    }
+
+    #[test]
+    fn a_row_read_with_some_columns_holds_only_those() {
+        let mut full = super::OsinfoRow { disks: r#"{"/":40}"#.into(), ..Default::default() };
+        for (i, (_, field)) in super::FIGURES.iter().enumerate() {
+            *field(&mut full) = i as f64 + 1.0;
+        }
+        // every field is a figure of its own: none was set twice
+        for (i, (name, field)) in super::FIGURES.iter().enumerate() {
+            assert_eq!(*field(&mut full.clone()), i as f64 + 1.0, "{name}");
+        }
+        assert_eq!(full.only(&super::ALL_COLUMNS), full);
+        let some = full.only(&["load1", "http_rt"]);
+        assert_eq!(some, super::OsinfoRow { load1: full.load1, http_rt: full.http_rt, ..Default::default() });
     }
 }
 

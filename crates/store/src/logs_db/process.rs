@@ -35,8 +35,8 @@ pub const METRICS: &[&str] = COLUMNS.split_at(5).1.split_at(70).0;
 pub(crate) static COLUMN_LIST: LazyLock<String> = LazyLock::new(|| COLUMNS.join(", "));
 
 /// What the console reads of a `process_DD` row: the figures of its trends and process list. Every metric is an
-/// f64 (DECIMAL included); NULL reads as 0.
-#[derive(Debug, Clone, PartialEq)]
+/// f64 (DECIMAL included); NULL reads as 0, and so does a figure the read did not ask for (see [`FIGURES`]).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProcessRow {
     pub pid: i64,
     /// Local wall-clock time, as the manager wrote it.
@@ -75,58 +75,84 @@ pub struct ProcessRow {
     pub http_response_sent: f64,
 }
 
-/// The columns of [`ProcessRow`], in its field order.
-const READ: [&str; 28] = [
-    "pid", "log_time", "uptime", "cpu_now", "cpu_15", "cpu_30", "cpu_60", "rss", "heap_used", "heap_total",
-    "heap_limit", "amount_of_external_allocated_memory", "new_space_size", "old_space_size", "code_space_size",
-    "map_space_size", "lo_space_size", "read_only_space_size", "new_lo_space_size", "code_lo_space_size",
-    "gc_time_during_last_record", "scavange_duration_last_record", "marksweep_duration_last_record",
-    "active_handles", "active_timer_handles", "active_tcp_handles", "active_udp_handles", "http_response_sent",
+/// The figures of [`ProcessRow`] (every field after `pid` and `log_time`, which every read selects), each with its
+/// column and its field. A read may select only some of them (a chart draws a few): the others stay 0.
+pub const FIGURES: [(&str, fn(&mut ProcessRow) -> &mut f64); 26] = [
+    ("uptime", |r| &mut r.uptime),
+    ("cpu_now", |r| &mut r.cpu_now),
+    ("cpu_15", |r| &mut r.cpu_15),
+    ("cpu_30", |r| &mut r.cpu_30),
+    ("cpu_60", |r| &mut r.cpu_60),
+    ("rss", |r| &mut r.rss),
+    ("heap_used", |r| &mut r.heap_used),
+    ("heap_total", |r| &mut r.heap_total),
+    ("heap_limit", |r| &mut r.heap_limit),
+    ("amount_of_external_allocated_memory", |r| &mut r.amount_of_external_allocated_memory),
+    ("new_space_size", |r| &mut r.new_space_size),
+    ("old_space_size", |r| &mut r.old_space_size),
+    ("code_space_size", |r| &mut r.code_space_size),
+    ("map_space_size", |r| &mut r.map_space_size),
+    ("lo_space_size", |r| &mut r.lo_space_size),
+    ("read_only_space_size", |r| &mut r.read_only_space_size),
+    ("new_lo_space_size", |r| &mut r.new_lo_space_size),
+    ("code_lo_space_size", |r| &mut r.code_lo_space_size),
+    ("gc_time_during_last_record", |r| &mut r.gc_time_during_last_record),
+    ("scavange_duration_last_record", |r| &mut r.scavange_duration_last_record),
+    ("marksweep_duration_last_record", |r| &mut r.marksweep_duration_last_record),
+    ("active_handles", |r| &mut r.active_handles),
+    ("active_timer_handles", |r| &mut r.active_timer_handles),
+    ("active_tcp_handles", |r| &mut r.active_tcp_handles),
+    ("active_udp_handles", |r| &mut r.active_udp_handles),
+    ("http_response_sent", |r| &mut r.http_response_sent),
 ];
 
+/// Every figure: what the process list and the eggs read.
+pub const ALL_FIGURES: [&str; 26] = {
+    let mut names = [""; 26];
+    let mut i = 0;
+    while i < FIGURES.len() {
+        names[i] = FIGURES[i].0;
+        i += 1;
+    }
+    names
+};
+
+/// The indexes in [`FIGURES`] of `columns`, in their order; a name that is no figure is left out (the tests hold
+/// the callers' lists to [`FIGURES`]).
+fn figure_indexes(columns: &[&str]) -> Vec<usize> {
+    columns.iter().filter_map(|c| FIGURES.iter().position(|(name, _)| name == c)).collect()
+}
+
 impl ProcessRow {
-    /// A row selected with [`READ`]; `None` without a readable `log_time`.
-    fn decode(row: &mysql_async::Row) -> Option<ProcessRow> {
-        let n = |i: usize| number(row.as_ref(i));
-        Some(ProcessRow {
-            pid: n(0) as i64,
-            log_time: datetime(row.as_ref(1))?,
-            uptime: n(2),
-            cpu_now: n(3),
-            cpu_15: n(4),
-            cpu_30: n(5),
-            cpu_60: n(6),
-            rss: n(7),
-            heap_used: n(8),
-            heap_total: n(9),
-            heap_limit: n(10),
-            amount_of_external_allocated_memory: n(11),
-            new_space_size: n(12),
-            old_space_size: n(13),
-            code_space_size: n(14),
-            map_space_size: n(15),
-            lo_space_size: n(16),
-            read_only_space_size: n(17),
-            new_lo_space_size: n(18),
-            code_lo_space_size: n(19),
-            gc_time_during_last_record: n(20),
-            scavange_duration_last_record: n(21),
-            marksweep_duration_last_record: n(22),
-            active_handles: n(23),
-            active_timer_handles: n(24),
-            active_tcp_handles: n(25),
-            active_udp_handles: n(26),
-            http_response_sent: n(27),
-        })
+    /// A row selected as `pid, log_time` and then the figures `figures` (indexes in [`FIGURES`]); `None` without a
+    /// readable `log_time`.
+    fn decode(row: &mysql_async::Row, figures: &[usize]) -> Option<ProcessRow> {
+        let mut out = ProcessRow { pid: number(row.as_ref(0)) as i64, log_time: datetime(row.as_ref(1))?, ..ProcessRow::default() };
+        for (i, figure) in figures.iter().enumerate() {
+            *(FIGURES[*figure].1)(&mut out) = number(row.as_ref(2 + i));
+        }
+        Some(out)
+    }
+
+    /// This row as a read of only `columns` would give it: the other figures 0 (for tests of what a chart reads).
+    pub fn only(&self, columns: &[&str]) -> ProcessRow {
+        let (mut source, mut out) = (self.clone(), ProcessRow { pid: self.pid, log_time: self.log_time, ..ProcessRow::default() });
+        for figure in figure_indexes(columns) {
+            let field = FIGURES[figure].1;
+            *field(&mut out) = *field(&mut source);
+        }
+        out
     }
 }
 
-fn read_list(alias: &str) -> String {
-    READ.iter().map(|c| format!("{alias}`{c}`")).collect::<Vec<_>>().join(", ")
+fn read_list(alias: &str, figures: &[usize]) -> String {
+    let mut columns = vec![format!("{alias}`pid`"), format!("{alias}`log_time`")];
+    columns.extend(figures.iter().map(|f| format!("{alias}`{}`", FIGURES[*f].0)));
+    columns.join(", ")
 }
 
 /// The rows of process `pid` of (`app`, `agent`) with `log_time` in `[from, to)` (local times), one query per day
-/// table, oldest first.
+/// table, oldest first, with every figure.
 pub async fn rows_between(
     pool: &Pool,
     app: i64,
@@ -135,7 +161,21 @@ pub async fn rows_between(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<ProcessRow>, mysql_async::Error> {
-    let columns = read_list("");
+    figures_between(pool, app, agent, pid, (from, to), &ALL_FIGURES).await
+}
+
+/// [`rows_between`] with only the figures `columns` (names in [`FIGURES`]; the others read as 0): a chart reads
+/// only what it draws.
+pub async fn figures_between(
+    pool: &Pool,
+    app: i64,
+    agent: &str,
+    pid: i64,
+    (from, to): (NaiveDateTime, NaiveDateTime),
+    columns: &[&str],
+) -> Result<Vec<ProcessRow>, mysql_async::Error> {
+    let figures = figure_indexes(columns);
+    let columns = read_list("", &figures);
     let rows = query_days(
         pool,
         "process",
@@ -150,7 +190,7 @@ pub async fn rows_between(
         |span| (app, agent, pid, bound(span.from), bound(span.to)),
     )
     .await?;
-    Ok(rows.iter().filter_map(ProcessRow::decode).collect())
+    Ok(rows.iter().filter_map(|row| ProcessRow::decode(row, &figures)).collect())
 }
 
 /// The latest row of every pid of (`app`, `agent`) with `log_time` in `[since, until)`, by pid ascending.
@@ -161,7 +201,8 @@ pub async fn latest_per_pid(
     since: NaiveDateTime,
     until: NaiveDateTime,
 ) -> Result<Vec<ProcessRow>, mysql_async::Error> {
-    let columns = read_list("p.");
+    let figures: Vec<usize> = (0..FIGURES.len()).collect();
+    let columns = read_list("p.", &figures);
     let rows = query_days(
         pool,
         "process",
@@ -181,7 +222,7 @@ pub async fn latest_per_pid(
     .await?;
     // Days come oldest first and rows of one time by id, so the last row seen of a pid is its latest.
     let mut latest: std::collections::BTreeMap<i64, ProcessRow> = std::collections::BTreeMap::new();
-    for row in rows.iter().filter_map(ProcessRow::decode) {
+    for row in rows.iter().filter_map(|row| ProcessRow::decode(row, &figures)) {
         match latest.get(&row.pid) {
             Some(seen) if seen.log_time > row.log_time => {}
             _ => {
@@ -209,8 +250,25 @@ mod tests {
     #[test]
     fn the_console_reads_columns_of_the_schema() {
         let schema = crate::schema::columns_of(crate::schema::LOGS_SQL, "process");
-        for column in super::READ {
+        for column in ["pid", "log_time"].into_iter().chain(super::ALL_FIGURES) {
             assert!(schema.iter().any(|c| c == column), "{column} is not a column of process in db/logs.sql");
         }
+    }
+
+    #[test]
+    fn a_row_read_with_some_figures_holds_only_those() {
+        let mut full = super::ProcessRow::default();
+        for (i, (_, field)) in super::FIGURES.iter().enumerate() {
+            *field(&mut full) = i as f64 + 1.0;
+        }
+        // every field is a figure of its own: none was set twice
+        for (i, (name, field)) in super::FIGURES.iter().enumerate() {
+            assert_eq!(*field(&mut full.clone()), i as f64 + 1.0, "{name}");
+        }
+        let all = full.only(&super::ALL_FIGURES);
+        assert_eq!(all, full);
+        let some = full.only(&["rss", "http_response_sent"]);
+        let expected = super::ProcessRow { rss: full.rss, http_response_sent: full.http_response_sent, ..Default::default() };
+        assert_eq!(some, expected);
     }
 }
