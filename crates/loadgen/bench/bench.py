@@ -10,6 +10,8 @@ MariaDB and Redis, driven by ezm-loadgen. Prints a JSON report with the figures 
 
 EZM_BENCH_BIN=<dir> uses the binaries in <dir>; EZM_BENCH_WS_PREFIX (e.g. "heaptrack -o /tmp/ws") runs each ws-server under
 that command, for heap profiles (heaptrack does not pass SIGTERM on: stop the profiled ws-server by its pid after the run).
+EZM_BENCH_LOG_FILTER sets the services' log filter (default warn; the services' own default, and so production's, is
+info, under which each agent socket's tracing span is live). `memory --runs heartbeat_only` runs only one of the two.
 
 The process limit on open files here is 20000 (a container setting that root cannot raise), so runs beyond ~19000
 agents use several ws-server processes and several loadgen processes, each under the limit; the manager tracks which
@@ -20,6 +22,7 @@ import argparse, json, os, platform, re, secrets, signal, subprocess, sys, time,
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../../.."))
 BIN = os.environ.get("EZM_BENCH_BIN", os.path.join(ROOT, "target/release"))  # another build's binaries, for before/after
 DB = "ezm_bench"
+LOG_FILTER = os.environ.get("EZM_BENCH_LOG_FILTER", "warn")  # "info" is the services' default (what users run)
 PER_PROCESS = 18000  # connections per ws-server / loadgen process (open-file limit 20000)
 # The original services, measured on this kind of machine with one worker each (issue 2).
 ORIGINAL = {"agents_at_60s": 7500, "rows_per_sec": 450}
@@ -101,7 +104,7 @@ class Stack:
         sh(f"redis-cli -h 127.0.0.1 --scan --pattern '{DB}:*' | xargs -r redis-cli -h 127.0.0.1 del")
         env = dict(os.environ, EZM__CONSOLE_MYSQL__DATABASE=f"{DB}_console", EZM__LOGS_MYSQL__DATABASE=f"{DB}_logs",
                    EZM__REDIS__KEY_PREFIX=f"{DB}:", EZM__SHARED__SECRET=self.secret, EZM__LOG__FORMAT="json",
-                   EZM__LOG__FILTER="warn", EZM__MANAGER__HOST="127.0.0.1")
+                   EZM__LOG__FILTER=LOG_FILTER, EZM__MANAGER__HOST="127.0.0.1")
         self.manager = self.spawn("manager", [f"{BIN}/manager"], env)
         self.wait_http("http://127.0.0.1:8543/healthz")
         mysql(f"INSERT INTO apps (id, name, owner, secret) VALUES (1, 'bench', 1, '{self.app_secret}')", f"{DB}_console")
@@ -278,6 +281,7 @@ def main():
     ap.add_argument("--processes", type=int, default=None)
     ap.add_argument("--ramp", type=int, default=500)
     ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--runs", default="heartbeat_only,real_rhythm", help="memory: which runs")
     ap.add_argument("--rules", default="0", help="ingestion: alarm rules of the app, e.g. 0,200 for one run of each, side by side")
     args = ap.parse_args()
     if args.scenario == "ingestion":
@@ -301,14 +305,15 @@ def main():
         # period) comes within the run.
         keys = ["connected_in_window", "ws_rss_idle_bytes", "ws_rss_bytes", "ws_rss_per_agent_bytes", "cpu_cores", "rows_stored_pct"]
         runs = {}
-        for name, interval in [("heartbeat_only", 100_000_000), ("real_rhythm", 60)]:
+        chosen = args.runs.split(",")
+        for name, interval in [(n, i) for n, i in [("heartbeat_only", 100_000_000), ("real_rhythm", 60)] if n in chosen]:
             args.scenario = f"memory-{name}"
             r, stack = run_agents(args, interval, args.processes or 2, args.ramp, True)
             stack.stop()
             runs[name] = {k: r[k] for k in keys}
             runs[name]["commands"] = r["commands"]
         report = {"scenario": "memory", "agents": args.agents, "duration_secs": args.duration, "settle_secs": args.settle,
-                  "machine": machine(), "runs": runs,
+                  "log_filter": LOG_FILTER, "machine": machine(), "runs": runs,
                   "ws_rss_per_agent_bytes": {n: v["ws_rss_per_agent_bytes"] for n, v in runs.items()}}
     else:
         # Agents connected for the whole measurement; commands start once they are all in.

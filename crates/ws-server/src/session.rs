@@ -4,21 +4,21 @@
 //! dispatched. Frames that fail identity or signature checks close the socket with a reason (the agent reconnects
 //! later); `shutdown` is never sent here, because it kills a CLI agent for good.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use actix_http::ws::{Codec, Frame, Item, ProtocolError};
 use actix_web::dev::Payload;
-use actix_web::web::BytesMut;
+use actix_web::web::{self, BytesMut};
 use actix_ws::{CloseCode, CloseReason, Session};
 use futures_util::StreamExt;
 use tokio_util::codec::Decoder;
 use protocol::service::{ForwardLog, RemoveClient, UpdateActionStatus, UpdateClient};
 use protocol::{AgentFrame, FrameError, MessageKind};
-use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::clients::secrets::Secret;
-use crate::domain::registry::{ClientKey, Outgoing};
+use crate::domain::registry::ClientKey;
 use crate::state::AppState;
 
 /// Why a connection is closed by us.
@@ -27,10 +27,12 @@ struct Reject {
     reason: String,
 }
 
-/// Serves one agent socket inside its own span (`peer`, and `app_id` / `agent_id` once the first frame is verified).
-pub async fn run(state: AppState, session: Session, payload: Payload, peer: String) {
-    let span = tracing::info_span!("agent_socket", %peer, app_id = tracing::field::Empty, agent_id = tracing::field::Empty);
-    serve(state, session, payload).instrument(span).await
+/// Serves one agent socket. The events that matter to an operator (refusals, timeouts, closes) name the peer and,
+/// once a frame is verified, the app and agent themselves; the socket's span is a debug one, since a live span per
+/// socket costs ~450 bytes in tracing's registry for the whole life of every connection.
+pub async fn run(state: web::Data<AppState>, session: Session, payload: Payload, peer: Option<SocketAddr>) {
+    let span = tracing::debug_span!("agent_socket", peer = ?peer, conn_id = tracing::field::Empty);
+    serve(state, session, payload, peer).instrument(span).await
 }
 
 /// The agent's frames, decoded from the request payload by actix-http's WebSocket codec (the one actix-ws uses).
@@ -114,103 +116,35 @@ impl Frames {
     }
 }
 
-async fn serve(state: AppState, mut session: Session, payload: Payload) {
-    let settings = &state.sessions;
+/// How the main loop of a socket ended.
+enum End {
+    /// Close the socket with this reason (`None`: it is gone, or closed by the other side).
+    Close(Option<CloseReason>),
+    /// The server is stopping: the close has been sent, frames already on the way are still handled.
+    Drain,
+}
+
+async fn serve(state: web::Data<AppState>, session: Session, payload: Payload, peer: Option<SocketAddr>) {
+    let settings = state.sessions;
     let mut frames = Frames::new(payload, settings.max_message_bytes);
     let conn_id = state.registry.next_conn_id();
-    let (tx, mut rx) = mpsc::channel::<Outgoing>(16);
-    let mut conn = Conn { state: &state, conn_id, tx, identities: Vec::new() };
-    let ping_every = Duration::from_secs(settings.ping_interval_secs.max(1));
-    let mut ping = tokio::time::interval(ping_every);
-    ping.tick().await;
-    let timeout = Duration::from_secs(settings.client_timeout_secs.max(settings.ping_interval_secs + 1));
-    let mut last_seen = Instant::now();
-    let mut shutdown = state.shutdown.clone();
-    // Once the server is stopping: the close has been sent, frames already on the way are still handled.
-    let mut draining = false;
-    let drain_deadline = tokio::time::sleep(Duration::from_secs(3600));
-    tokio::pin!(drain_deadline);
+    tracing::Span::current().record("conn_id", conn_id);
+    let mut conn = Conn { state: &state, conn_id, peer, session, identities: Vec::new() };
     state.stats.connections_opened.inc();
-    tracing::debug!(conn_id, "agent connected");
+    tracing::debug!("agent connected");
 
-    let close: Option<CloseReason> = loop {
-        tokio::select! {
-            frame = frames.next() => {
-                last_seen = Instant::now();
-                match frame {
-                    // The agent only sends text, but JSON in a binary frame is still JSON (the codec does not check
-                    // UTF-8, so both are checked here).
-                    Some(Ok(Frame::Text(bytes) | Frame::Binary(bytes))) => {
-                        // Boxed: the frame-handling future (which waits for the manager) then costs
-                        // memory only while a frame is in flight, not for the whole life of every connection.
-                        let handled = match std::str::from_utf8(&bytes) {
-                            Ok(text) => Box::pin(conn.handle(text)).await,
-                            Err(_) => Err(Reject { code: CloseCode::Invalid, reason: "frame is not UTF-8 JSON".into() }),
-                        };
-                        if let Err(reject) = handled {
-                            break Some(CloseReason { code: reject.code, description: Some(reject.reason) });
-                        }
-                        // A frame waits for the manager's answer (minutes in an outage: push-back) without reading
-                        // the socket: that wait is ours, not silence of the agent's, so the ping timeout starts now.
-                        last_seen = Instant::now();
-                    }
-                    Some(Ok(Frame::Ping(bytes))) => {
-                        if session.pong(&bytes).await.is_err() {
-                            break None;
-                        }
-                    }
-                    Some(Ok(Frame::Pong(_) | Frame::Continuation(_))) => {}
-                    Some(Ok(Frame::Close(reason))) => {
-                        tracing::debug!(?reason, "agent closed the socket");
-                        break None;
-                    }
-                    Some(Err(e)) => {
-                        tracing::warn!(error = %e, "websocket protocol error");
-                        break Some(CloseReason { code: CloseCode::Size, description: Some(e.to_string()) });
-                    }
-                    None => break None,
-                }
+    match conn.serve(&mut frames).await {
+        End::Close(close) => {
+            if let Some(reason) = &close {
+                let (app_id, agent_id) = conn.who();
+                tracing::info!(peer = %conn.peer(), app_id, agent_id, code = ?reason.code, reason = ?reason.description, "closing agent socket");
             }
-            out = rx.recv(), if !draining => match out {
-                Some(Outgoing::Text(text)) => {
-                    if session.text(text).await.is_err() {
-                        break None;
-                    }
-                }
-                Some(Outgoing::Close(reason)) => break Some(CloseReason { code: CloseCode::Normal, description: Some(reason) }),
-                None => break None,
-            },
-            _ = shutdown.changed(), if !draining => {
-                draining = true;
-                drain_deadline.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(5));
-                let reason = CloseReason { code: CloseCode::Away, description: Some("server shutting down".into()) };
-                if session.clone().close(Some(reason)).await.is_err() {
-                    break None;
-                }
-            }
-            _ = &mut drain_deadline, if draining => break None,
-            _ = ping.tick(), if !draining => {
-                let idle = last_seen.elapsed();
-                if idle > timeout {
-                    state.stats.pings_timed_out.inc();
-                    tracing::info!(idle_secs = last_seen.elapsed().as_secs(), "closing a socket that stopped answering pings");
-                    break Some(CloseReason { code: CloseCode::Away, description: Some("ping timeout".into()) });
-                }
-                // An agent that sent something within the last period is alive: ping only quiet sockets.
-                if idle < ping_every {
-                    continue;
-                }
-                if session.ping(b"").await.is_err() {
-                    break None;
-                }
-            }
+            let _ = conn.session.clone().close(close).await;
         }
-    };
-    if let Some(reason) = &close {
-        tracing::info!(code = ?reason.code, reason = ?reason.description, "closing agent socket");
-    }
-    if !draining {
-        let _ = session.close(close).await;
+        End::Drain => {
+            // At most 5 s for what the agent had already sent; it reconnects to another replica.
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn.drain(&mut frames)).await;
+        }
     }
     conn.finish().await;
 }
@@ -226,13 +160,119 @@ fn carries_nothing(log: &str) -> bool {
 struct Conn<'a> {
     state: &'a AppState,
     conn_id: u64,
-    tx: mpsc::Sender<Outgoing>,
+    peer: Option<SocketAddr>,
+    /// actix-ws's sending half: pings and pongs go through it, and the registry's copy carries commands.
+    session: Session,
     /// The clients seen on this socket (an agent sends one identity; a test may send several): a Vec, not a set,
     /// since it holds one key almost always (no hash table per connection).
     identities: Vec<ClientKey>,
 }
 
 impl Conn<'_> {
+    /// One loop over incoming frames, the ping timer and the server's shutdown, until the socket is to close.
+    async fn serve(&mut self, frames: &mut Frames) -> End {
+        let settings = self.state.sessions;
+        let ping_every = Duration::from_secs(settings.ping_interval_secs.max(1));
+        let mut ping = tokio::time::interval(ping_every);
+        ping.tick().await;
+        let timeout = Duration::from_secs(settings.client_timeout_secs.max(settings.ping_interval_secs + 1));
+        let mut last_seen = Instant::now();
+        let mut shutdown = self.state.shutdown.clone();
+        loop {
+            tokio::select! {
+                frame = frames.next() => {
+                    last_seen = Instant::now();
+                    match frame {
+                        // The agent only sends text, but JSON in a binary frame is still JSON (the codec does not
+                        // check UTF-8, so both are checked here).
+                        Some(Ok(Frame::Text(bytes) | Frame::Binary(bytes))) => {
+                            if let Err(reject) = self.text(&bytes).await {
+                                return End::Close(Some(CloseReason { code: reject.code, description: Some(reject.reason) }));
+                            }
+                            // A frame waits for the manager's answer (minutes in an outage: push-back) without
+                            // reading the socket: that wait is ours, not silence of the agent's, so the ping timeout
+                            // starts now.
+                            last_seen = Instant::now();
+                        }
+                        Some(Ok(Frame::Ping(bytes))) => {
+                            if self.session.pong(&bytes).await.is_err() {
+                                return End::Close(None);
+                            }
+                        }
+                        Some(Ok(Frame::Pong(_) | Frame::Continuation(_))) => {}
+                        Some(Ok(Frame::Close(reason))) => {
+                            tracing::debug!(?reason, "agent closed the socket");
+                            return End::Close(None);
+                        }
+                        Some(Err(e)) => {
+                            let (app_id, agent_id) = self.who();
+                            tracing::warn!(peer = %self.peer(), app_id, agent_id, error = %e, "websocket protocol error");
+                            return End::Close(Some(CloseReason { code: CloseCode::Size, description: Some(e.to_string()) }));
+                        }
+                        None => return End::Close(None),
+                    }
+                }
+                _ = shutdown.changed() => {
+                    let reason = CloseReason { code: CloseCode::Away, description: Some("server shutting down".into()) };
+                    return match self.session.clone().close(Some(reason)).await {
+                        Ok(()) => End::Drain,
+                        Err(_) => End::Close(None),
+                    };
+                }
+                _ = ping.tick() => {
+                    let idle = last_seen.elapsed();
+                    if idle > timeout {
+                        self.state.stats.pings_timed_out.inc();
+                        let (app_id, agent_id) = self.who();
+                        tracing::info!(peer = %self.peer(), app_id, agent_id, idle_secs = idle.as_secs(), "closing a socket that stopped answering pings");
+                        return End::Close(Some(CloseReason { code: CloseCode::Away, description: Some("ping timeout".into()) }));
+                    }
+                    // An agent that sent something within the last period is alive: ping only quiet sockets. A
+                    // session closed from outside (a newer socket of the same client, the duplicate-agent policy)
+                    // fails here, within one period, if the agent does not answer the close itself.
+                    if idle >= ping_every && self.session.ping(b"").await.is_err() {
+                        return End::Close(None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The server is stopping and the close was sent: handle the frames still coming until the agent closes.
+    async fn drain(&mut self, frames: &mut Frames) {
+        while let Some(Ok(frame)) = frames.next().await {
+            match frame {
+                Frame::Text(bytes) | Frame::Binary(bytes) => {
+                    if self.text(&bytes).await.is_err() {
+                        return;
+                    }
+                }
+                Frame::Close(_) => return,
+                _ => {}
+            }
+        }
+    }
+
+    /// A text or binary frame: UTF-8 JSON, verified and dispatched.
+    async fn text(&mut self, bytes: &[u8]) -> Result<(), Reject> {
+        match std::str::from_utf8(bytes) {
+            // Boxed: the frame-handling future (which waits for the manager) then costs memory only while a frame
+            // is in flight, not for the whole life of every connection.
+            Ok(text) => Box::pin(self.handle(text)).await,
+            Err(_) => Err(Reject { code: CloseCode::Invalid, reason: "frame is not UTF-8 JSON".into() }),
+        }
+    }
+
+    /// The peer's address, for a log line.
+    fn peer(&self) -> String {
+        self.peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string())
+    }
+
+    /// The app and agent of the socket's first verified frame, for a log line (empty before one).
+    fn who(&self) -> (String, String) {
+        self.identities.first().map_or_else(Default::default, |k| (k.app.to_string(), k.agent.to_string()))
+    }
+
     async fn handle(&mut self, text: &str) -> Result<(), Reject> {
         let stats = &self.state.stats;
         stats.frames.inc();
@@ -243,14 +283,14 @@ impl Conn<'_> {
             Err(e) => {
                 // Without the secret the frame cannot be trusted; the agent stays connected and sends again.
                 stats.frames_unverifiable.inc();
-                tracing::warn!(app_id = %frame.app_id, error = %e, "dropping a frame: app secret unavailable");
+                tracing::warn!(peer = %self.peer(), app_id = %frame.app_id, error = %e, "dropping a frame: app secret unavailable");
                 return Ok(());
             }
         };
         let now = chrono::Utc::now().timestamp_millis();
         if let Err(e) = frame.check_timestamp(now, self.state.sessions.future_skew_ms) {
             stats.frames_stale.inc();
-            tracing::info!(app_id = %frame.app_id, agent_id = %frame.agent_id, kind = frame.kind.as_str(), error = %e, "dropping a frame outside the time window");
+            tracing::info!(peer = %self.peer(), app_id = %frame.app_id, agent_id = %frame.agent_id, kind = frame.kind.as_str(), error = %e, "dropping a frame outside the time window");
             return Ok(());
         }
         if frame.verify_signature(secret.as_bytes()).is_err() {
@@ -263,12 +303,13 @@ impl Conn<'_> {
         }
         let key = ClientKey { app: frame.app_id.clone(), agent: frame.agent_id.clone(), client: frame.client_id.clone() };
         if !self.identities.contains(&key) {
-            if self.identities.is_empty() {
-                let span = tracing::Span::current();
-                span.record("app_id", tracing::field::display(&frame.app_id));
-                span.record("agent_id", tracing::field::display(&frame.agent_id));
+            if let Some(old) = self.state.registry.register(key.clone(), self.conn_id, self.session.clone()) {
+                // The same clientId on a new socket: the old socket is dead or half-open; close it.
+                let reason = "replaced by a newer connection of the same client";
+                let _ = old.close(Some(CloseReason { code: CloseCode::Normal, description: Some(reason.into()) })).await;
             }
-            self.state.registry.register(key.clone(), self.conn_id, self.tx.clone());
+            // Room for exactly one key: the agent's (a Vec's first growth would make room for four).
+            self.identities.reserve_exact(1);
             self.identities.push(key);
         }
         self.dispatch(&frame).await;
@@ -319,7 +360,8 @@ impl Conn<'_> {
     fn reject(&self, code: CloseCode, reason: impl ToString) -> Reject {
         let reason = reason.to_string();
         self.state.stats.frames_rejected.inc();
-        tracing::warn!(reason = %reason, "refusing agent frame");
+        let (app_id, agent_id) = self.who();
+        tracing::warn!(peer = %self.peer(), app_id, agent_id, reason = %reason, "refusing agent frame");
         Reject { code, reason }
     }
 

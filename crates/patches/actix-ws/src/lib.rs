@@ -13,7 +13,7 @@ use actix_http::{
     ws::handshake,
 };
 use actix_web::{web, HttpRequest, HttpResponse};
-use tokio::sync::mpsc::channel;
+use futures_channel::mpsc::channel;
 
 mod aggregated;
 mod session;

@@ -9,7 +9,7 @@ use std::{
 use actix_http::ws::{CloseReason, Item, Message};
 use actix_web::web::Bytes;
 use bytestring::ByteString;
-use tokio::sync::mpsc::Sender;
+use futures_channel::mpsc::Sender;
 
 /// A handle into the websocket session.
 ///
@@ -40,6 +40,12 @@ impl Session {
         }
     }
 
+    /// Waits for room in the channel, then queues `msg`.
+    async fn send(inner: &mut Sender<Message>, msg: Message) -> Result<(), Closed> {
+        std::future::poll_fn(|cx| inner.poll_ready(cx)).await.map_err(|_| Closed)?;
+        inner.start_send(msg).map_err(|_| Closed)
+    }
+
     fn pre_check(&mut self) {
         if self.closed.load(Ordering::Relaxed) {
             self.inner.take();
@@ -59,10 +65,7 @@ impl Session {
     pub async fn text(&mut self, msg: impl Into<ByteString>) -> Result<(), Closed> {
         self.pre_check();
         if let Some(inner) = self.inner.as_mut() {
-            inner
-                .send(Message::Text(msg.into()))
-                .await
-                .map_err(|_| Closed)
+            Self::send(inner, Message::Text(msg.into())).await
         } else {
             Err(Closed)
         }
@@ -81,10 +84,7 @@ impl Session {
     pub async fn binary(&mut self, msg: impl Into<Bytes>) -> Result<(), Closed> {
         self.pre_check();
         if let Some(inner) = self.inner.as_mut() {
-            inner
-                .send(Message::Binary(msg.into()))
-                .await
-                .map_err(|_| Closed)
+            Self::send(inner, Message::Binary(msg.into())).await
         } else {
             Err(Closed)
         }
@@ -106,10 +106,7 @@ impl Session {
     pub async fn ping(&mut self, msg: &[u8]) -> Result<(), Closed> {
         self.pre_check();
         if let Some(inner) = self.inner.as_mut() {
-            inner
-                .send(Message::Ping(Bytes::copy_from_slice(msg)))
-                .await
-                .map_err(|_| Closed)
+            Self::send(inner, Message::Ping(Bytes::copy_from_slice(msg))).await
         } else {
             Err(Closed)
         }
@@ -130,10 +127,7 @@ impl Session {
     pub async fn pong(&mut self, msg: &[u8]) -> Result<(), Closed> {
         self.pre_check();
         if let Some(inner) = self.inner.as_mut() {
-            inner
-                .send(Message::Pong(Bytes::copy_from_slice(msg)))
-                .await
-                .map_err(|_| Closed)
+            Self::send(inner, Message::Pong(Bytes::copy_from_slice(msg))).await
         } else {
             Err(Closed)
         }
@@ -162,10 +156,7 @@ impl Session {
     pub async fn continuation(&mut self, msg: Item) -> Result<(), Closed> {
         self.pre_check();
         if let Some(inner) = self.inner.as_mut() {
-            inner
-                .send(Message::Continuation(msg))
-                .await
-                .map_err(|_| Closed)
+            Self::send(inner, Message::Continuation(msg)).await
         } else {
             Err(Closed)
         }
@@ -184,9 +175,9 @@ impl Session {
     pub async fn close(mut self, reason: Option<CloseReason>) -> Result<(), Closed> {
         self.pre_check();
 
-        if let Some(inner) = self.inner.take() {
+        if let Some(mut inner) = self.inner.take() {
             self.closed.store(true, Ordering::Relaxed);
-            inner.send(Message::Close(reason)).await.map_err(|_| Closed)
+            Self::send(&mut inner, Message::Close(reason)).await
         } else {
             Err(Closed)
         }

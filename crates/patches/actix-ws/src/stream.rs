@@ -17,7 +17,7 @@ use actix_web::{
 };
 use bytestring::ByteString;
 use futures_core::stream::Stream;
-use tokio::sync::mpsc::Receiver;
+use futures_channel::mpsc::Receiver;
 
 use crate::AggregatedMessageStream;
 
@@ -123,7 +123,7 @@ impl Stream for StreamingBody {
         }
 
         loop {
-            match Pin::new(&mut this.session_rx).poll_recv(cx) {
+            match Pin::new(&mut this.session_rx).poll_next(cx) {
                 Poll::Ready(Some(msg)) => {
                     this.messages.push_back(msg);
                 }

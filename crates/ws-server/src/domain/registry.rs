@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use protocol::{AgentId, AppId, ClientId};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// appId + agentId + clientId: the original server's client key (`AppId` compares by its canonical text).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -17,23 +17,17 @@ pub struct ClientKey {
     pub client: ClientId,
 }
 
-/// What the HTTP side can ask a session to do.
-#[derive(Debug)]
-pub enum Outgoing {
-    Text(String),
-    /// Close the socket with this reason (the agent reconnects).
-    Close(String),
-}
-
+/// An agent socket in the registry: which connection, and the sending half of its WebSocket. Commands go straight
+/// into actix-ws's session (its one channel to the socket's writer): a socket has no second channel of ours.
 #[derive(Clone)]
-struct Session {
+struct Entry {
     conn_id: u64,
-    tx: mpsc::Sender<Outgoing>,
+    session: actix_ws::Session,
 }
 
 #[derive(Default)]
 pub struct Registry {
-    sessions: Mutex<HashMap<ClientKey, Session>>,
+    sessions: Mutex<HashMap<ClientKey, Entry>>,
     pending: Mutex<HashMap<String, oneshot::Sender<String>>>,
     next_conn: AtomicU64,
 }
@@ -43,13 +37,11 @@ impl Registry {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Registers the socket `conn_id` for `key`; a socket of the same client that reconnected replaces the old one.
-    pub fn register(&self, key: ClientKey, conn_id: u64, tx: mpsc::Sender<Outgoing>) {
-        let old = self.lock_sessions().insert(key, Session { conn_id, tx });
-        if let Some(old) = old.filter(|o| o.conn_id != conn_id) {
-            // The same clientId on a new socket: the old socket is dead or half-open; close it.
-            let _ = old.tx.try_send(Outgoing::Close("replaced by a newer connection of the same client".into()));
-        }
+    /// Registers the socket `conn_id` for `key`; a socket of the same client that reconnected replaces the old one,
+    /// whose session is returned for the caller to close (it is dead or half-open).
+    pub fn register(&self, key: ClientKey, conn_id: u64, session: actix_ws::Session) -> Option<actix_ws::Session> {
+        let old = self.lock_sessions().insert(key, Entry { conn_id, session });
+        old.filter(|o| o.conn_id != conn_id).map(|o| o.session)
     }
 
     /// Forgets `key` if it still belongs to socket `conn_id`.
@@ -61,8 +53,9 @@ impl Registry {
         }
     }
 
-    pub fn sender(&self, key: &ClientKey) -> Option<mpsc::Sender<Outgoing>> {
-        self.lock_sessions().get(key).map(|s| s.tx.clone())
+    /// The session of `key`'s socket, to send it a frame or close it.
+    pub fn session(&self, key: &ClientKey) -> Option<actix_ws::Session> {
+        self.lock_sessions().get(key).map(|s| s.session.clone())
     }
 
     pub fn contains(&self, key: &ClientKey) -> bool {
@@ -100,7 +93,7 @@ impl Registry {
         self.lock_pending().len()
     }
 
-    fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<ClientKey, Session>> {
+    fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<ClientKey, Entry>> {
         // A panic while holding this lock cannot leave the map half-updated (single insert/remove calls).
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
     }

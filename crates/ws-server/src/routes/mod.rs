@@ -24,7 +24,6 @@ async fn agent_socket(state: web::Data<AppState>, req: HttpRequest, body: web::P
     // (see `session::Frames`), so actix-ws is handed an empty one and its `MessageStream` over it is dropped.
     let empty = web::Payload::from_request(&req, &mut actix_web::dev::Payload::None).await?;
     let (response, session, _unused) = actix_ws::handle(&req, empty)?;
-    let peer = req.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    actix_web::rt::spawn(crate::session::run(state.get_ref().clone(), session, body.into_inner(), peer));
+    actix_web::rt::spawn(crate::session::run(state, session, body.into_inner(), req.peer_addr()));
     Ok(response)
 }

@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
+use actix_ws::{CloseCode, CloseReason};
 use common::settings::DuplicateAgentPolicy;
 use common::signed::Signed;
 use protocol::service::{CheckClientAlive, ExecCommandRequest, Reply, ShutdownRequest};
 use protocol::ServerFrame;
 
-use crate::domain::registry::{ClientKey, Outgoing};
+use crate::domain::registry::ClientKey;
 use crate::error::WsError;
 use crate::state::AppState;
 
@@ -35,11 +36,11 @@ async fn exec_command(state: State, Signed(body): Signed<ExecCommandRequest>) ->
     let command = body.command;
     state.stats.commands.inc();
     let no_client = || WsError::NoClient(format!("client {}::{}::{} not connected", client.app, client.agent, client.client));
-    let Some(tx) = state.registry.sender(&client) else { return Err(no_client()) };
+    let Some(mut session) = state.registry.session(&client) else { return Err(no_client()) };
     let trace_id = uuid::Uuid::new_v4().to_string();
     let answer = state.registry.expect_response(&trace_id);
     let frame = ServerFrame::exec_command_text(&trace_id, &command, expired_ms);
-    if tx.send(Outgoing::Text(frame)).await.is_err() {
+    if session.text(frame).await.is_err() {
         state.registry.forget_response(&trace_id);
         return Err(no_client());
     }
@@ -60,17 +61,18 @@ async fn exec_command(state: State, Signed(body): Signed<ExecCommandRequest>) ->
 async fn shutdown(state: State, Signed(body): Signed<ShutdownRequest>) -> Handled {
     let client = ClientKey { app: body.app_id, agent: body.agent_id, client: body.old_client_id };
     let policy = state.duplicate_agent_policy;
-    let Some(tx) = state.registry.sender(&client) else { return Ok(HttpResponse::Ok().json(Reply::done())) };
+    let Some(mut session) = state.registry.session(&client) else { return Ok(HttpResponse::Ok().json(Reply::done())) };
     tracing::info!(app_id = %client.app, agent_id = %client.agent, old_client_id = %client.client, ?policy, "duplicate agent");
     match policy {
         DuplicateAgentPolicy::KeepBoth => {}
         DuplicateAgentPolicy::CloseOld => {
-            let _ = tx.send(Outgoing::Close("a newer agent with the same appId and agentId connected".into())).await;
+            let reason = "a newer agent with the same appId and agentId connected";
+            let _ = session.close(Some(CloseReason { code: CloseCode::Normal, description: Some(reason.into()) })).await;
         }
         DuplicateAgentPolicy::ShutdownOld => {
             state.stats.shutdowns_sent.inc();
             let frame = ServerFrame::shutdown_text(&uuid::Uuid::new_v4().to_string());
-            let _ = tx.send(Outgoing::Text(frame)).await;
+            let _ = session.text(frame).await;
         }
     }
     Ok(HttpResponse::Ok().json(Reply::done()))
