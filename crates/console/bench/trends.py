@@ -13,7 +13,8 @@ files.py), with their own databases (ezm_bench2_trends_*) and Redis key prefix (
               system    GET /xapi/system_trend duration=168 for a random agent, trendType cycling over all 8
               overview  GET /xapi/main_metrics (the 5 types in turn) and /xapi/overview_metrics of the app with AGENTS
                         online agents (heartbeats in Redis, confirmed by a fake ws-server in this script)
-            baseline: the store's SQL for one day table (x8 for the week), timed by the server (SHOW PROFILES).
+            baseline: the store's SQL for one day table (x8 for the week), timed by the server (SHOW PROFILES),
+            and osCpuTrend's read of both halves (before) and of one half (now).
             Targets: process and system p99 < 50 ms, overview p99 < 100 ms.
   poll      USERS signed-in users (each its own account and session, each a member of the app) for POLL_SECS s, each
             once a second: POST /xapi/file_status (10 rows, as the files page polls: 5 at status 0 just created, so no
@@ -222,9 +223,18 @@ def baselines(app):
             f"AND log_time >= '{lo}' AND log_time < '{hi}' ORDER BY log_time, id")
     osi = (f"SELECT {OSINFO_READ} FROM osinfo_{t} WHERE app = {app} AND agent = 'agent-7' "
            f"AND log_time >= '{lo}' AND log_time < '{hi}' ORDER BY log_time, id")
+    # osCpuTrend's read, as the console did it (both positions with the chart's columns) and does it now (the system
+    # half with them; of the xprofiler half only position and log_time, from the `sample` key).
+    where = f"app = {app} AND agent = 'agent-7' AND log_time >= '{lo}' AND log_time < '{hi}'"
+    cpu_both = f"SELECT position, log_time, used_cpu, cpu_count FROM osinfo_{t} WHERE {where} ORDER BY log_time, id"
+    cpu_half = (f"(SELECT position, log_time, used_cpu, cpu_count, id FROM osinfo_{t} WHERE {where} AND position = 0) "
+                f"UNION ALL (SELECT position, log_time, 0, 0, id FROM osinfo_{t} WHERE {where} AND position = 1) "
+                "ORDER BY log_time, id")
     out = {"process_one_day": server_ms([proc]), "osinfo_one_day": server_ms([osi]),
-           "explain_process": logs("EXPLAIN " + proc).splitlines(), "explain_osinfo": logs("EXPLAIN " + osi).splitlines()}
-    for k in ("process_one_day", "osinfo_one_day"):
+           "os_cpu_both_halves_one_day": server_ms([cpu_both]), "os_cpu_one_half_one_day": server_ms([cpu_half]),
+           "explain_process": logs("EXPLAIN " + proc).splitlines(), "explain_osinfo": logs("EXPLAIN " + osi).splitlines(),
+           "explain_os_cpu_one_half": logs("EXPLAIN " + cpu_half).splitlines()}
+    for k in ("process_one_day", "osinfo_one_day", "os_cpu_both_halves_one_day", "os_cpu_one_half_one_day"):
         print(f"  baseline {k}: mysql server p50/p99 {out[k]['p50_ms']}/{out[k]['p99_ms']} ms (a week reads {DAYS} such tables)", flush=True)
     return out
 

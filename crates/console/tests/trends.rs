@@ -204,6 +204,12 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
     let disks = trends::system_trend(SystemTrendType::DiskUsage, &os_rows, &now, 24);
     assert_eq!(disks.y_axis, Some(vec!["/".to_string(), "/data".to_string()]));
     assert_eq!(point_value(&disks.list, "2026-01-15 00:00:00", "/data"), Some(70.0));
+    // the route's read (one half with the chart's columns, the other half's minutes from the key) draws the same
+    for (name, kind) in SystemTrendType::ALL {
+        let read = osinfo::figures_between(&pool, APP, "vm", (window.from, window.to), kind.columns(), Some(kind.half())).await.unwrap();
+        assert_eq!(read.len(), 65, "{name}");
+        assert_eq!(trends::system_trend(kind, &read, &now, 24), trends::system_trend(kind, &os_rows, &now, 24), "{name}");
+    }
 
     // the overview: the latest system half (00:29) with the latest xprofiler half (00:28)
     let halves = osinfo::latest_halves(&pool, APP, "vm", now.naive_local() - TimeDelta::minutes(3), now.naive_local()).await.unwrap();

@@ -407,6 +407,19 @@ impl SystemTrendType {
         }
     }
 
+    /// The one position whose figures the chart draws and titles ([`SYSTEM`] or [`XPROFILER`]): of the other half
+    /// only the minutes matter (a minute is drawn when it has both halves).
+    pub fn half(self) -> u8 {
+        match self {
+            SystemTrendType::OsCpu
+            | SystemTrendType::OsMemory
+            | SystemTrendType::Load
+            | SystemTrendType::NodeCount
+            | SystemTrendType::DiskUsage => SYSTEM,
+            SystemTrendType::OsGc | SystemTrendType::Qps | SystemTrendType::HttpResponse => XPROFILER,
+        }
+    }
+
     /// The series of every type but `diskUsageTrend` (whose keys are the mounts). `total_memory` is the latest
     /// system row's, the base of `os_memory`.
     fn series(self, total_memory: f64) -> Vec<Series<SystemMinute>> {
@@ -887,6 +900,10 @@ pub(crate) mod tests {
         for (name, kind) in SystemTrendType::ALL {
             let read: Vec<OsinfoRow> = rows.iter().map(|r| r.only(kind.columns())).collect();
             assert_eq!(system_trend(kind, &read, &now, 24), system_trend(kind, &rows, &now, 24), "{name}");
+            // What the one-half read gives: the other position's rows with no figure at all.
+            let half: Vec<OsinfoRow> =
+                rows.iter().map(|r| if r.position == kind.half() { r.only(kind.columns()) } else { r.only(&[]) }).collect();
+            assert_eq!(system_trend(kind, &half, &now, 24), system_trend(kind, &rows, &now, 24), "{name} (one half)");
             assert!(kind.columns().iter().all(|c| store::logs_db::osinfo::ALL_COLUMNS.contains(c)), "{name}");
         }
     }

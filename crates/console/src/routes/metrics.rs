@@ -92,7 +92,7 @@ pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery
     let hours = duration(q.duration)?;
     let now = Local::now();
     let window = trends::window(&now, hours);
-    let rows = osinfo::figures_between(&state.logs_db, access.app.id as i64, &q.agent_id, (window.from, window.to), kind.columns()).await?;
+    let rows = osinfo::figures_between(&state.logs_db, access.app.id as i64, &q.agent_id, (window.from, window.to), kind.columns(), Some(kind.half())).await?;
     ok(trends::system_trend(kind, &rows, &now, hours))
 }
 

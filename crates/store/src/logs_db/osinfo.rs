@@ -114,6 +114,16 @@ impl Selection {
         }
         columns.join(", ")
     }
+
+    /// As many placeholders as [`Selection::list`] has columns after `position, log_time`, each after a comma: the
+    /// other half of a one-half read (a UNION needs the same columns on both sides).
+    fn blanks(&self) -> String {
+        let mut blanks = ", 0".repeat(self.figures.len());
+        if self.disks {
+            blanks.push_str(", ''");
+        }
+        blanks
+    }
 }
 
 impl OsinfoRow {
@@ -153,35 +163,64 @@ pub async fn rows_between(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<OsinfoRow>, mysql_async::Error> {
-    figures_between(pool, app, agent, (from, to), &ALL_COLUMNS).await
+    figures_between(pool, app, agent, (from, to), &ALL_COLUMNS, None).await
 }
 
 /// [`rows_between`] with only `columns` (names in [`FIGURES`] or [`DISKS`]; the others read as 0 or empty): a
 /// chart reads only what it draws. Rows of both positions are read whatever the columns (a chart keeps only the
-/// minutes that have both halves).
+/// minutes that have both halves); with `half`, only that position's rows carry the columns, and of the other
+/// position only `position` and `log_time` are read, from the `sample` key alone (no table row is looked up).
 pub async fn figures_between(
     pool: &Pool,
     app: i64,
     agent: &str,
     (from, to): (NaiveDateTime, NaiveDateTime),
     columns: &[&str],
+    half: Option<u8>,
 ) -> Result<Vec<OsinfoRow>, mysql_async::Error> {
     let selection = Selection::of(columns);
     let columns = selection.list();
-    let rows = query_days(
-        pool,
-        "osinfo",
-        from,
-        to,
-        |table| {
-            format!(
-                "SELECT {columns} FROM `{table}` WHERE app = ? AND agent = ? AND log_time >= ? AND log_time < ? \
-                 ORDER BY log_time, id"
+    let rows = match half {
+        None => {
+            query_days(
+                pool,
+                "osinfo",
+                from,
+                to,
+                |table| {
+                    format!(
+                        "SELECT {columns} FROM `{table}` WHERE app = ? AND agent = ? AND log_time >= ? AND log_time < ? \
+                         ORDER BY log_time, id"
+                    )
+                },
+                |span| (app, agent, bound(span.from), bound(span.to)),
             )
-        },
-        |span| (app, agent, bound(span.from), bound(span.to)),
-    )
-    .await?;
+            .await?
+        }
+        Some(half) => {
+            let other = if half == SYSTEM { XPROFILER } else { SYSTEM };
+            let blanks = selection.blanks();
+            query_days(
+                pool,
+                "osinfo",
+                from,
+                to,
+                |table| {
+                    format!(
+                        "(SELECT {columns}, id FROM `{table}` WHERE app = ? AND agent = ? AND position = {half} \
+                         AND log_time >= ? AND log_time < ?) UNION ALL \
+                         (SELECT `position`, `log_time`{blanks}, id FROM `{table}` WHERE app = ? AND agent = ? \
+                         AND position = {other} AND log_time >= ? AND log_time < ?) ORDER BY log_time, id"
+                    )
+                },
+                |span| {
+                    let (from, to) = (bound(span.from), bound(span.to));
+                    (app, agent, from.clone(), to.clone(), app, agent, from, to)
+                },
+            )
+            .await?
+        }
+    };
     Ok(rows.iter().filter_map(|row| OsinfoRow::decode(row, &selection)).collect())
 }
 
