@@ -37,7 +37,8 @@ wait_for "http://127.0.0.1:$manager_port/healthz"
 wait_for "http://127.0.0.1:$console_port/readyz"
 wait_for "http://127.0.0.1:$ws_port/healthz" || true
 
-cat >"$state/stack.env" <<ENV
+# Written aside and moved into place: run.sh starts reading it as soon as it exists.
+cat >"$state/stack.env.tmp" <<ENV
 E2E_CONSOLE=http://127.0.0.1:$console_port
 E2E_WS=ws://127.0.0.1:$ws_port
 E2E_ADMIN_USER=$CONSOLE_ADMIN_USER
@@ -45,6 +46,7 @@ E2E_ADMIN_PASSWORD=$CONSOLE_ADMIN_PASSWORD
 E2E_STATE=$state
 E2E_DB=${name}
 ENV
+mv "$state/stack.env.tmp" "$state/stack.env"
 
 if [ "${1:-}" = "--demo" ]; then
   agent=${EZM_AGENT_CACHE:-$HOME/.cache/easy-monitor/agent-3.1.0}
