@@ -133,7 +133,8 @@ CREATE TABLE IF NOT EXISTS `osinfo` (
   PRIMARY KEY (`id`),
   INDEX (`app`, `agent`),
   INDEX `app_agent_log_time` (`app`, `agent`, `log_time`),
-  UNIQUE INDEX `sample` (`app`, `agent`, `position`, `log_time`)
+  UNIQUE INDEX `sample` (`app`, `agent`, `position`, `log_time`),
+  INDEX `trend_figures` (`app`, `agent`, `position`, `log_time`, `used_cpu`, `cpu_count`, `total_memory`, `free_memory`, `load1`, `load5`, `load15`, `node_count`, `scavange_duration_last_record`, `marksweep_duration_last_record`, `http_response_sent`, `http_rt`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `alarm` (

@@ -17,7 +17,12 @@ fn opts(settings: &MysqlSettings, database: Option<&str>) -> OptsBuilder {
     let constraints = PoolConstraints::new(1, settings.pool_max.max(1)).expect("min 1 <= max");
     let pool_opts = PoolOpts::default()
         .with_constraints(constraints)
-        .with_inactive_connection_ttl(Duration::from_secs(60));
+        .with_inactive_connection_ttl(Duration::from_secs(60))
+        // No COM_RESET_CONNECTION when a connection goes back to the pool: the reset drops the server's prepared
+        // statements, so every query was prepared again (one more round trip and a parse each: a week's system
+        // chart prepared 8 statements per request). Nothing here changes session state (no session variables,
+        // isolation levels or temporary tables), and mysql_async rolls back a transaction left open without it.
+        .with_reset_connection(false);
     OptsBuilder::default()
         .ip_or_hostname(settings.host.clone())
         .tcp_port(settings.port)

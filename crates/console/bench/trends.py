@@ -201,7 +201,10 @@ def timed(svc, session, paths, check):
         if not ok:
             bad += 1
             sample = sample or body[:300].decode(errors="replace")
-    return fb.summary(ms), bad, sample
+    out = fb.summary(ms)
+    # Where the slowest requests fell in the run (request number: ms): a warm-up shows as low numbers.
+    out["slowest"] = {i: round(m, 1) for m, i in sorted(((m, i) for i, m in enumerate(ms)), reverse=True)[:5]}
+    return out, bad, sample
 
 
 def server_ms(statements):

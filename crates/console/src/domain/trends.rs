@@ -5,10 +5,9 @@
 //! still filling, shows whatever minutes it has (a new process is drawn within a minute). Pure: the rows and `now`
 //! come in.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Timelike};
+use chrono::{DateTime, NaiveDateTime, Offset, TimeDelta, TimeZone, Timelike};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use store::logs_db::osinfo::{OsinfoRow, SYSTEM, XPROFILER};
@@ -60,9 +59,65 @@ fn minute_of(t: NaiveDateTime) -> NaiveDateTime {
     t - TimeDelta::seconds(i64::from(t.second())) - TimeDelta::nanoseconds(i64::from(t.nanosecond()))
 }
 
-/// The local minute of the instant `ms` in `tz`; `None` only outside chrono's range.
-fn minute_at<Tz: TimeZone>(tz: &Tz, ms: i64) -> Option<NaiveDateTime> {
-    DateTime::from_timestamp_millis(ms).map(|t| minute_of(t.with_timezone(tz).naive_local()))
+/// A local wall-clock time as a number of minutes (the time read as if it were UTC, in whole minutes): consecutive
+/// local minutes are consecutive numbers, so a trend's minutes index an array instead of a hash map.
+fn minute_number(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp().div_euclid(60)
+}
+
+/// Turns instants (ms) into local [`minute_number`]s over one span of instants. A trend asks this ~30,000 times
+/// for a week; converting each through the time zone (chrono's `Local` looks the offset up every time) was a
+/// fifth of the console's time on the system page, so a span the zone's offset does not change in is plain
+/// arithmetic.
+enum LocalClock<'z, Tz: TimeZone> {
+    /// The zone's offset (ms) over the whole span.
+    Fixed(i64),
+    /// The offset changes in the span (daylight saving): every instant is converted.
+    Zone(&'z Tz),
+}
+
+impl<'z, Tz: TimeZone> LocalClock<'z, Tz> {
+    /// The offset is sampled every hour of `[from, to]`: two changes of a zone's offset less than an hour apart
+    /// are the only thing this misses, and no zone has those.
+    fn new(tz: &'z Tz, from: i64, to: i64) -> Self {
+        let offset = |ms: i64| DateTime::from_timestamp_millis(ms).map(|t| tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc());
+        let first = offset(from);
+        let same = first.is_some() && (from..=to).step_by(HOUR_MS as usize).chain([to]).all(|ms| offset(ms) == first);
+        match (same, first) {
+            (true, Some(seconds)) => LocalClock::Fixed(i64::from(seconds) * 1000),
+            _ => LocalClock::Zone(tz),
+        }
+    }
+
+    /// The local minute of the instant `ms`; `None` only outside chrono's range.
+    fn minute(&self, ms: i64) -> Option<i64> {
+        match self {
+            LocalClock::Fixed(offset) => Some((ms + offset).div_euclid(MINUTE_MS)),
+            LocalClock::Zone(tz) => DateTime::from_timestamp_millis(ms).map(|t| minute_number(t.with_timezone(*tz).naive_local())),
+        }
+    }
+}
+
+/// Records by local minute number over `[first, first + len)`, the first given of a minute kept.
+struct Minutes<'a, R> {
+    first: i64,
+    slots: Vec<Option<&'a R>>,
+}
+
+impl<'a, R> Minutes<'a, R> {
+    fn index(&self, minute: i64) -> Option<usize> {
+        usize::try_from(minute - self.first).ok().filter(|i| *i < self.slots.len())
+    }
+
+    fn get(&self, minute: Option<i64>) -> Option<&'a R> {
+        minute.and_then(|m| self.index(m)).and_then(|i| self.slots[i])
+    }
+
+    fn set(&mut self, minute: i64, record: &'a R) {
+        if let Some(i) = self.index(minute) {
+            self.slots[i].get_or_insert(record);
+        }
+    }
 }
 
 /// The 720 buckets of `[now − duration_hours, now)` over `records` (each with its local `log_time`). Of several
@@ -76,37 +131,45 @@ pub fn buckets<'a, R, Tz: TimeZone>(
     if duration_hours == 0 {
         return Vec::new();
     }
-    let tz = now.timezone();
-    let mut by_minute: HashMap<NaiveDateTime, &'a R> = HashMap::new();
-    for (log_time, record) in records {
-        by_minute.entry(minute_of(log_time)).or_insert(record);
-    }
     let end = now.timestamp_millis();
     let start = end - i64::from(duration_hours) * HOUR_MS;
     let interval = i64::from(duration_hours) * HOUR_MS / POINTS;
-    let key = |ms: i64| minute_at(&tz, ms);
+    let slots = (interval + MINUTE_MS - 1) / MINUTE_MS;
+    // Every instant looked up below lies in [start − 1 min, last bucket's last slot + 1 min].
+    let (from, to) = (start - MINUTE_MS, start + (POINTS - 1) * interval + slots * MINUTE_MS);
+    let tz = now.timezone();
+    let clock = LocalClock::new(&tz, from, to);
+    let key = |ms: i64| clock.minute(ms);
+    // A change of offset in the window moves local minutes by at most a few hours either side.
+    let margin = match clock {
+        LocalClock::Fixed(_) => 0,
+        LocalClock::Zone(_) => 180,
+    };
+    let (Some(first), Some(last)) = (key(from), key(to)) else { return Vec::new() };
+    let len = usize::try_from(last - first + 1 + 2 * margin).unwrap_or(0);
+    let mut by_minute = Minutes { first: first - margin, slots: vec![None; len] };
+    for (log_time, record) in records {
+        by_minute.set(minute_number(log_time), record);
+    }
 
     // A lone missing minute takes the later neighbour's record.
     let mut t = start;
     while t < end {
         if let (Some(k), Some(before), Some(after)) = (key(t), key(t - MINUTE_MS), key(t + MINUTE_MS)) {
-            let filled = match (by_minute.contains_key(&k), by_minute.get(&before), by_minute.get(&after)) {
-                (false, Some(_), Some(later)) => Some(*later),
-                _ => None,
-            };
-            if let Some(record) = filled {
-                by_minute.insert(k, record);
+            if by_minute.get(Some(k)).is_none() && by_minute.get(Some(before)).is_some() {
+                if let Some(later) = by_minute.get(Some(after)) {
+                    by_minute.set(k, later);
+                }
             }
         }
         t += MINUTE_MS;
     }
 
-    let slots = (interval + MINUTE_MS - 1) / MINUTE_MS;
     (0..POINTS)
         .map(|i| {
             let time = start + i * interval;
-            let first = key(time).and_then(|k| by_minute.get(&k));
-            let all = || (0..slots).map(|j| key(time + j * MINUTE_MS).and_then(|k| by_minute.get(&k).copied()));
+            let first = by_minute.get(key(time));
+            let all = || (0..slots).map(|j| by_minute.get(key(time + j * MINUTE_MS)));
             let slots = match first {
                 Some(_) => Some(all().collect()),
                 // Ours: the bucket still filling (the last) shows the minutes it has, averaged over them, so a
@@ -330,36 +393,36 @@ pub fn process_trend<Tz: TimeZone>(kind: ProcessTrendType, rows: &[ProcessRow], 
 
 /// One minute of an agent's `osinfo_DD` rows: the system half (position 0) and the xprofiler half (position 1).
 #[derive(Debug, Clone, PartialEq)]
-pub struct SystemMinute {
+pub struct SystemMinute<'a> {
     pub minute: NaiveDateTime,
-    pub system: Option<OsinfoRow>,
-    pub xprofiler: Option<OsinfoRow>,
+    pub system: Option<&'a OsinfoRow>,
+    pub xprofiler: Option<&'a OsinfoRow>,
 }
 
 /// Rows of both positions merged per minute, ascending. Minutes with both halves are kept; if there is none (an
 /// agent without xprofiler processes), every minute is. Of two rows of one position in a minute the earlier is
 /// kept.
-pub fn merge_halves(rows: &[OsinfoRow]) -> Vec<SystemMinute> {
+pub fn merge_halves(rows: &[OsinfoRow]) -> Vec<SystemMinute<'_>> {
     let mut sorted: Vec<&OsinfoRow> = rows.iter().collect();
     sorted.sort_by_key(|r| r.log_time);
-    let mut minutes: std::collections::BTreeMap<NaiveDateTime, SystemMinute> = std::collections::BTreeMap::new();
+    let mut minutes: Vec<SystemMinute<'_>> = Vec::new();
     for row in sorted {
         let minute = minute_of(row.log_time);
-        let entry = minutes.entry(minute).or_insert_with(|| SystemMinute { minute, system: None, xprofiler: None });
+        if minutes.last().is_none_or(|m| m.minute != minute) {
+            minutes.push(SystemMinute { minute, system: None, xprofiler: None });
+        }
+        let Some(entry) = minutes.last_mut() else { continue };
         let half = match row.position {
             SYSTEM => &mut entry.system,
             XPROFILER => &mut entry.xprofiler,
             _ => continue,
         };
-        if half.is_none() {
-            *half = Some(row.clone());
-        }
+        half.get_or_insert(row);
     }
-    let all: Vec<SystemMinute> = minutes.into_values().collect();
-    let complete = all.iter().filter(|m| m.system.is_some() && m.xprofiler.is_some()).count();
-    match complete {
-        0 => all,
-        _ => all.into_iter().filter(|m| m.system.is_some() && m.xprofiler.is_some()).collect(),
+    let complete = |m: &SystemMinute<'_>| m.system.is_some() && m.xprofiler.is_some();
+    match minutes.iter().any(complete) {
+        true => minutes.into_iter().filter(complete).collect(),
+        false => minutes,
     }
 }
 
@@ -422,7 +485,7 @@ impl SystemTrendType {
 
     /// The series of every type but `diskUsageTrend` (whose keys are the mounts). `total_memory` is the latest
     /// system row's, the base of `os_memory`.
-    fn series(self, total_memory: f64) -> Vec<Series<SystemMinute>> {
+    fn series<'a>(self, total_memory: f64) -> Vec<Series<SystemMinute<'a>>> {
         use Finish::{PerSecond, Percent, PercentOf, Raw, Round, Round2};
         match self {
             SystemTrendType::OsCpu => vec![series("os_cpu", |m| m.system.as_ref().map(|s| s.used_cpu), Percent)],
@@ -481,7 +544,7 @@ pub fn system_trend<Tz: TimeZone>(kind: SystemTrendType, rows: &[OsinfoRow], now
         return SystemTrend { list: Vec::new(), extra: None, y_axis: None };
     }
     // The figures of the title (cores, memory, mounts) come from the newest minute that has the system half.
-    let latest_system = minutes.iter().rev().find_map(|m| m.system.as_ref());
+    let latest_system = minutes.iter().rev().find_map(|m| m.system);
     let buckets = buckets(minutes.iter().map(|m| (m.minute, m)), now, duration_hours);
     let total_memory = latest_system.map_or(0.0, |s| s.total_memory);
     match kind {
@@ -502,7 +565,7 @@ pub fn system_trend<Tz: TimeZone>(kind: SystemTrendType, rows: &[OsinfoRow], now
 }
 
 /// `{<mount>: pct, …, time}` per bucket: the disks of the bucket's first minute, not averaged (as the original).
-fn disk_points(buckets: &[Bucket<'_, SystemMinute>]) -> Vec<Value> {
+fn disk_points(buckets: &[Bucket<'_, SystemMinute<'_>>]) -> Vec<Value> {
     buckets
         .iter()
         .map(|b| {
@@ -905,13 +968,80 @@ pub(crate) mod tests {
                 rows.iter().map(|r| if r.position == kind.half() { r.only(kind.columns()) } else { r.only(&[]) }).collect();
             assert_eq!(system_trend(kind, &half, &now, 24), system_trend(kind, &rows, &now, 24), "{name} (one half)");
             assert!(kind.columns().iter().all(|c| store::logs_db::osinfo::ALL_COLUMNS.contains(c)), "{name}");
+            // Every chart but the disks reads its figures from the covering index alone.
+            let covered = kind.columns().iter().all(|c| store::logs_db::osinfo::TREND_FIGURES.contains(c));
+            assert!(covered || kind == SystemTrendType::DiskUsage, "{name} reads a column the trend_figures index lacks");
         }
+    }
+
+    /// A zone at +01:00 that moves to +02:00 at [`Shift::AT`] (a daylight-saving start), for the slow path.
+    #[derive(Debug, Clone, Copy)]
+    struct Shift;
+
+    impl Shift {
+        /// 2026-03-29 01:00 UTC: local 02:00 becomes 03:00.
+        const AT: i64 = 1_774_746_000;
+
+        fn at(utc_secs: i64) -> FixedOffset {
+            let hours = if utc_secs < Self::AT { 1 } else { 2 };
+            FixedOffset::east_opt(hours * 3600).expect("a valid offset")
+        }
+    }
+
+    impl TimeZone for Shift {
+        type Offset = FixedOffset;
+        fn from_offset(_: &FixedOffset) -> Self {
+            Shift
+        }
+        fn offset_from_local_date(&self, local: &NaiveDate) -> chrono::LocalResult<FixedOffset> {
+            self.offset_from_local_datetime(&local.and_hms_opt(12, 0, 0).expect("noon"))
+        }
+        fn offset_from_local_datetime(&self, local: &NaiveDateTime) -> chrono::LocalResult<FixedOffset> {
+            // Local times in the skipped hour do not exist; the others have one offset.
+            let t = local.and_utc().timestamp();
+            match (Self::at(t - 3600), Self::at(t - 7200)) {
+                (a, b) if a == b => chrono::LocalResult::Single(a),
+                (a, _) if t - i64::from(a.local_minus_utc()) < Self::AT => chrono::LocalResult::Single(a),
+                (_, b) if t - i64::from(b.local_minus_utc()) >= Self::AT => chrono::LocalResult::Single(b),
+                _ => chrono::LocalResult::None,
+            }
+        }
+        fn offset_from_utc_date(&self, utc: &NaiveDate) -> FixedOffset {
+            self.offset_from_utc_datetime(&utc.and_hms_opt(0, 0, 0).expect("midnight"))
+        }
+        fn offset_from_utc_datetime(&self, utc: &NaiveDateTime) -> FixedOffset {
+            Self::at(utc.and_utc().timestamp())
+        }
+    }
+
+    #[test]
+    fn a_window_across_a_change_of_offset_finds_every_local_minute() {
+        let now = DateTime::from_timestamp(Shift::AT + 6 * 3600, 0).expect("in range").with_timezone(&Shift);
+        assert!(matches!(LocalClock::new(&Shift, (Shift::AT - 3600) * 1000, (Shift::AT + 3600) * 1000), LocalClock::Zone(_)));
+        assert!(matches!(LocalClock::new(&Shift, (Shift::AT + 60) * 1000, (Shift::AT + 3600) * 1000), LocalClock::Fixed(7_200_000)));
+        // One row a minute, at each instant's local time, for the whole day before `now`.
+        let rows: Vec<ProcessRow> = (0..=24 * 60)
+            .map(|m| {
+                let t = DateTime::from_timestamp(now.timestamp() - 24 * 3600 + m * 60, 0).expect("in range").with_timezone(&Shift);
+                ProcessRow { log_time: t.naive_local(), ..process_row(1, "2026-03-28 00:00:00", 1.0) }
+            })
+            .collect();
+        let b = buckets(rows.iter().map(|r| (r.log_time, r)), &now, 24);
+        assert_eq!(b.len(), 720);
+        assert!(b.iter().all(|b| b.slots.as_ref().is_some_and(|s| s.len() == 2 && s.iter().all(Option::is_some))), "every minute found");
     }
 
     #[test]
     fn minutes_ignore_seconds_and_dates_roll_over() {
         let t = NaiveDate::from_ymd_opt(2026, 1, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999)).expect("valid");
         assert_eq!(minute_of(t), local("2026-01-31 23:59:00"));
-        assert_eq!(minute_at(&tz(), ms("2026-02-01 00:00:59")), Some(local("2026-02-01 00:00:00")));
+        let zone = tz();
+        let clock = LocalClock::new(&zone, ms("2026-02-01 00:00:00"), ms("2026-02-08 00:00:00"));
+        assert!(matches!(clock, LocalClock::Fixed(28_800_000)), "a fixed zone has one offset");
+        for clock in [clock, LocalClock::Zone(&zone)] {
+            assert_eq!(clock.minute(ms("2026-02-01 00:00:59")), Some(minute_number(local("2026-02-01 00:00:00"))));
+            assert_eq!(clock.minute(ms("2026-02-01 00:01:00")), Some(minute_number(local("2026-02-01 00:01:00"))));
+        }
+        assert_eq!(minute_number(local("2026-02-01 00:01:00")) - minute_number(local("2026-01-31 23:59:59")), 2);
     }
 }

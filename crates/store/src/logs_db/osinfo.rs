@@ -126,6 +126,27 @@ impl Selection {
     }
 }
 
+/// The columns of `osinfo`'s `trend_figures` index (`schema::ADDED_INDEXES`): the sample key, then every figure a
+/// system chart draws but the disks, so that a chart's read is answered from the index alone.
+pub const TREND_FIGURES: [&str; 16] = [
+    "app",
+    "agent",
+    "position",
+    "log_time",
+    "used_cpu",
+    "cpu_count",
+    "total_memory",
+    "free_memory",
+    "load1",
+    "load5",
+    "load15",
+    "node_count",
+    "scavange_duration_last_record",
+    "marksweep_duration_last_record",
+    "http_response_sent",
+    "http_rt",
+];
+
 impl OsinfoRow {
     /// A row selected with `selection`; `None` without a readable `log_time`.
     fn decode(row: &mysql_async::Row, selection: &Selection) -> Option<OsinfoRow> {
@@ -168,8 +189,15 @@ pub async fn rows_between(
 
 /// [`rows_between`] with only `columns` (names in [`FIGURES`] or [`DISKS`]; the others read as 0 or empty): a
 /// chart reads only what it draws. Rows of both positions are read whatever the columns (a chart keeps only the
-/// minutes that have both halves); with `half`, only that position's rows carry the columns, and of the other
-/// position only `position` and `log_time` are read, from the `sample` key alone (no table row is looked up).
+/// minutes that have both halves).
+///
+/// How, fastest first:
+/// - columns all in [`TREND_FIGURES`]: both positions from that index alone (no table row is looked up), in its
+///   order (`position, log_time`; two rows of one position and second, which the `sample` key rules out, come in
+///   the order of their figures);
+/// - else with `half`: only that position's rows carry the columns, and of the other position only `position` and
+///   `log_time` are read, from the `sample` key alone (the disks chart: 1,440 row lookups a day instead of 2,880);
+/// - else every row of both positions, `ORDER BY log_time, id`.
 pub async fn figures_between(
     pool: &Pool,
     app: i64,
@@ -180,47 +208,34 @@ pub async fn figures_between(
 ) -> Result<Vec<OsinfoRow>, mysql_async::Error> {
     let selection = Selection::of(columns);
     let columns = selection.list();
-    let rows = match half {
-        None => {
-            query_days(
-                pool,
-                "osinfo",
-                from,
-                to,
-                |table| {
-                    format!(
-                        "SELECT {columns} FROM `{table}` WHERE app = ? AND agent = ? AND log_time >= ? AND log_time < ? \
-                         ORDER BY log_time, id"
-                    )
-                },
-                |span| (app, agent, bound(span.from), bound(span.to)),
-            )
-            .await?
-        }
+    let span = "app = ? AND agent = ? AND log_time >= ? AND log_time < ?";
+    let covered = !selection.disks && selection.figures.iter().all(|f| TREND_FIGURES.contains(&FIGURES[*f].0));
+    // `{table}` is put in per day table; `reads` is how many times the statement binds the span's four values.
+    let (statement, reads) = match half {
+        _ if covered => (format!("SELECT {columns} FROM `{{table}}` WHERE {span} AND position IN ({SYSTEM}, {XPROFILER}) ORDER BY position, log_time"), 1),
         Some(half) => {
             let other = if half == SYSTEM { XPROFILER } else { SYSTEM };
             let blanks = selection.blanks();
-            query_days(
-                pool,
-                "osinfo",
-                from,
-                to,
-                |table| {
-                    format!(
-                        "(SELECT {columns}, id FROM `{table}` WHERE app = ? AND agent = ? AND position = {half} \
-                         AND log_time >= ? AND log_time < ?) UNION ALL \
-                         (SELECT `position`, `log_time`{blanks}, id FROM `{table}` WHERE app = ? AND agent = ? \
-                         AND position = {other} AND log_time >= ? AND log_time < ?) ORDER BY log_time, id"
-                    )
-                },
-                |span| {
-                    let (from, to) = (bound(span.from), bound(span.to));
-                    (app, agent, from.clone(), to.clone(), app, agent, from, to)
-                },
-            )
-            .await?
+            let statement = format!(
+                "(SELECT {columns}, id FROM `{{table}}` WHERE {span} AND position = {half}) UNION ALL \
+                 (SELECT `position`, `log_time`{blanks}, id FROM `{{table}}` WHERE {span} AND position = {other}) ORDER BY log_time, id"
+            );
+            (statement, 2)
         }
+        None => (format!("SELECT {columns} FROM `{{table}}` WHERE {span} ORDER BY log_time, id"), 1),
     };
+    let rows = query_days(
+        pool,
+        "osinfo",
+        from,
+        to,
+        |table| statement.replace("{table}", table),
+        |span| {
+            let values: [mysql_async::Value; 4] = [app.into(), agent.into(), bound(span.from).into(), bound(span.to).into()];
+            mysql_async::Params::Positional(values.iter().cycle().take(4 * reads).cloned().collect())
+        },
+    )
+    .await?;
     Ok(rows.iter().filter_map(|row| OsinfoRow::decode(row, &selection)).collect())
 }
 
