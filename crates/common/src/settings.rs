@@ -256,6 +256,9 @@ pub struct ConsoleSettings {
     /// How long the app cards' replies (`/xapi/overview_metrics`, `/xapi/main_metrics`) are served from memory;
     /// concurrent requests for one app share one computation. 0: computed for every request.
     pub overview_cache_ttl_ms: u64,
+    /// How long the rows one trend chart read serve the other charts of its page (the front-end asks for the 8
+    /// system charts or the 9 process charts at once). 0: every chart reads its own.
+    pub trend_cache_ttl_ms: u64,
 }
 
 /// Where the console keeps profiles.

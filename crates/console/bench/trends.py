@@ -22,7 +22,12 @@ files.py), with their own databases (ezm_bench2_trends_*) and Redis key prefix (
             /xapi/main_metrics of the 5 types in turn, as the apps page loads it); the users spread over the second.
             Target: no error, p99 < 100 ms; console RSS before, peak and after.
 
-Usage: python3 crates/console/bench/trends.py [--keep] [--reuse] [process system overview poll]   (default: all)
+  pages     page loads as the original front-end makes them (REQUESTS/8 of each, at most CASE_SECS s each): the 8
+            system charts of a random agent at once, and the 9 charts of a random process at once, each chart on its
+            own connection; the page time is until its last chart answered (the charts share one read for
+            console.trend_cache_ttl_ms; EZM__CONSOLE__TREND_CACHE_TTL_MS=0 for one read per chart).
+
+Usage: python3 crates/console/bench/trends.py [--keep] [--reuse] [process system pages overview poll]   (default: all)
   --keep   leave the databases (default: dropped at the end; the full seed takes ~1.5 GB+)
   --reuse  do not seed when the logs database already holds the data (use with --keep)
 env: BIN_DIR, DAYS (8), AGENTS (100), PIDS (10), REQUESTS (200), CASE_SECS (20), USERS (200), POLL_SECS (60).
@@ -67,7 +72,8 @@ OSINFO_READ = ("position, log_time, used_cpu, cpu_count, total_memory, free_memo
                "marksweep_duration_last_record, http_response_sent, http_patch_timeout, http_rt")
 results = {"started": datetime.datetime.utcnow().isoformat() + "Z", "params": {
     "days": DAYS, "agents": AGENTS, "pids": PIDS, "requests": REQUESTS, "case_secs": CASE_SECS, "users": USERS,
-    "poll_secs": POLL_SECS, "overview_cache_ttl_ms": os.environ.get("EZM__CONSOLE__OVERVIEW_CACHE_TTL_MS", "default")}}
+    "poll_secs": POLL_SECS, "overview_cache_ttl_ms": os.environ.get("EZM__CONSOLE__OVERVIEW_CACHE_TTL_MS", "default"),
+    "trend_cache_ttl_ms": os.environ.get("EZM__CONSOLE__TREND_CACHE_TTL_MS", "default")}}
 
 
 def logs(sql):
@@ -362,10 +368,53 @@ def bench_poll(app, ws_port):
 SVC = None
 
 
+def pages(session, paths_of_page, check):
+    """Page loads as the front-end makes them: the charts of one page at once, each on its own connection (a
+    browser's parallel requests). Per page: the time until its last chart answered."""
+    import concurrent.futures
+    page_ms, chart_ms, bad, sample = [], [], 0, None
+    stop_at = time.time() + CASE_SECS
+    with concurrent.futures.ThreadPoolExecutor(9) as pool:
+        conns = [fb.conn(SVC.cport) for _ in range(9)]
+
+        def chart(k, path):
+            t = time.perf_counter()
+            conns[k].request("GET", path, headers=fb.headers(session, False))
+            r = conns[k].getresponse()
+            body = r.read()
+            try:
+                data = json.loads(body)
+                ok = r.status == 200 and data.get("ok") and check(data["data"])
+            except (ValueError, KeyError, TypeError):
+                ok = False
+            return (time.perf_counter() - t) * 1000, ok, body[:300]
+
+        for paths in paths_of_page:
+            if page_ms and time.time() > stop_at:
+                break
+            t = time.perf_counter()
+            answers = list(pool.map(chart, range(len(paths)), paths))
+            page_ms.append((time.perf_counter() - t) * 1000)
+            for ms, ok, body in answers:
+                chart_ms.append(ms)
+                if not ok:
+                    bad += 1
+                    sample = sample or body.decode(errors="replace")
+    return fb.summary(page_ms), fb.summary(chart_ms), bad, sample
+
+
+def report_pages(name, page, chart, bad, sample):
+    rss = fb.rss_kb(SVC.procs["console"].pid) // 1024
+    print(f"  {name:9}: {page['n']} pages, page p50/p90/p99/max {page['p50_ms']}/{page['p90_ms']}/{page['p99_ms']}/"
+          f"{page['max_ms']} ms, one chart p50/p99 {chart['p50_ms']}/{chart['p99_ms']} ms, errors {bad}, console RSS "
+          f"{rss} MB after" + (f" e.g. {sample}" if sample else ""), flush=True)
+    return {"page": page, "chart": chart, "errors": bad, "error_sample": sample, "console_rss_mb_after": rss}
+
+
 def main():
     global SVC
     keep, reuse = "--keep" in sys.argv, "--reuse" in sys.argv
-    cases = [a for a in sys.argv[1:] if not a.startswith("--")] or ["process", "system", "overview", "poll"]
+    cases = [a for a in sys.argv[1:] if not a.startswith("--")] or ["process", "system", "pages", "overview", "poll"]
     results["cases"] = cases
     results["uptime_before"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"machine: {results['uptime_before']}", flush=True)
@@ -406,6 +455,14 @@ def main():
             paths = [f"/xapi/system_trend?appId={app}&agentId=agent-{rnd.randrange(AGENTS)}&trendType={SYSTEM_TYPES[i % 8]}"
                      f"&duration=168" for i in range(n)]
             results["system"] = report("system", *timed(svc, session, paths, lambda d: len(d["list"]) == 720), 50)
+        if "pages" in cases:
+            n_pages = max(1, n // 8)
+            system = [[f"/xapi/system_trend?appId={app}&agentId=agent-{a}&trendType={t}&duration=168" for t in SYSTEM_TYPES]
+                      for a in (rnd.randrange(AGENTS) for _ in range(n_pages))]
+            results["system_page"] = report_pages("sys page", *pages(session, system, lambda d: len(d["list"]) == 720))
+            process = [[f"/xapi/process_trend?appId={app}&agentId=agent-{a}&pid={p}&trendType={t}&duration=168" for t in PROCESS_TYPES]
+                       for a, p in ((rnd.randrange(AGENTS), 1000 + rnd.randrange(PIDS)) for _ in range(n_pages))]
+            results["process_page"] = report_pages("proc page", *pages(session, process, lambda d: len(d["list"]) == 720))
         if "overview" in cases or "poll" in cases:
             top_up(app)
         if "overview" in cases:

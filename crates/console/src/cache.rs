@@ -3,11 +3,18 @@
 //! computation (moka's `try_get_with` runs the first caller's and makes the others wait for it), and a reply is
 //! served for `console.overview_cache_ttl_ms` at most. Access checks stay in the routes, before the cache, on every
 //! request: the cache is keyed by app, so whoever may see the app gets the same reply.
+//!
+//! [`SharedReads`] does the same for the rows behind a trend page: the original front-end asks for the 8 system
+//! charts of an agent, or the 9 charts of a process, in parallel, and each chart used to read the same week of day
+//! tables. Now the first chart reads every figure the page draws and the others draw from that read, for
+//! `console.trend_cache_ttl_ms` at most (each chart keeps only the rows of its own window).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use store::logs_db::osinfo::{self, OsinfoRow};
+use store::logs_db::process::ProcessRow;
 
 use crate::domain::metrics::MainMetricType;
 use crate::error::ConsoleError;
@@ -48,12 +55,77 @@ impl CardCache {
         F: std::future::Future<Output = Result<Bytes, ConsoleError>>,
     {
         let Some(replies) = &self.replies else { return compute.await };
-        replies.try_get_with(key, compute).await.map_err(|shared: Arc<ConsoleError>| {
-            // The waiters share the first caller's error; each request needs one of its own to render.
-            Arc::try_unwrap(shared).unwrap_or_else(|shared| ConsoleError::Internal(shared.to_string()))
-        })
+        replies.try_get_with(key, compute).await.map_err(unshare)
     }
 }
+
+/// The waiters share the first caller's error; each request needs one of its own to render.
+fn unshare(shared: Arc<ConsoleError>) -> ConsoleError {
+    Arc::try_unwrap(shared).unwrap_or_else(|shared| ConsoleError::Internal(shared.to_string()))
+}
+
+/// Bytes of shared trend rows at most: a week of an agent's system rows is ~4.4 MB, of a process ~2.7 MB.
+const MAX_ROW_BYTES: u64 = 128 << 20;
+
+/// Rows read once for every request of one key (`K`: whose rows over which duration) within the TTL. Access is
+/// checked by the routes before they ask. Cheap to clone.
+#[derive(Clone)]
+pub struct SharedReads<K, R> {
+    /// `None`: a TTL of 0, every request reads its own rows.
+    reads: Option<moka::future::Cache<K, Arc<Vec<R>>>>,
+}
+
+impl<K, R> SharedReads<K, R>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    R: Send + Sync + 'static,
+{
+    pub fn new(ttl: Duration) -> Self {
+        let reads = (!ttl.is_zero()).then(|| {
+            moka::future::Cache::builder()
+                .time_to_live(ttl)
+                .weigher(|_key, rows: &Arc<Vec<R>>| u32::try_from(rows.len() * std::mem::size_of::<R>()).unwrap_or(u32::MAX))
+                .max_capacity(MAX_ROW_BYTES)
+                .build()
+        });
+        SharedReads { reads }
+    }
+
+    /// Whether reads are shared (a TTL above 0): a route then reads what the whole page needs.
+    pub fn is_on(&self) -> bool {
+        self.reads.is_some()
+    }
+
+    /// The rows of `key`: read by a request of the last TTL, being read by another request, or read by `read` now.
+    /// A failure is not kept; every request that waited for it gets it.
+    pub async fn get_or_read<F>(&self, key: K, read: F) -> Result<Arc<Vec<R>>, ConsoleError>
+    where
+        F: std::future::Future<Output = Result<Vec<R>, ConsoleError>>,
+    {
+        let Some(reads) = &self.reads else { return read.await.map(Arc::new) };
+        reads.try_get_with(key, async { read.await.map(Arc::new) }).await.map_err(unshare)
+    }
+}
+
+/// The rows behind the trend pages, each kept `console.trend_cache_ttl_ms` for the other charts of the page.
+#[derive(Clone)]
+pub struct TrendReads {
+    /// (app, agent, hours): the agent's `osinfo` rows with every figure the system charts draw but the disks
+    /// ([`SYSTEM_PAGE_FIGURES`]).
+    pub system: SharedReads<(u64, String, u32), OsinfoRow>,
+    /// (app, agent, pid, hours): the process's rows with every figure.
+    pub process: SharedReads<(u64, String, i64, u32), ProcessRow>,
+}
+
+impl TrendReads {
+    pub fn new(ttl: Duration) -> Self {
+        TrendReads { system: SharedReads::new(ttl), process: SharedReads::new(ttl) }
+    }
+}
+
+/// What a system page's shared read selects: the `trend_figures` index's figures (all after its key), so the read
+/// is answered from the index alone.
+pub const SYSTEM_PAGE_FIGURES: &[&str] = osinfo::TREND_FIGURES.split_at(4).1;
 
 #[cfg(test)]
 mod tests {
@@ -79,6 +151,33 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(400)).await;
         cache.get_or_compute(CardKey::Overview(1), compute()).await.expect("computed");
         assert_eq!(runs.load(Ordering::SeqCst), 3, "expired after the TTL");
+    }
+
+    #[tokio::test]
+    async fn a_page_of_charts_reads_its_rows_once() {
+        let shared: SharedReads<(u64, u32), u8> = SharedReads::new(Duration::from_millis(300));
+        assert!(shared.is_on());
+        let reads = AtomicUsize::new(0);
+        let read = || async {
+            reads.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok(vec![1, 2, 3])
+        };
+        let charts = (0..9).map(|_| shared.get_or_read((1, 168), read()));
+        let rows = futures_util::future::join_all(charts).await;
+        assert!(rows.iter().all(|r| r.as_ref().is_ok_and(|rows| **rows == [1, 2, 3])));
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "one read for the 9 charts of a page");
+        shared.get_or_read((1, 24), read()).await.expect("read");
+        assert_eq!(reads.load(Ordering::SeqCst), 2, "another duration reads its own");
+        let failed = shared.get_or_read((2, 24), async { Err(ConsoleError::Internal("down".into())) }).await;
+        assert!(matches!(failed, Err(ConsoleError::Internal(m)) if m == "down"));
+        shared.get_or_read((2, 24), read()).await.expect("a failure is not kept");
+        let off: SharedReads<u64, u8> = SharedReads::new(Duration::ZERO);
+        assert!(!off.is_on());
+        for _ in 0..2 {
+            off.get_or_read(1, read()).await.expect("read");
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 5, "a TTL of 0 reads every time");
     }
 
     #[tokio::test]

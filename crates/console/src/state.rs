@@ -32,6 +32,8 @@ pub struct AppState {
     pub base_path: String,
     /// The app cards' replies, kept `console.overview_cache_ttl_ms`.
     pub cards: crate::cache::CardCache,
+    /// The rows of a trend page, shared by its charts for `console.trend_cache_ttl_ms`.
+    pub trend_reads: crate::cache::TrendReads,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -371,12 +371,17 @@ pub struct ProcessTrend {
 
 /// The chart `kind` of one process over `[now − duration_hours, now)` from its rows (any order). No rows give an
 /// empty `list`.
-pub fn process_trend<Tz: TimeZone>(kind: ProcessTrendType, rows: &[ProcessRow], now: &DateTime<Tz>, duration_hours: u32) -> ProcessTrend {
-    let Some(latest) = rows.iter().max_by_key(|r| r.log_time) else {
+pub fn process_trend<'a, Tz: TimeZone>(
+    kind: ProcessTrendType,
+    rows: impl IntoIterator<Item = &'a ProcessRow>,
+    now: &DateTime<Tz>,
+    duration_hours: u32,
+) -> ProcessTrend {
+    let mut sorted: Vec<&ProcessRow> = rows.into_iter().collect();
+    sorted.sort_by_key(|r| r.log_time);
+    let Some(latest) = sorted.last().copied() else {
         return ProcessTrend { list: Vec::new(), limit: None, extra: None };
     };
-    let mut sorted: Vec<&ProcessRow> = rows.iter().collect();
-    sorted.sort_by_key(|r| r.log_time);
     let buckets = buckets(sorted.into_iter().map(|r| (r.log_time, r)), now, duration_hours);
     let list = points(&buckets, &kind.series());
     match kind {
@@ -402,10 +407,10 @@ pub struct SystemMinute<'a> {
 /// Rows of both positions merged per minute, ascending. Minutes with both halves are kept; if there is none (an
 /// agent without xprofiler processes), every minute is. Of two rows of one position in a minute the earlier is
 /// kept.
-pub fn merge_halves(rows: &[OsinfoRow]) -> Vec<SystemMinute<'_>> {
-    let mut sorted: Vec<&OsinfoRow> = rows.iter().collect();
+pub fn merge_halves<'a>(rows: impl IntoIterator<Item = &'a OsinfoRow>) -> Vec<SystemMinute<'a>> {
+    let mut sorted: Vec<&OsinfoRow> = rows.into_iter().collect();
     sorted.sort_by_key(|r| r.log_time);
-    let mut minutes: Vec<SystemMinute<'_>> = Vec::new();
+    let mut minutes: Vec<SystemMinute<'a>> = Vec::new();
     for row in sorted {
         let minute = minute_of(row.log_time);
         if minutes.last().is_none_or(|m| m.minute != minute) {
@@ -538,7 +543,12 @@ pub struct SystemTrend {
 
 /// The chart `kind` of one agent over `[now − duration_hours, now)` from its `osinfo_DD` rows of both positions
 /// (any order). No rows give an empty `list`.
-pub fn system_trend<Tz: TimeZone>(kind: SystemTrendType, rows: &[OsinfoRow], now: &DateTime<Tz>, duration_hours: u32) -> SystemTrend {
+pub fn system_trend<'a, Tz: TimeZone>(
+    kind: SystemTrendType,
+    rows: impl IntoIterator<Item = &'a OsinfoRow>,
+    now: &DateTime<Tz>,
+    duration_hours: u32,
+) -> SystemTrend {
     let minutes = merge_halves(rows);
     if minutes.is_empty() {
         return SystemTrend { list: Vec::new(), extra: None, y_axis: None };

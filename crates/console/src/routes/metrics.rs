@@ -18,7 +18,7 @@ use store::console_db::strategies;
 use store::logs_db::{osinfo, process};
 
 use crate::auth;
-use crate::cache::CardKey;
+use crate::cache::{CardKey, SYSTEM_PAGE_FIGURES};
 use crate::clients::manager::{self, Outcome};
 use crate::domain::metrics::{self, AgentFigures, MainMetricType, RECENT_MINUTES};
 use crate::domain::trends::{self, ProcessTrendType, SystemTrendType};
@@ -70,9 +70,16 @@ pub async fn process_trend(state: State, access: auth::AppMember<ProcessTrendQue
     let hours = duration(q.duration)?;
     let now = Local::now();
     let window = trends::window(&now, hours);
-    let (app, pid) = (access.app.id as i64, pid_number(&q.pid)?);
-    let rows = process::figures_between(&state.logs_db, app, &q.agent_id, pid, (window.from, window.to), kind.columns()).await?;
-    ok(trends::process_trend(kind, &rows, &now, hours))
+    let (app, pid) = (access.app.id, pid_number(&q.pid)?);
+    // The page asks for its 9 charts at once: the first reads every figure, the others draw from that read.
+    let reads = &state.trend_reads.process;
+    let columns = if reads.is_on() { &process::ALL_FIGURES[..] } else { kind.columns() };
+    let read = async {
+        Ok(process::figures_between(&state.logs_db, app as i64, &q.agent_id, pid, (window.from, window.to), columns).await?)
+    };
+    let rows = reads.get_or_read((app, q.agent_id.to_string(), pid, hours), read).await?;
+    // A shared read may have been made up to the TTL earlier: its oldest rows fall before this window.
+    ok(trends::process_trend(kind, rows.iter().filter(|r| r.log_time >= window.from), &now, hours))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -92,8 +99,20 @@ pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery
     let hours = duration(q.duration)?;
     let now = Local::now();
     let window = trends::window(&now, hours);
-    let rows = osinfo::figures_between(&state.logs_db, access.app.id as i64, &q.agent_id, (window.from, window.to), kind.columns(), Some(kind.half())).await?;
-    ok(trends::system_trend(kind, &rows, &now, hours))
+    let (app, agent, db) = (access.app.id, q.agent_id.as_str(), &state.logs_db);
+    let read = |columns: &'static [&'static str]| async move {
+        Ok(osinfo::figures_between(db, app as i64, agent, (window.from, window.to), columns, Some(kind.half())).await?)
+    };
+    let reads = &state.trend_reads.system;
+    let rows = match kind {
+        // The disks are not in the `trend_figures` index: that chart reads its own half.
+        SystemTrendType::DiskUsage => std::sync::Arc::new(read(kind.columns()).await?),
+        // The page asks for its 8 charts at once: the first reads every figure, the others draw from that read.
+        _ if reads.is_on() => reads.get_or_read((app, agent.to_owned(), hours), read(SYSTEM_PAGE_FIGURES)).await?,
+        _ => std::sync::Arc::new(read(kind.columns()).await?),
+    };
+    // A shared read may have been made up to the TTL earlier: its oldest rows fall before this window.
+    ok(trends::system_trend(kind, rows.iter().filter(|r| r.log_time >= window.from), &now, hours))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

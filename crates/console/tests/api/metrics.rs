@@ -35,11 +35,19 @@ async fn trends_overview_and_process_list_answer_for_an_offline_agent() {
     let list = body["data"]["list"].as_array().unwrap_or_else(|| panic!("{body}"));
     assert_eq!(list.len(), 720, "{body}");
     assert!(list.iter().any(|p| p["cpu_60"].as_f64().is_some()), "points with data");
+    // The page's other charts draw from the first chart's read (`console.trend_cache_ttl_ms`): it holds every figure.
+    let (_, body) = client.get("/xapi/process_trend", json!({"appId": id, "agentId": "vm", "pid": "42", "trendType": "heapTrend", "duration": 24})).await;
+    assert_eq!(body["data"]["limit"], 1000, "{body}");
+    assert!(body["data"]["list"].as_array().is_some_and(|l| l.iter().any(|p| p["heap_used"].as_f64().is_some_and(|v| v > 0.0))), "{body}");
     let (_, body) = client.get("/xapi/process_trend", json!({"appId": id, "agentId": "vm", "pid": "42", "trendType": "nope", "duration": 24})).await;
     assert_eq!(body["code"], 400, "{body}");
     let (_, body) = client.get("/xapi/system_trend", json!({"appId": id, "agentId": "vm", "trendType": "osCpuTrend", "duration": 168})).await;
     assert_eq!(body["data"]["list"].as_array().map(Vec::len), Some(720), "{body}");
     assert_eq!(body["data"]["extra"], "2 Cores", "{body}");
+    let (_, body) = client.get("/xapi/system_trend", json!({"appId": id, "agentId": "vm", "trendType": "osMemoryTrend", "duration": 168})).await;
+    assert!(body["data"]["list"].as_array().is_some_and(|l| l.iter().any(|p| p["os_memory"].as_f64().is_some_and(|v| v > 0.0))), "{body}");
+    let (_, body) = client.get("/xapi/system_trend", json!({"appId": id, "agentId": "vm", "trendType": "diskUsageTrend", "duration": 168})).await;
+    assert_eq!(body["data"]["yAxis"], json!(["/"]), "the disks chart reads its own rows: {body}");
     let (_, body) = client.get("/xapi/system_overview", json!({"appId": id, "agentId": "vm"})).await;
     assert_eq!(body["data"]["osCpu"], 25.0, "{body}");
     assert_eq!(body["data"]["maxDisk"], 35.0, "{body}");
