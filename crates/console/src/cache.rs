@@ -64,8 +64,9 @@ fn unshare(shared: Arc<ConsoleError>) -> ConsoleError {
     Arc::try_unwrap(shared).unwrap_or_else(|shared| ConsoleError::Internal(shared.to_string()))
 }
 
-/// Bytes of shared trend rows at most: a week of an agent's system rows is ~4.4 MB, of a process ~2.7 MB.
-const MAX_ROW_BYTES: u64 = 128 << 20;
+/// Bytes of shared trend rows at most, per kind (system, process): a week of an agent's system rows is ~3.9 MB, of
+/// a process ~2.7 MB.
+const MAX_ROW_BYTES: u64 = 64 << 20;
 
 /// Rows read once for every request of one key (`K`: whose rows over which duration) within the TTL. Access is
 /// checked by the routes before they ask. Cheap to clone.
@@ -103,7 +104,13 @@ where
         F: std::future::Future<Output = Result<Vec<R>, ConsoleError>>,
     {
         let Some(reads) = &self.reads else { return read.await.map(Arc::new) };
-        reads.try_get_with(key, async { read.await.map(Arc::new) }).await.map_err(unshare)
+        // Kept at their length, so that the weigher's count is what they hold.
+        let kept = async {
+            let mut rows = read.await?;
+            rows.shrink_to_fit();
+            Ok::<_, ConsoleError>(Arc::new(rows))
+        };
+        reads.try_get_with(key, kept).await.map_err(unshare)
     }
 }
 

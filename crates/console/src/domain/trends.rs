@@ -28,10 +28,12 @@ pub struct Window {
     pub to: NaiveDateTime,
 }
 
-/// `[now − duration_hours, now)` in `now`'s time zone.
+/// `[now − duration_hours, now)` in `now`'s time zone, in whole seconds: `log_time` has no fraction, and the SQL
+/// compares it with these bounds as text without one.
 pub fn window<Tz: TimeZone>(now: &DateTime<Tz>, duration_hours: u32) -> Window {
+    let whole = |t: NaiveDateTime| t - TimeDelta::nanoseconds(i64::from(t.nanosecond()));
     let from = now.clone() - TimeDelta::hours(i64::from(duration_hours));
-    Window { from: from.naive_local(), to: now.naive_local() }
+    Window { from: whole(from.naive_local()), to: whole(now.naive_local()) }
 }
 
 /// The window split per local calendar day: (day of month, from, to) of each day table to read, earliest first.
@@ -72,8 +74,9 @@ fn minute_number(t: NaiveDateTime) -> i64 {
 enum LocalClock<'z, Tz: TimeZone> {
     /// The zone's offset (ms) over the whole span.
     Fixed(i64),
-    /// The offset changes in the span (daylight saving): every instant is converted.
-    Zone(&'z Tz),
+    /// The offset changes in the span (daylight saving): every instant is converted. With the spread of the offsets
+    /// seen in the span, in minutes: how far local minutes may fall outside those of its ends.
+    Zone(&'z Tz, i64),
 }
 
 impl<'z, Tz: TimeZone> LocalClock<'z, Tz> {
@@ -81,11 +84,14 @@ impl<'z, Tz: TimeZone> LocalClock<'z, Tz> {
     /// are the only thing this misses, and no zone has those.
     fn new(tz: &'z Tz, from: i64, to: i64) -> Self {
         let offset = |ms: i64| DateTime::from_timestamp_millis(ms).map(|t| tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc());
-        let first = offset(from);
-        let same = first.is_some() && (from..=to).step_by(HOUR_MS as usize).chain([to]).all(|ms| offset(ms) == first);
-        match (same, first) {
-            (true, Some(seconds)) => LocalClock::Fixed(i64::from(seconds) * 1000),
-            _ => LocalClock::Zone(tz),
+        let seen: Option<Vec<i32>> = (from..=to).step_by(HOUR_MS as usize).chain([to]).map(offset).collect();
+        let (low, high) = match seen.as_deref() {
+            Some([first, rest @ ..]) => rest.iter().fold((*first, *first), |(lo, hi), o| (lo.min(*o), hi.max(*o))),
+            _ => return LocalClock::Zone(tz, 24 * 60),
+        };
+        match low == high {
+            true => LocalClock::Fixed(i64::from(low) * 1000),
+            false => LocalClock::Zone(tz, i64::from(high - low) / 60 + 1),
         }
     }
 
@@ -93,7 +99,7 @@ impl<'z, Tz: TimeZone> LocalClock<'z, Tz> {
     fn minute(&self, ms: i64) -> Option<i64> {
         match self {
             LocalClock::Fixed(offset) => Some((ms + offset).div_euclid(MINUTE_MS)),
-            LocalClock::Zone(tz) => DateTime::from_timestamp_millis(ms).map(|t| minute_number(t.with_timezone(*tz).naive_local())),
+            LocalClock::Zone(tz, _) => DateTime::from_timestamp_millis(ms).map(|t| minute_number(t.with_timezone(*tz).naive_local())),
         }
     }
 }
@@ -140,10 +146,10 @@ pub fn buckets<'a, R, Tz: TimeZone>(
     let tz = now.timezone();
     let clock = LocalClock::new(&tz, from, to);
     let key = |ms: i64| clock.minute(ms);
-    // A change of offset in the window moves local minutes by at most a few hours either side.
+    // A change of offset in the window moves local minutes by at most the offsets' spread either side.
     let margin = match clock {
         LocalClock::Fixed(_) => 0,
-        LocalClock::Zone(_) => 180,
+        LocalClock::Zone(_, spread) => spread,
     };
     let (Some(first), Some(last)) = (key(from), key(to)) else { return Vec::new() };
     let len = usize::try_from(last - first + 1 + 2 * margin).unwrap_or(0);
@@ -700,6 +706,9 @@ pub(crate) mod tests {
         let week = periods(&now_at("2026-01-03 10:00:00"), 168);
         assert_eq!(week.iter().map(|s| s.day).collect::<Vec<_>>(), [27, 28, 29, 30, 31, 1, 2, 3]);
         assert_eq!(window(&now_at("2026-01-03 10:00:00"), 168), Window { from: local("2025-12-27 10:00:00"), to: local("2026-01-03 10:00:00") });
+        // Whole seconds, as the SQL compares them: a row of the window's first second is in it.
+        let late = now_at("2026-01-03 10:00:00") + TimeDelta::milliseconds(750);
+        assert_eq!(window(&late, 24), Window { from: local("2026-01-02 10:00:00"), to: local("2026-01-03 10:00:00") });
     }
 
     #[test]
@@ -1027,7 +1036,7 @@ pub(crate) mod tests {
     #[test]
     fn a_window_across_a_change_of_offset_finds_every_local_minute() {
         let now = DateTime::from_timestamp(Shift::AT + 6 * 3600, 0).expect("in range").with_timezone(&Shift);
-        assert!(matches!(LocalClock::new(&Shift, (Shift::AT - 3600) * 1000, (Shift::AT + 3600) * 1000), LocalClock::Zone(_)));
+        assert!(matches!(LocalClock::new(&Shift, (Shift::AT - 3600) * 1000, (Shift::AT + 3600) * 1000), LocalClock::Zone(_, 61)));
         assert!(matches!(LocalClock::new(&Shift, (Shift::AT + 60) * 1000, (Shift::AT + 3600) * 1000), LocalClock::Fixed(7_200_000)));
         // One row a minute, at each instant's local time, for the whole day before `now`.
         let rows: Vec<ProcessRow> = (0..=24 * 60)
@@ -1048,7 +1057,7 @@ pub(crate) mod tests {
         let zone = tz();
         let clock = LocalClock::new(&zone, ms("2026-02-01 00:00:00"), ms("2026-02-08 00:00:00"));
         assert!(matches!(clock, LocalClock::Fixed(28_800_000)), "a fixed zone has one offset");
-        for clock in [clock, LocalClock::Zone(&zone)] {
+        for clock in [clock, LocalClock::Zone(&zone, 0)] {
             assert_eq!(clock.minute(ms("2026-02-01 00:00:59")), Some(minute_number(local("2026-02-01 00:00:00"))));
             assert_eq!(clock.minute(ms("2026-02-01 00:01:00")), Some(minute_number(local("2026-02-01 00:01:00"))));
         }
