@@ -108,8 +108,10 @@ pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery
         // The disks are not in the `trend_figures` index: that chart reads its own half.
         SystemTrendType::DiskUsage => std::sync::Arc::new(read(kind.columns()).await?),
         // The page asks for its 8 charts at once: the first reads every figure, the others draw from that read.
-        _ if reads.is_on() => reads.get_or_read((app, agent.to_owned(), hours), read(SYSTEM_PAGE_FIGURES)).await?,
-        _ => std::sync::Arc::new(read(kind.columns()).await?),
+        _ => {
+            let columns = if reads.is_on() { SYSTEM_PAGE_FIGURES } else { kind.columns() };
+            reads.get_or_read((app, agent.to_owned(), hours), read(columns)).await?
+        }
     };
     // A shared read may have been made up to the TTL earlier: its oldest rows fall before this window.
     ok(trends::system_trend(kind, rows.iter().filter(|r| r.log_time >= window.from), &now, hours))
