@@ -103,6 +103,16 @@ pub trait ServiceError: std::fmt::Display {
 /// Renders `message` under `code`, and logs it once: internal failures as errors, bad signatures as warnings (someone
 /// holds a wrong secret, or forges calls), other refusals at info and caller mistakes at debug level.
 pub fn render(code: &'static Code, message: &str) -> HttpResponse {
+    render_with(code, message, None)
+}
+
+/// [`render`], with the stable `reason` key and its `args` in the envelope (the console's, for its web UI to
+/// translate; the original callers ignore members they do not know).
+pub fn render_reason(code: &'static Code, message: &str, reason: &str, args: serde_json::Map<String, Value>) -> HttpResponse {
+    render_with(code, message, Some((reason, args)))
+}
+
+fn render_with(code: &'static Code, message: &str, reason: Option<(&str, serde_json::Map<String, Value>)>) -> HttpResponse {
     match code.group {
         Group::Internal => tracing::error!(code = code.name, error = message, "request failed"),
         Group::Refusal if code == &BAD_SIGNATURE => tracing::warn!(code = code.name, reason = message, "request refused"),
@@ -122,7 +132,19 @@ pub fn render(code: &'static Code, message: &str) -> HttpResponse {
         Legacy::Number(n) => Some(Value::from(n)),
         Legacy::Text(t) => Some(Value::from(t)),
     };
-    HttpResponse::build(status).json(Reply::<()>::fail(message, legacy))
+    let reply = Reply::<()>::fail(message, legacy);
+    let Some((reason, args)) = reason else {
+        return HttpResponse::build(status).json(reply);
+    };
+    let mut body = serde_json::to_value(reply).unwrap_or_default();
+    if let Value::Object(members) = &mut body {
+        members.insert("reason".into(), Value::from(reason));
+        // Internal failures keep their details in the log.
+        if !args.is_empty() && code.group != Group::Internal {
+            members.insert("args".into(), Value::Object(args));
+        }
+    }
+    HttpResponse::build(status).json(body)
 }
 
 /// Implements `actix_web::ResponseError` for a [`ServiceError`] through [`render`].

@@ -12,6 +12,7 @@ use store::console_db::users::{self, NewUser};
 
 use crate::domain::password::{self, Verdict};
 use crate::error::ConsoleError;
+use crate::reasons;
 use crate::state::AppState;
 
 /// The signed-in user.
@@ -38,7 +39,7 @@ pub const GENERATED_ADMIN: &str = "admin@localhost";
 /// Checks `name` and `password`; on success the user (a self-registered one when allowed and unknown).
 pub async fn sign_in(state: &AppState, name: &str, password: &str, address: &str) -> Result<CurrentUser, ConsoleError> {
     let name = name.trim();
-    let refused = || ConsoleError::BadCredentials("用户名或者密码错误，登陆失败".into());
+    let refused = || ConsoleError::BadCredentials((&reasons::BAD_CREDENTIALS).into());
     if name.is_empty() || password.is_empty() || name.len() > 100 {
         return Err(refused());
     }
@@ -83,7 +84,7 @@ pub async fn sign_in(state: &AppState, name: &str, password: &str, address: &str
 /// The original's behaviour on an unknown e-mail: create the account (nick = the part before `@`).
 async fn register(state: &AppState, name: &str, password: &str) -> Result<CurrentUser, ConsoleError> {
     if !is_email(name) {
-        return Err(ConsoleError::BadCredentials("请使用邮箱注册或者登陆".into()));
+        return Err(ConsoleError::BadCredentials((&reasons::EMAIL_REQUIRED).into()));
     }
     let given = password.to_owned();
     let hash = blocking(move || password::hash(&given)).await?;
@@ -92,7 +93,7 @@ async fn register(state: &AppState, name: &str, password: &str) -> Result<Curren
     let user = match users::insert(&state.console_db, &new, new_identity).await? {
         Some(user) => user,
         // Registered concurrently: sign in normally.
-        None => return Err(ConsoleError::BadCredentials("用户名或者密码错误，登陆失败".into())),
+        None => return Err(ConsoleError::BadCredentials((&reasons::BAD_CREDENTIALS).into())),
     };
     tracing::info!(user_id = user.id, "self-registered a new account");
     CurrentUser::load(&state.console_db, user).await

@@ -19,6 +19,7 @@ use store::console_db::{apps, coredumps, files, members, strategies, users};
 use crate::accounts;
 use crate::clients::sessions::COOKIE;
 use crate::error::ConsoleError;
+use crate::reasons;
 use crate::routes::params::Params;
 use crate::state::AppState;
 
@@ -133,7 +134,7 @@ impl Role {
 /// The app and what `user` is to it; `None` when they have nothing to do with it. A missing app is
 /// [`ConsoleError::NotFound`].
 pub async fn role(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Result<(apps::App, Option<Role>), ConsoleError> {
-    let app = apps::by_id(db, app_id).await?.ok_or_else(|| ConsoleError::NotFound(format!("应用 {app_id} 不存在")))?;
+    let app = apps::by_id(db, app_id).await?.ok_or_else(|| ConsoleError::NotFound(reasons::APP_NOT_FOUND.arg("appId", app_id)))?;
     if app.owner == user.id {
         return Ok((app, Some(Role::Owner)));
     }
@@ -150,7 +151,7 @@ pub async fn role(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Re
 pub async fn require_member(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Result<(apps::App, Role), ConsoleError> {
     match role(db, user, app_id).await? {
         (app, Some(role)) if role.is_member() => Ok((app, role)),
-        _ => Err(ConsoleError::Forbidden("您没有此应用的访问权限".into())),
+        _ => Err(ConsoleError::Forbidden((&reasons::NOT_APP_MEMBER).into())),
     }
 }
 
@@ -158,7 +159,7 @@ pub async fn require_member(db: &mysql_async::Pool, user: &CurrentUser, app_id: 
 pub async fn require_owner(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Result<apps::App, ConsoleError> {
     match role(db, user, app_id).await? {
         (app, Some(role)) if role.is_owner() => Ok(app),
-        _ => Err(ConsoleError::Forbidden("只有应用所有者可以进行此操作".into())),
+        _ => Err(ConsoleError::Forbidden((&reasons::OWNER_ONLY).into())),
     }
 }
 
@@ -170,20 +171,20 @@ pub async fn require_strategy(
     strategy_id: u64,
 ) -> Result<(strategies::Strategy, apps::App, Role), ConsoleError> {
     let Some(strategy) = strategies::by_id(db, strategy_id).await? else {
-        return Err(ConsoleError::NotFound("规则不存在".into()));
+        return Err(ConsoleError::NotFound((&reasons::RULE_NOT_FOUND).into()));
     };
     match role(db, user, strategy.app).await? {
         (app, Some(role)) if role.is_member() => Ok((strategy, app, role)),
-        _ => Err(ConsoleError::Forbidden("您没有此规则的访问权限".into())),
+        _ => Err(ConsoleError::Forbidden((&reasons::RULE_FORBIDDEN).into())),
     }
 }
 
 /// The original's `appInvitationRequired`: a pending invitation for `user`.
 pub async fn require_invitation(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Result<apps::App, ConsoleError> {
-    let app = apps::by_id(db, app_id).await?.ok_or_else(|| ConsoleError::NotFound(format!("应用 {app_id} 不存在")))?;
+    let app = apps::by_id(db, app_id).await?.ok_or_else(|| ConsoleError::NotFound(reasons::APP_NOT_FOUND.arg("appId", app_id)))?;
     match members::status(db, app_id, user.id).await? {
         Some(members::INVITED) => Ok(app),
-        _ => Err(ConsoleError::Forbidden("您没有此应用的邀请".into())),
+        _ => Err(ConsoleError::Forbidden((&reasons::NO_INVITATION).into())),
     }
 }
 
@@ -237,17 +238,17 @@ struct AppRef {
 app_guard!(
     /// The app's owner or a joined member (or an administrator): the original's `appMemberRequired`.
     AppMember,
-    |role| role.filter(|r| r.is_member()).ok_or_else(|| ConsoleError::Forbidden("您没有此应用的访问权限".into()))
+    |role| role.filter(|r| r.is_member()).ok_or_else(|| ConsoleError::Forbidden((&reasons::NOT_APP_MEMBER).into()))
 );
 app_guard!(
     /// The app's owner (or an administrator): the original's `appOwnerRequired`.
     AppOwner,
-    |role| role.filter(|r| r.is_owner()).ok_or_else(|| ConsoleError::Forbidden("只有应用所有者可以进行此操作".into()))
+    |role| role.filter(|r| r.is_owner()).ok_or_else(|| ConsoleError::Forbidden((&reasons::OWNER_ONLY).into()))
 );
 app_guard!(
     /// A user with a pending invitation to the app: the original's `appInvitationRequired`.
     AppInvitee,
-    |role| role.filter(|r| *r == Role::Invitee).ok_or_else(|| ConsoleError::Forbidden("您没有此应用的邀请".into()))
+    |role| role.filter(|r| *r == Role::Invitee).ok_or_else(|| ConsoleError::Forbidden((&reasons::NO_INVITATION).into()))
 );
 
 /// A file row a [`FileAccess`] guard loaded, as the request named it (`fileId` + `fileType`).
@@ -353,7 +354,7 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for FileAccess<T> {
                     "core" | EXECUTABLE => coredumps::by_id(db, id).await?.map(FileRecord::Core),
                     kind => files::by_id(db, id, kind).await?.map(FileRecord::Profile),
                 };
-                let record = record.ok_or_else(|| ConsoleError::NotFound(format!("文件 {id} ({file_type}) 不存在")))?;
+                let record = record.ok_or_else(|| ConsoleError::NotFound(reasons::FILE_NOT_FOUND.arg("fileId", id).arg("fileType", &file_type)))?;
                 files.push(NamedFile { id, file_type, record });
             }
             let mut members_of = std::collections::HashMap::new();
@@ -372,7 +373,7 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for FileAccess<T> {
                     }
                 };
                 if !member {
-                    return Err(ConsoleError::Forbidden("您没有此文件的访问权限".into()));
+                    return Err(ConsoleError::Forbidden((&reasons::FILE_FORBIDDEN).into()));
                 }
             }
             let Params(params) = params.await?;
@@ -462,7 +463,7 @@ impl FromRequest for Administrator {
         Box::pin(async move {
             let user = user.await?;
             if !user.admin {
-                return Err(ConsoleError::Forbidden("只有系统管理员可以访问".into()));
+                return Err(ConsoleError::Forbidden((&reasons::ADMIN_ONLY).into()));
             }
             Ok(Administrator(user))
         })

@@ -1,7 +1,9 @@
 //! The console's errors, rendered through the shared error table (`common::error`). Refusals answer the original's
 //! `{ok:false, message[, code]}`; internal failures are logged once with their cause and answered with a generic
-//! message (no SQL, paths or hosts reach the client).
+//! message (no SQL, paths or hosts reach the client). Every answer also carries the stable English `reason` of
+//! [`crate::reasons`] and its `args`, which the web UI translates.
 
+use crate::reasons::{self, Refusal};
 use common::error::{self, Code, ServiceError};
 use common::signed::ParamError;
 use deadpool_redis::redis;
@@ -10,24 +12,27 @@ use deadpool_redis::redis;
 pub enum ConsoleError {
     #[error("{0}")]
     Param(#[from] ParamError),
+    /// A user's input the console cannot take (an empty app name, …): a caller mistake with a translated reason.
+    #[error("{0}")]
+    Invalid(Refusal),
     #[error("请先登录")]
     Unauthenticated,
     /// The sign-in form's credentials are wrong.
     #[error("{0}")]
-    BadCredentials(String),
+    BadCredentials(Refusal),
     /// HTTP Basic credentials are wrong: the answer asks for others (`WWW-Authenticate`).
     #[error("{0}")]
-    BadBasicCredentials(String),
+    BadBasicCredentials(Refusal),
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Refusal),
     #[error("{0}")]
-    NotFound(String),
-    /// Understood and declined (duplicate name, nothing to change, …).
+    NotFound(Refusal),
+    /// Understood and declined (duplicate name, nothing to change, the agent refused, …).
     #[error("{0}")]
-    Declined(String),
+    Declined(Refusal),
     #[error("invalid csrf token")]
     Csrf,
-    #[error("too many failed sign-ins, try again in {} minute(s)", .0.div_ceil(60))]
+    #[error("登录失败次数过多，请 {} 分钟后再试", .0.div_ceil(60))]
     TooManyAttempts(u64),
     #[error("console database: {0}")]
     Mysql(#[from] mysql_async::Error),
@@ -47,6 +52,30 @@ impl ConsoleError {
     pub fn bad(message: impl Into<String>) -> Self {
         ConsoleError::Param(ParamError::Bad(message.into()))
     }
+
+    /// The reason and values the envelope carries next to the message (`reason`, `args`).
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            ConsoleError::Param(ParamError::Missing(name)) => reasons::MISSING_PARAM.arg("name", name),
+            ConsoleError::Param(ParamError::Bad(detail)) => reasons::BAD_PARAM.arg("detail", detail),
+            ConsoleError::Param(e @ (ParamError::Body(_) | ParamError::Signature(_))) => reasons::BAD_BODY.arg("detail", e),
+            ConsoleError::Invalid(r)
+            | ConsoleError::BadCredentials(r)
+            | ConsoleError::BadBasicCredentials(r)
+            | ConsoleError::Forbidden(r)
+            | ConsoleError::NotFound(r)
+            | ConsoleError::Declined(r) => r.clone(),
+            ConsoleError::Unauthenticated => (&reasons::SIGN_IN_REQUIRED).into(),
+            ConsoleError::Csrf => (&reasons::CSRF_MISMATCH).into(),
+            ConsoleError::TooManyAttempts(secs) => reasons::TOO_MANY_ATTEMPTS.arg("minutes", secs.div_ceil(60)),
+            ConsoleError::Mysql(_)
+            | ConsoleError::LogsDb(_)
+            | ConsoleError::Redis(_)
+            | ConsoleError::Manager(_)
+            | ConsoleError::Storage(_)
+            | ConsoleError::Internal(_) => (&reasons::INTERNAL).into(),
+        }
+    }
 }
 
 impl From<redis::RedisError> for ConsoleError {
@@ -59,6 +88,7 @@ impl ServiceError for ConsoleError {
     fn code(&self) -> &'static Code {
         match self {
             ConsoleError::Param(e) => e.code(),
+            ConsoleError::Invalid(_) => &error::BAD_PARAM,
             ConsoleError::Unauthenticated | ConsoleError::BadCredentials(_) | ConsoleError::BadBasicCredentials(_) => &error::UNAUTHENTICATED,
             ConsoleError::Forbidden(_) => &error::FORBIDDEN,
             ConsoleError::NotFound(_) => &error::NO_SUCH,
@@ -81,7 +111,8 @@ impl actix_web::ResponseError for ConsoleError {
     }
 
     fn error_response(&self) -> actix_web::HttpResponse {
-        let mut response = error::render(self.code(), &self.to_string());
+        let refusal = self.refusal();
+        let mut response = error::render_reason(self.code(), &self.to_string(), refusal.reason.key, refusal.args_json());
         // Wrong HTTP Basic credentials ask the client to authenticate again; a missing session or a failed sign-in
         // form does not (a browser would pop up its own password dialog over the console's sign-in page).
         if matches!(self, ConsoleError::BadBasicCredentials(_)) {

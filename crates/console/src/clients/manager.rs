@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::ConsoleError;
+use crate::reasons::{self, Refusal};
 
 #[derive(Clone)]
 pub struct Manager {
@@ -23,8 +24,8 @@ pub struct Manager {
 pub enum Outcome {
     /// The agent ran it; its stdout.
     Done(String),
-    /// The agent is not connected, or answered with an error (the text says which).
-    Failed(String),
+    /// The agent is not connected, did not answer in time, or answered with an error (the refusal says which).
+    Failed(Refusal),
 }
 
 #[derive(Deserialize)]
@@ -33,6 +34,9 @@ struct AgentAnswer {
     ok: bool,
     #[serde(default)]
     message: Option<Value>,
+    /// Why there is no answer: `XPROFILER_NO_CLIENT` (not connected), `XPROFILER_EXPIRED` (no answer in time).
+    #[serde(default)]
+    code: Option<Value>,
     #[serde(default)]
     data: Option<Output>,
 }
@@ -60,7 +64,7 @@ impl Manager {
         let reply: Reply<R> = self.call(path, body, None).await?;
         match reply.ok {
             true => Ok(reply.data.unwrap_or_default()),
-            false => Err(ConsoleError::Declined(reply.message.unwrap_or_else(|| format!("manager refused {path}")))),
+            false => Err(ConsoleError::Declined(reasons::MANAGER_REFUSED.arg("detail", reply.message.unwrap_or_else(|| path.to_owned())))),
         }
     }
 
@@ -94,7 +98,7 @@ impl Manager {
         let timeout = Duration::from_millis(expired_ms + 5_000);
         let reply: Reply<AgentAnswer> = self.call(path, body, Some(timeout)).await?;
         let Some(answer) = reply.data.filter(|_| reply.ok) else {
-            return Ok(Outcome::Failed(reply.message.unwrap_or_else(|| format!("manager refused {path}"))));
+            return Ok(Outcome::Failed(reasons::MANAGER_REFUSED.arg("detail", reply.message.unwrap_or_else(|| path.to_owned()))));
         };
         if !answer.ok {
             let message = match answer.message {
@@ -102,11 +106,16 @@ impl Manager {
                 Some(other) => other.to_string(),
                 None => "the agent answered with an error".into(),
             };
-            return Ok(Outcome::Failed(message));
+            let reason = match answer.code.as_ref().and_then(Value::as_str) {
+                Some("XPROFILER_NO_CLIENT") => &reasons::AGENT_OFFLINE,
+                Some("XPROFILER_EXPIRED") => &reasons::AGENT_TIMEOUT,
+                _ => &reasons::AGENT_FAILED,
+            };
+            return Ok(Outcome::Failed(reason.arg("detail", message)));
         }
         let output = answer.data.unwrap_or(Output { stdout: String::new(), stderr: String::new() });
         if output.stdout.trim().is_empty() && !output.stderr.trim().is_empty() {
-            return Ok(Outcome::Failed(output.stderr.trim().to_owned()));
+            return Ok(Outcome::Failed(reasons::AGENT_FAILED.arg("detail", output.stderr.trim())));
         }
         Ok(Outcome::Done(output.stdout))
     }

@@ -4,6 +4,8 @@
 
 use serde_json::{json, Value};
 
+use crate::reasons::{self, Refusal};
+
 /// The types kept in `files` (cores are in `coredumps`).
 pub const FILE_TYPES: [&str; 6] = ["cpuprofile", "heapprofile", "gcprofile", "heapsnapshot", "diag", "trend"];
 /// How long a sampling action profiles when the request names no time (the original's fixed 3 minutes).
@@ -33,15 +35,22 @@ pub struct Action {
     pub core: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActionError {
-    #[error("不支持的操作: {0}")]
     Unknown(String),
     /// Only the sampling actions can be stopped (the original ran the action again).
-    #[error("{0} 不支持结束操作")]
     NoStop(String),
-    #[error("profilingTime 必须在 {MIN_PROFILING_MS} 到 {DEFAULT_PROFILING_MS} 毫秒之间")]
     ProfilingTime,
+}
+
+impl ActionError {
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            ActionError::Unknown(action) => reasons::UNKNOWN_ACTION.arg("action", action),
+            ActionError::NoStop(action) => reasons::NO_STOP.arg("action", action),
+            ActionError::ProfilingTime => reasons::PROFILING_TIME.arg("min", MIN_PROFILING_MS).arg("max", DEFAULT_PROFILING_MS),
+        }
+    }
 }
 
 /// The command of `action` (`cpuprofile`, …), started or, for sampling actions, stopped.
@@ -225,14 +234,21 @@ pub fn trend_file_name(pid: i64, day: &str, n: u32) -> String {
 }
 
 /// Why a browser upload is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UploadNameError {
-    #[error("不支持的文件类型: {0}")]
     UnknownType(String),
-    #[error("文件名不合法: {0:?}")]
     BadName(String),
-    #[error("文件 {name} 的扩展名应为 .{expected}")]
     WrongExtension { name: String, expected: String },
+}
+
+impl UploadNameError {
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            UploadNameError::UnknownType(file_type) => reasons::UNKNOWN_FILE_TYPE.arg("fileType", file_type),
+            UploadNameError::BadName(name) => reasons::BAD_FILE_NAME.arg("name", format!("{name:?}")),
+            UploadNameError::WrongExtension { name, expected } => reasons::WRONG_EXTENSION.arg("name", name).arg("extension", expected),
+        }
+    }
 }
 
 /// Longest accepted upload name (the `file` column holds 250 characters; the storage name adds a prefix).
@@ -281,7 +297,7 @@ mod tests {
         assert_eq!(action("diag", false).unwrap().command, "diag_report");
         assert!(action("core", false).unwrap().core);
         assert_eq!(action("x", false), Err(ActionError::Unknown("x".into())));
-        assert_eq!(action("x", false).unwrap_err().to_string(), "不支持的操作: x");
+        assert_eq!(action("x", false).unwrap_err().refusal().to_string(), "不支持的操作: x");
         assert_eq!(action("heapsnapshot", true), Err(ActionError::NoStop("heapsnapshot".into())));
 
         let cpu = action("cpuprofile", false).unwrap();

@@ -18,6 +18,7 @@ use crate::clients::storage::{gzip, Storage};
 use crate::domain::files as rules;
 use crate::domain::trends::{self, ProcessTrendType};
 use crate::error::ConsoleError;
+use crate::reasons;
 use crate::state::AppState;
 
 type State = web::Data<AppState>;
@@ -56,8 +57,8 @@ pub async fn take(state: State, access: auth::AppMember<ActionBody>) -> Handled 
         1 => true,
         other => return Err(ConsoleError::bad(format!("status must be 0 (start) or 1 (stop), not {other}"))),
     };
-    let action = rules::action(&body.action, stop).map_err(|e| ConsoleError::Declined(e.to_string()))?;
-    let options = rules::action_options(action, stop, body.profiling_time).map_err(|e| ConsoleError::bad(e.to_string()))?;
+    let action = rules::action(&body.action, stop).map_err(|e| ConsoleError::Declined(e.refusal()))?;
+    let options = rules::action_options(action, stop, body.profiling_time).map_err(|e| ConsoleError::Invalid(e.refusal()))?;
     let pid = body.pid.trim().to_owned();
     if pid.parse::<u32>().is_err() {
         return Err(ConsoleError::bad(format!("pid {pid:?} is not a process id")));
@@ -65,11 +66,11 @@ pub async fn take(state: State, access: auth::AppMember<ActionBody>) -> Handled 
     let request = TakeAction { target: manager::target(app.id, &body.agent_id, ACTION_MS), pid: pid.clone(), command: action.command.into(), options };
     let out = match state.manager.command("/xprofiler/take_action", &request, ACTION_MS).await? {
         Outcome::Done(out) => out,
-        Outcome::Failed(message) => return Err(ConsoleError::Declined(message)),
+        Outcome::Failed(refusal) => return Err(ConsoleError::Declined(refusal)),
     };
-    let answer: Value = serde_json::from_str(out.trim()).map_err(|_| ConsoleError::Declined(format!("unexpected answer of the agent: {out:.200}")))?;
+    let answer: Value = serde_json::from_str(out.trim()).map_err(|_| ConsoleError::Declined(reasons::AGENT_UNEXPECTED.arg("detail", format!("{out:.200}"))))?;
     let Some(path) = answer.get("filepath").and_then(Value::as_str).filter(|p| !p.is_empty()) else {
-        return Err(ConsoleError::Declined(format!("the agent named no file: {out:.200}")));
+        return Err(ConsoleError::Declined(reasons::AGENT_UNEXPECTED.arg("detail", format!("{out:.200}"))));
     };
     let agent = body.agent_id.as_str();
     let db = &state.console_db;

@@ -17,6 +17,7 @@ use store::logs_db::alarm;
 use crate::auth::{self, CurrentUser};
 use crate::domain::alarm::{self as rules, RuleForm};
 use crate::error::ConsoleError;
+use crate::reasons;
 use crate::routes::apps::AppQuery;
 use crate::routes::params::Params;
 use crate::state::AppState;
@@ -240,9 +241,9 @@ pub struct StatusChange {
 /// `此规则已经启用` / `此规则已经禁用`.
 pub async fn set_status(state: State, user: CurrentUser, Params(body): Params<StatusChange>) -> Handled {
     let (strategy, app, _) = auth::require_strategy(&state.console_db, &user, body.strategy_id).await?;
-    let (status, already) = match body.status {
-        1 => (1, "此规则已经启用"),
-        0 => (0, "此规则已经禁用"),
+    let (status, already): (u8, &reasons::Reason) = match body.status {
+        1 => (1, &reasons::RULE_ALREADY_ENABLED),
+        0 => (0, &reasons::RULE_ALREADY_DISABLED),
         other => return Err(ConsoleError::bad(format!("status must be 1 (enable) or 0 (disable), not {other}"))),
     };
     if !strategies::set_status(&state.console_db, strategy.id, status).await? {
@@ -257,7 +258,7 @@ pub async fn set_status(state: State, user: CurrentUser, Params(body): Params<St
 pub async fn delete(state: State, user: CurrentUser, Params(q): Params<StrategyQuery>) -> Handled {
     let (strategy, app, _) = auth::require_strategy(&state.console_db, &user, q.strategy_id).await?;
     if !strategies::delete(&state.console_db, strategy.id).await? {
-        return Err(ConsoleError::NotFound("规则不存在".into()));
+        return Err(ConsoleError::NotFound((&reasons::RULE_NOT_FOUND).into()));
     }
     rules_changed(&state, app.id).await;
     tracing::info!(app_id = app.id, strategy_id = strategy.id, user_id = user.id, "alarm rule deleted");
@@ -359,10 +360,10 @@ pub async fn add_contact(state: State, user: CurrentUser, Params(body): Params<C
     let db = &state.console_db;
     let (strategy, app, _) = auth::require_strategy(db, &user, body.strategy_id).await?;
     if !possible_contacts(db, &app).await?.contains(&body.user_id) {
-        return Err(ConsoleError::Declined(format!("用户 {} 不在此应用成员列表中", body.user_id)));
+        return Err(ConsoleError::Declined(reasons::CONTACT_NOT_MEMBER.arg("userId", body.user_id)));
     }
     if !contacts::add(db, strategy.id, body.user_id).await? {
-        return Err(ConsoleError::Declined(format!("用户 {} 已经是此规则的联系人", body.user_id)));
+        return Err(ConsoleError::Declined(reasons::ALREADY_CONTACT.arg("userId", body.user_id)));
     }
     tracing::info!(app_id = app.id, strategy_id = strategy.id, contact = body.user_id, "alarm contact added");
     done()
@@ -374,7 +375,7 @@ pub async fn remove_contact(state: State, user: CurrentUser, Params(body): Param
     let db = &state.console_db;
     let (strategy, app, _) = auth::require_strategy(db, &user, body.strategy_id).await?;
     if !contacts::remove(db, strategy.id, body.user_id).await? {
-        return Err(ConsoleError::Declined(format!("用户 {} 不是此规则的联系人", body.user_id)));
+        return Err(ConsoleError::Declined(reasons::NOT_A_CONTACT.arg("userId", body.user_id)));
     }
     tracing::info!(app_id = app.id, strategy_id = strategy.id, contact = body.user_id, "alarm contact removed");
     done()

@@ -9,6 +9,7 @@ use store::console_db::{apps, members, users};
 
 use crate::auth::{self, CurrentUser};
 use crate::error::ConsoleError;
+use crate::reasons;
 use crate::routes::params::Params;
 use crate::state::AppState;
 
@@ -31,7 +32,7 @@ pub async fn list(state: State, user: CurrentUser, Params(q): Params<ListQuery>)
         "myApps" => apps::owned_by(db, user.id).await?,
         "joinedApps" => apps::with_member(db, user.id, members::JOINED).await?,
         "allApps" if user.admin => apps::all(db).await?,
-        "allApps" => return Err(ConsoleError::Forbidden("只有管理员可以查看全部应用".into())),
+        "allApps" => return Err(ConsoleError::Forbidden((&reasons::ALL_APPS_ADMIN_ONLY).into())),
         other => return Err(ConsoleError::bad(format!("type must be myApps or joinedApps, not {other:?}"))),
     };
     let invited = apps::with_member(db, user.id, members::INVITED).await?;
@@ -71,8 +72,8 @@ pub struct NewApp {
 pub fn app_name(raw: &str) -> Result<String, ConsoleError> {
     let name = raw.trim();
     match name.chars().count() {
-        0 => Err(ConsoleError::bad("应用名称不能为空")),
-        n if n > MAX_NAME_CHARS => Err(ConsoleError::bad(format!("应用名称不能超过 {MAX_NAME_CHARS} 个字符"))),
+        0 => Err(ConsoleError::Invalid((&reasons::APP_NAME_EMPTY).into())),
+        n if n > MAX_NAME_CHARS => Err(ConsoleError::Invalid(reasons::APP_NAME_TOO_LONG.arg("max", MAX_NAME_CHARS))),
         _ => Ok(name.to_owned()),
     }
 }
@@ -87,7 +88,7 @@ pub async fn create(state: State, user: CurrentUser, Params(body): Params<NewApp
     let name = app_name(&body.new_app_name)?;
     let secret = new_secret();
     let Some(id) = apps::create(&state.console_db, &name, user.id, &secret).await? else {
-        return Err(ConsoleError::Declined("不能创建重复应用".into()));
+        return Err(ConsoleError::Declined((&reasons::DUPLICATE_APP).into()));
     };
     tracing::info!(app_id = id, user_id = user.id, "app created");
     Ok(HttpResponse::Ok().json(Reply::ok(json!({

@@ -21,6 +21,7 @@ use crate::clients::storage::gzip::GzipObject;
 use crate::clients::storage::Storage;
 use crate::domain::files as rules;
 use crate::error::ConsoleError;
+use crate::reasons;
 use crate::state::AppState;
 
 type State = web::Data<AppState>;
@@ -40,12 +41,12 @@ struct Part {
 }
 
 fn too_large(limit: u64) -> ConsoleError {
-    ConsoleError::Declined(format!("文件超过上传上限 {limit} 字节"))
+    ConsoleError::Declined(reasons::UPLOAD_TOO_LARGE.arg("limit", limit))
 }
 
 pub async fn upload(state: State, req: HttpRequest, access: auth::AppMember<UploadQuery>, payload: web::Payload) -> Handled {
     let (app, user, file_type) = (access.app, access.user, access.params.file_type);
-    let extensions = rules::upload_extensions(&file_type).map_err(|e| ConsoleError::Declined(e.to_string()))?;
+    let extensions = rules::upload_extensions(&file_type).map_err(|e| ConsoleError::Declined(e.refusal()))?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !content_type.starts_with("multipart/form-data") {
         return Err(ConsoleError::bad("the upload is a multipart/form-data body"));
@@ -96,10 +97,10 @@ async fn receive(storage: &Storage, mut multipart: Multipart, extensions: &[&str
             return Err(ConsoleError::bad(format!("unexpected part {:?}: files are sent as parts named file", field.name().unwrap_or_default())));
         }
         let Some(expected) = extensions.get(parts.len()) else {
-            return Err(ConsoleError::Declined(format!("请上传 {} 个文件", extensions.len())));
+            return Err(ConsoleError::Declined(reasons::UPLOAD_FILE_COUNT.arg("count", extensions.len())));
         };
-        let file_name = part_file_name(&field).ok_or_else(|| ConsoleError::Declined("文件缺少文件名".into()))?;
-        let display = rules::check_upload_name(&file_name, expected).map_err(|e| ConsoleError::Declined(e.to_string()))?.to_owned();
+        let file_name = part_file_name(&field).ok_or_else(|| ConsoleError::Declined((&reasons::UPLOAD_NO_NAME).into()))?;
+        let display = rules::check_upload_name(&file_name, expected).map_err(|e| ConsoleError::Declined(e.refusal()))?.to_owned();
         let name = Storage::new_name(&display);
         let mut object = GzipObject::new(storage.create(&name).await?);
         while let Some(chunk) = field.next().await {
@@ -111,12 +112,12 @@ async fn receive(storage: &Storage, mut multipart: Multipart, extensions: &[&str
             object.write(&chunk).await?;
         }
         if object.read() == 0 {
-            return Err(ConsoleError::Declined(format!("文件 {display} 为空")));
+            return Err(ConsoleError::Declined(reasons::UPLOAD_EMPTY.arg("name", display)));
         }
         parts.push(Part { display, name, object });
     }
     if parts.len() != extensions.len() {
-        return Err(ConsoleError::Declined(format!("请上传 {} 个文件", extensions.len())));
+        return Err(ConsoleError::Declined(reasons::UPLOAD_FILE_COUNT.arg("count", extensions.len())));
     }
     Ok(parts)
 }

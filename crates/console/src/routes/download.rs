@@ -11,13 +11,14 @@ use serde::Deserialize;
 use crate::auth::{self, NamedFile};
 use crate::domain::files as rules;
 use crate::error::ConsoleError;
+use crate::reasons::{self, Reason};
 use crate::state::AppState;
 
 type State = web::Data<AppState>;
 type Handled = Result<HttpResponse, ConsoleError>;
 
 /// The stored object of a file, or the original's refusal when it has none yet.
-fn stored<'a>(file: &'a NamedFile, refusal: &str) -> Result<&'a str, ConsoleError> {
+fn stored<'a>(file: &'a NamedFile, refusal: &'static Reason) -> Result<&'a str, ConsoleError> {
     match file.storage() {
         "" => Err(ConsoleError::Declined(refusal.into())),
         name => Ok(name),
@@ -28,12 +29,12 @@ fn stored<'a>(file: &'a NamedFile, refusal: &str) -> Result<&'a str, ConsoleErro
 /// `fileType=executable` gives a core's node binary.
 pub async fn download(state: State, access: auth::FileAccess) -> Handled {
     let file = access.single()?;
-    let name = stored(file, "文件尚未转储")?;
+    let name = stored(file, &reasons::NOT_TRANSFERRED)?;
     let reader = match state.storage.read(name).await {
         Ok(reader) => reader,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             tracing::warn!(file_id = file.id, object = name, "a transferred file is missing from storage");
-            return Err(ConsoleError::NotFound("文件已不在存储中".into()));
+            return Err(ConsoleError::NotFound((&reasons::NOT_IN_STORAGE).into()));
         }
         Err(e) => return Err(e.into()),
     };
@@ -66,7 +67,7 @@ pub async fn devtools_old(state: web::Data<AppState>, access: auth::FileAccess<D
 
 fn devtools(state: &AppState, access: &auth::FileAccess<DevToolsQuery>) -> Handled {
     let file = access.single()?;
-    stored(file, "文件未转储")?;
+    stored(file, &reasons::NOT_TRANSFERRED_VIEWER)?;
     let location = rules::devtools_location(&state.base_path, file.app(), &file.file_type, file.id);
     Ok(HttpResponse::Found().insert_header((header::LOCATION, location)).finish())
 }
@@ -81,7 +82,7 @@ pub struct SpeedscopeQuery {
 /// console: the viewer is never sent to another site).
 pub async fn speedscope(state: web::Data<AppState>, access: auth::FileAccess<SpeedscopeQuery>) -> Handled {
     let file = access.single()?;
-    let name = stored(file, "文件未转储")?;
+    let name = stored(file, &reasons::NOT_TRANSFERRED_VIEWER)?;
     let path = &access.params.download_path;
     if !rules::is_local_path(path) {
         return Err(ConsoleError::bad(format!("downloadPath must be a path on this console, not {path:?}")));

@@ -18,6 +18,7 @@ use crate::auth::{self, FileRecord, NamedFile};
 use crate::clients::manager::{self, Outcome};
 use crate::domain::files::{self as rules, status, StatusStep};
 use crate::error::ConsoleError;
+use crate::reasons;
 use crate::state::AppState;
 
 type State = web::Data<AppState>;
@@ -139,8 +140,8 @@ async fn current_status(state: &AppState, file: &NamedFile) -> Result<u8, Consol
     let body = FileStatusCommand { target: manager::target(file.app(), &agent, CHECK_MS), file_path: path.to_owned() };
     let exists = match state.manager.command("/xprofiler/check_file_status", &body, CHECK_MS).await? {
         Outcome::Done(out) => serde_json::from_str::<Value>(out.trim()).is_ok_and(|v| v["exists"] == true),
-        Outcome::Failed(message) => {
-            tracing::debug!(file_id = file.id, reason = %message, "the agent could not check a file");
+        Outcome::Failed(refusal) => {
+            tracing::debug!(file_id = file.id, reason = %refusal, "the agent could not check a file");
             false
         }
     };
@@ -176,13 +177,13 @@ async fn reread(state: &AppState, file: &NamedFile) -> Result<u8, ConsoleError> 
 pub async fn transfer(state: State, access: auth::FileAccess) -> Handled {
     let file = access.single()?.clone();
     if file.agent() == UPLOAD_AGENT {
-        return Err(ConsoleError::Declined("上传的文件无需转储".into()));
+        return Err(ConsoleError::Declined((&reasons::UPLOADED_NO_TRANSFER).into()));
     }
     let (file_type, path) = match &file.record {
-        FileRecord::Profile(f) if f.kind == "trend" => return Err(ConsoleError::Declined("趋势数据无需转储".into())),
+        FileRecord::Profile(f) if f.kind == "trend" => return Err(ConsoleError::Declined((&reasons::TREND_NO_TRANSFER).into())),
         FileRecord::Profile(f) => (f.kind.clone(), f.file.clone()),
         FileRecord::Core(c) => {
-            let path = rules::core_transfer_path(&c.file, &c.node).ok_or_else(|| ConsoleError::Declined("核心转储缺少可执行文件路径".into()))?;
+            let path = rules::core_transfer_path(&c.file, &c.node).ok_or_else(|| ConsoleError::Declined((&reasons::CORE_NO_EXECUTABLE).into()))?;
             ("core".to_owned(), path)
         }
     };
@@ -193,7 +194,7 @@ pub async fn transfer(state: State, access: auth::FileAccess) -> Handled {
         FileRecord::Core(_) => coredumps::start_transfer(db, file.id, &token).await?,
     };
     if !started {
-        return Err(ConsoleError::Declined("文件尚未生成，无法转储".into()));
+        return Err(ConsoleError::Declined((&reasons::FILE_NOT_READY).into()));
     }
     let state = state.into_inner();
     let task = actix_web::rt::spawn(async move { run_transfer(&state, &file, file_type, path, token).await });
@@ -227,9 +228,9 @@ async fn run_transfer(state: &AppState, file: &NamedFile, file_type: String, pat
                 tracing::info!(file_id = file.id, file_type = %file.file_type, elapsed_ms, "file transferred");
                 return Ok(());
             }
-            _ => ConsoleError::Declined(format!("下发转储命令失败: {out:.200}")),
+            _ => ConsoleError::Declined(reasons::TRANSFER_FAILED.arg("detail", format!("{out:.200}"))),
         },
-        Ok(Outcome::Failed(message)) => ConsoleError::Declined(message),
+        Ok(Outcome::Failed(refusal)) => ConsoleError::Declined(refusal),
         Err(e) => e,
     };
     let db = &state.console_db;
@@ -267,8 +268,8 @@ pub async fn favor(state: State, access: auth::FileAccess<FavorBody>) -> Handled
     };
     match (changed, favor) {
         (true, _) => done(),
-        (false, 1) => Err(ConsoleError::Declined("文件已经收藏".into())),
-        (false, _) => Err(ConsoleError::Declined("文件已经取消收藏".into())),
+        (false, 1) => Err(ConsoleError::Declined((&reasons::ALREADY_FAVORITE).into())),
+        (false, _) => Err(ConsoleError::Declined((&reasons::NOT_FAVORITE).into())),
     }
 }
 

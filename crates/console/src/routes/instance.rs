@@ -13,6 +13,7 @@ use store::logs_db::osinfo;
 use crate::auth;
 use crate::clients::manager::{self, Outcome};
 use crate::error::ConsoleError;
+use crate::reasons;
 use crate::state::AppState;
 
 type State = web::Data<AppState>;
@@ -48,7 +49,7 @@ fn ok(data: Value) -> Handled {
 fn stdout(outcome: Outcome) -> Result<String, ConsoleError> {
     match outcome {
         Outcome::Done(out) => Ok(out),
-        Outcome::Failed(message) => Err(ConsoleError::Declined(message)),
+        Outcome::Failed(refusal) => Err(ConsoleError::Declined(refusal)),
     }
 }
 
@@ -82,7 +83,7 @@ pub async fn agents(state: State, access: auth::AppMember) -> Handled {
 pub async fn agent(state: State, access: auth::AppMember<AgentQuery>) -> Handled {
     let q = access.params;
     let out = stdout(state.manager.simple_command("/xprofiler/agent_osinfo", q.app_id, &q.agent_id, QUICK_MS).await?)?;
-    let info: Value = serde_json::from_str(out.trim()).map_err(|_| ConsoleError::Declined(format!("unexpected answer of the agent: {out:.200}")))?;
+    let info: Value = serde_json::from_str(out.trim()).map_err(|_| ConsoleError::Declined(reasons::AGENT_UNEXPECTED.arg("detail", format!("{out:.200}"))))?;
     ok(json!({"list": os_info_rows(&info)}))
 }
 
@@ -131,7 +132,7 @@ pub async fn xprofiler_status(state: State, access: auth::AppMember<PidQuery>) -
     let q = access.params;
     let body = ProcessCommand { target: manager::target(q.app_id, &q.agent_id, QUICK_MS), pid: q.pid };
     let out = stdout(state.manager.command("/xprofiler/check_process_status", &body, QUICK_MS).await?)?;
-    let status: Value = serde_json::from_str(out.trim()).map_err(|_| ConsoleError::Declined(out.trim().to_owned()))?;
+    let status: Value = serde_json::from_str(out.trim()).map_err(|_| ConsoleError::Declined(reasons::AGENT_UNEXPECTED.arg("detail", format!("{:.200}", out.trim()))))?;
     ok(status)
 }
 

@@ -2,13 +2,13 @@
 //! every API route (the web UI's pages and files are not the API) with its method,
 //! who may call it (as security and a description), and its parameters from the route's own parameter type (in the
 //! query for GET, as a JSON body otherwise, as the original front-end sends them). Replies are the original's
-//! envelope, `{ok, data}` or `{ok: false, message, code}`.
+//! envelope, `{ok, data}` or `{ok: false, message, code, reason, args}` (one `Envelope` schema).
 
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItemBuilder};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme, ApiKey, ApiKeyValue};
-use utoipa::openapi::{ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Required, ResponseBuilder};
+use utoipa::openapi::{ComponentsBuilder, Ref, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Required, ResponseBuilder};
 use utoipa::IntoParams;
 
 use super::{Guard, ROUTES};
@@ -84,6 +84,14 @@ pub fn document() -> OpenApi {
         .property("data", ObjectBuilder::new())
         .property("message", ObjectBuilder::new().schema_type(Type::String))
         .property("code", ObjectBuilder::new())
+        .property(
+            "reason",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("why it was refused: a stable English key the web UI translates (ours)"))
+                .enum_values(Some(crate::reasons::ALL.iter().map(|r| r.key))),
+        )
+        .property("args", ObjectBuilder::new().description(Some("the values of the reason's placeholders (ours)")))
         .build();
     let mut items: Vec<(&str, PathItemBuilder)> = Vec::new();
     for route in ROUTES.iter().filter(|r| r.api) {
@@ -97,8 +105,8 @@ pub fn document() -> OpenApi {
             .response(
                 "200",
                 ResponseBuilder::new()
-                    .description("the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing)")
-                    .content("application/json", ContentBuilder::new().schema(Some(envelope.clone())).build()),
+                    .description("the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing)")
+                    .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Envelope"))).build()),
             )
             .response("401", ResponseBuilder::new().description("not signed in"));
         op = match route.method == actix_web::http::Method::GET {
@@ -132,6 +140,7 @@ pub fn document() -> OpenApi {
         paths = paths.path(path, item.build());
     }
     let components = ComponentsBuilder::new()
+        .schema("Envelope", envelope)
         .security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("ezm_session"))))
         .security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)))
         .build();

@@ -9,6 +9,7 @@ use store::console_db::apps;
 
 use crate::auth;
 use crate::error::ConsoleError;
+use crate::reasons;
 use crate::routes::apps::{agent_config, app_name, new_secret};
 use crate::state::AppState;
 
@@ -34,7 +35,7 @@ pub async fn rename(state: State, access: auth::AppOwner<Rename>) -> Handled {
     let app = access.app;
     let name = app_name(&body.new_app_name)?;
     if !apps::rename(&state.console_db, app.id, &name).await? {
-        return Err(ConsoleError::Declined("不能创建重复应用".into()));
+        return Err(ConsoleError::Declined((&reasons::DUPLICATE_APP).into()));
     }
     Ok(HttpResponse::Ok().json(Reply::done()))
 }

@@ -10,6 +10,7 @@ use store::console_db::{apps, members, users};
 
 use crate::auth;
 use crate::error::ConsoleError;
+use crate::reasons;
 use crate::state::AppState;
 
 type State = web::Data<AppState>;
@@ -52,21 +53,21 @@ pub async fn invite(state: State, access: auth::AppMember<Invite>) -> Handled {
     let (app, user) = (access.app, access.user);
     let identity = body.user_id.trim();
     let Some(invitee) = users::by_identity(db, identity).await? else {
-        return Err(ConsoleError::Declined(format!("用户 {identity} 不存在")));
+        return Err(ConsoleError::Declined(reasons::USER_NOT_FOUND.arg("user", identity)));
     };
     if invitee.id == user.id {
-        return Err(ConsoleError::Declined("您已经在团队中".into()));
+        return Err(ConsoleError::Declined((&reasons::INVITE_SELF).into()));
     }
     if invitee.id == app.owner {
-        return Err(ConsoleError::Declined(format!("用户 {} 已在团队中", invitee.nick)));
+        return Err(ConsoleError::Declined(reasons::ALREADY_IN_TEAM.arg("user", &invitee.nick)));
     }
     match members::status(db, app.id, invitee.id).await? {
-        Some(members::JOINED) => return Err(ConsoleError::Declined(format!("用户 {} 已在团队中", invitee.nick))),
-        Some(_) => return Err(ConsoleError::Declined("不能重复邀请用户".into())),
+        Some(members::JOINED) => return Err(ConsoleError::Declined(reasons::ALREADY_IN_TEAM.arg("user", &invitee.nick))),
+        Some(_) => return Err(ConsoleError::Declined((&reasons::ALREADY_INVITED).into())),
         None => {}
     }
     if !members::invite(db, app.id, invitee.id).await? {
-        return Err(ConsoleError::Declined("不能重复邀请用户".into()));
+        return Err(ConsoleError::Declined((&reasons::ALREADY_INVITED).into()));
     }
     tracing::info!(app_id = app.id, user_id = user.id, invitee = invitee.id, "invited a user");
     done()
@@ -111,7 +112,7 @@ pub async fn remove(state: State, access: auth::AppOwner<MemberRef>) -> Handled 
     let db = &state.console_db;
     let app = access.app;
     if !members::remove(db, app.id, body.user_id).await? {
-        return Err(ConsoleError::Declined(format!("用户 {} 不在团队中", body.user_id)));
+        return Err(ConsoleError::Declined(reasons::NOT_IN_TEAM.arg("userId", body.user_id)));
     }
     done()
 }
@@ -121,7 +122,7 @@ pub async fn leave(state: State, access: auth::AppMember) -> Handled {
     let db = &state.console_db;
     let (app, role, user) = (access.app, access.role, access.user);
     if role == auth::Role::Owner {
-        return Err(ConsoleError::Declined("应用所有者不能离开团队，请先转交应用".into()));
+        return Err(ConsoleError::Declined((&reasons::OWNER_CANNOT_LEAVE).into()));
     }
     members::remove(db, app.id, user.id).await?;
     done()
@@ -133,10 +134,10 @@ pub async fn transfer(state: State, access: auth::AppOwner<MemberRef>) -> Handle
     let db = &state.console_db;
     let app = access.app;
     if body.user_id == app.owner {
-        return Err(ConsoleError::Declined("此用户已经是应用所有者".into()));
+        return Err(ConsoleError::Declined((&reasons::ALREADY_OWNER).into()));
     }
     if !apps::transfer(db, app.id, app.owner, body.user_id).await? {
-        return Err(ConsoleError::Declined(format!("用户 {} 不是此应用的成员", body.user_id)));
+        return Err(ConsoleError::Declined(reasons::NOT_A_MEMBER.arg("userId", body.user_id)));
     }
     tracing::info!(app_id = app.id, from = app.owner, to = body.user_id, "ownership transferred");
     done()

@@ -12,7 +12,7 @@ async fn a_session_signs_in_and_signing_out_ends_it_server_side() {
     let mut anon = app.anonymous();
     let (status, body) = anon.get("/xapi/user", json!({})).await;
     assert_eq!(status, 401, "{body}");
-    assert_eq!(body["message"], "请先登录");
+    assert_eq!((&body["message"], &body["reason"]), (&json!("请先登录"), &json!("signInRequired")), "{body}");
 
     let mut admin = app.sign_in(ADMIN, PASSWORD).await;
     let (_, body) = admin.get("/xapi/user", json!({})).await;
@@ -76,7 +76,8 @@ async fn failed_sign_ins_are_limited_per_account_with_a_clear_message() {
     }
     let (status, body) = anon.call(Method::POST, "/xapi/signin", json!({"name": ADMIN, "password": PASSWORD})).await;
     assert_eq!(status, 429, "even the right password waits: {body}");
-    assert!(body["message"].as_str().unwrap().contains("try again in"), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("分钟后再试"), "{body}");
+    assert_eq!((&body["reason"], body["args"]["minutes"].as_str().is_some()), (&json!("tooManyAttempts"), true), "the UI's key: {body}");
     app.finish().await;
 }
 

@@ -23,8 +23,9 @@ async fn an_app_is_created_with_its_agent_configuration_and_listed() {
 
     let (_, body) = owner.call(Method::POST, "/xapi/app", json!({"newAppName": "shop"})).await;
     assert_eq!((body["ok"].as_bool(), body["message"].as_str()), (Some(false), Some("不能创建重复应用")));
+    assert_eq!(body["reason"], "duplicateApp", "a stable key next to the message, for the UI to translate: {body}");
     let (_, body) = owner.call(Method::POST, "/xapi/app", json!({"newAppName": ""})).await;
-    assert_eq!(body["code"], 400, "{body}");
+    assert_eq!((&body["code"], &body["reason"]), (&json!(400), &json!("appNameEmpty")), "{body}");
 
     let (_, body) = owner.get("/xapi/apps", json!({"type": "myApps"})).await;
     assert_eq!(body["data"]["list"], json!([{"name": "shop", "appId": id}]));
@@ -48,6 +49,7 @@ async fn invitations_are_accepted_declined_and_ownership_moves() {
     assert_eq!(body["message"], "您已经在团队中", "inviting yourself: {body}");
     let (_, body) = owner.call(Method::POST, "/xapi/team_member", json!({"appId": id, "userId": "000000"})).await;
     assert_eq!(body["message"], "用户 000000 不存在");
+    assert_eq!((&body["reason"], &body["args"]), (&json!("userNotFound"), &json!({"user": "000000"})), "{body}");
     let (_, body) = owner.call(Method::POST, "/xapi/team_member", json!({"appId": id, "userId": guest.identity})).await;
     assert_eq!(body["ok"], true, "{body}");
     let (_, body) = owner.call(Method::POST, "/xapi/team_member", json!({"appId": id, "userId": guest.identity})).await;

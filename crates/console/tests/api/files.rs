@@ -261,7 +261,7 @@ async fn a_download_streams_the_stored_gzip_as_it_is_to_members_only() {
 
     let (status, headers, body, _) = fetch(&client, "/file/download", &q(pending, "heapsnapshot")).await;
     let body: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!((status, body), (200, json!({"ok": false, "message": "文件尚未转储"})), "{headers:?}");
+    assert_eq!((status, body), (200, json!({"ok": false, "message": "文件尚未转储", "reason": "notTransferred"})), "{headers:?}");
     let (_, _, body, _) = fetch(&client, "/file/download", &q(file, "heapsnapshot")).await;
     assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["code"], 404, "the type is part of the file's name");
 
@@ -418,7 +418,7 @@ async fn the_launchers_redirect_to_the_bundled_viewers() {
     let (status, _, body) = redirect("/dashboard/speedscope", with(file, ("downloadPath", "https://evil.example/x"))).await;
     assert_eq!((status, body["code"].as_u64()), (200, Some(400)), "{body}");
     let (status, _, body) = redirect("/dashboard/devtools-new", with(pending, ("selectedTab", "js_profiler"))).await;
-    assert_eq!((status, body), (200, json!({"ok": false, "message": "文件未转储"})));
+    assert_eq!((status, body), (200, json!({"ok": false, "message": "文件未转储", "reason": "notTransferredViewer"})));
     app.finish().await;
 }
 

@@ -221,6 +221,22 @@ try {
     await shot(page, 'zh-CN-team')
   })
 
+  await step('a refusal in the English UI is shown in English (the reason key, not the Chinese message)', async () => {
+    await other.goto(`${base}/apps`)
+    for (const expectCreated of [true, false]) {
+      await other.click('[data-test=create-app]')
+      await other.fill('#new-app-name', 'bob-shop')
+      await other.click('[data-test=create-app-submit]')
+      if (expectCreated) {
+        await other.waitForSelector('[data-test=app-created]')
+        await other.goto(`${base}/apps`)
+      }
+    }
+    const alert = other.locator('[role=alert]:has-text("You already have an app with this name")')
+    await alert.waitFor({ timeout: 15_000 })
+    await shot(other, 'en-US-apps-duplicate-refused')
+  })
+
   await step('an alarm rule from a preset', async () => {
     await page.goto(`${base}/app/${appId}/alarm`)
     await page.click('[data-test=alarm-add]')

@@ -33,7 +33,7 @@ impl Relay {
         self.stats.commands.inc();
         let Some(client) = self.registry.live_client(app, agent).await? else {
             self.stats.commands_failed.inc();
-            return Ok(json!({"ok": false, "message": format!("app {app} agent {agent} not connected!")}));
+            return Ok(json!({"ok": false, "message": format!("app {app} agent {agent} not connected!"), "code": "XPROFILER_NO_CLIENT"}));
         };
         let expired_ms = target.expired_time.unwrap_or(self.default_timeout_ms);
         let body = ExecCommandRequest {

@@ -5,6 +5,7 @@
 import createClient, { type Middleware } from 'openapi-fetch'
 import type { paths } from './schema'
 import { basePath } from '@/base'
+import { i18n } from '@/i18n'
 
 export class ApiError extends Error {
   constructor(
@@ -13,6 +14,8 @@ export class ApiError extends Error {
     readonly status: number,
     /** The envelope's code (the original's 400/401/403/404) when present. */
     readonly code?: number,
+    /** The console's stable reason key (crates/console/src/reasons.rs), when it gave one. */
+    readonly reason?: string,
   ) {
     super(message)
     this.name = 'ApiError'
@@ -52,11 +55,23 @@ const session: Middleware = {
 export const api = createClient<paths>({ baseUrl: basePath().replace(/\/$/, '') })
 api.use(session)
 
-interface Envelope {
+export interface Envelope {
   ok?: boolean
   data?: unknown
   message?: string
   code?: number
+  reason?: string
+  args?: Record<string, string>
+}
+
+/** The error of a refusal envelope: the reason translated into the current locale with its args, or the server's
+ * message for a reason this UI does not know (an older or newer console, or the original one). */
+export function refusalError(body: Envelope, status: number): ApiError {
+  const reason = typeof body.reason === 'string' ? body.reason : undefined
+  const key = `errors.${reason}`
+  const args = typeof body.args === 'object' && body.args !== null ? body.args : {}
+  const message = reason && i18n.global.te(key) ? i18n.global.t(key, args) : body.message || `HTTP ${status}`
+  return new ApiError(message, status, typeof body.code === 'number' ? body.code : undefined, reason)
 }
 
 /** The data of an answer, or an ApiError. `T` is the reply shape the page reads (see types.ts). */
@@ -76,7 +91,7 @@ export async function unwrap<T>(call: Promise<{ data?: unknown; error?: unknown;
   }
   if (response.ok && body.ok) return (body.data ?? {}) as T
   if (body.code === 401 || response.status === 401) onUnauthorized()
-  throw new ApiError(body.message || `HTTP ${response.status}`, response.status, body.code)
+  throw refusalError(body, response.status)
 }
 
 /** True for the error an aborted request throws (a page that was left); such errors are not shown. */

@@ -893,7 +893,21 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        Envelope: {
+            /** @description the values of the reason's placeholders (ours) */
+            args?: Record<string, never>;
+            code?: Record<string, never>;
+            data?: Record<string, never>;
+            message?: string;
+            ok: boolean;
+            /**
+             * @description why it was refused: a stable English key the web UI translates (ours)
+             * @enum {string}
+             */
+            reason?: "missingParam" | "badParam" | "badBody" | "appNameEmpty" | "appNameTooLong" | "profilingTime" | "signInRequired" | "badCredentials" | "emailRequired" | "tooManyAttempts" | "csrfMismatch" | "appNotFound" | "notAppMember" | "ownerOnly" | "noInvitation" | "adminOnly" | "allAppsAdminOnly" | "ruleNotFound" | "ruleForbidden" | "fileNotFound" | "fileForbidden" | "duplicateApp" | "userNotFound" | "inviteSelf" | "alreadyInTeam" | "alreadyInvited" | "notInTeam" | "ownerCannotLeave" | "alreadyOwner" | "notAMember" | "ruleAlreadyEnabled" | "ruleAlreadyDisabled" | "contactNotMember" | "alreadyContact" | "notAContact" | "unknownAction" | "noStop" | "agentOffline" | "agentTimeout" | "agentFailed" | "agentUnexpected" | "managerRefused" | "uploadedNoTransfer" | "trendNoTransfer" | "coreNoExecutable" | "fileNotReady" | "transferFailed" | "notTransferred" | "notInStorage" | "alreadyFavorite" | "notFavorite" | "uploadTooLarge" | "uploadFileCount" | "uploadNoName" | "uploadEmpty" | "unknownFileType" | "badFileName" | "wrongExtension" | "internal";
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -916,18 +930,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -953,18 +962,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -990,18 +994,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1027,18 +1026,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1059,18 +1053,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1091,18 +1080,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1123,18 +1107,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1155,18 +1134,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1200,18 +1174,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1232,18 +1201,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1264,18 +1228,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1300,18 +1259,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1335,18 +1289,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1370,18 +1319,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1408,18 +1352,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1446,18 +1385,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1484,18 +1418,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1524,18 +1453,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1564,18 +1488,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1599,18 +1518,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1636,18 +1550,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1676,18 +1585,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1711,18 +1615,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1749,18 +1648,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1783,18 +1677,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1819,18 +1708,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1858,18 +1742,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1897,18 +1776,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1938,18 +1812,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -1977,18 +1846,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2016,18 +1880,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2055,18 +1914,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2095,18 +1949,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2133,18 +1982,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2169,18 +2013,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2206,18 +2045,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2242,18 +2076,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2278,18 +2107,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2313,18 +2137,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2352,18 +2171,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2392,18 +2206,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2427,18 +2236,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2465,18 +2269,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2504,18 +2303,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2542,18 +2336,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2581,18 +2370,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2613,18 +2397,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2649,18 +2428,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2687,18 +2461,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2726,18 +2495,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2766,18 +2530,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2801,18 +2560,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2841,18 +2595,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2879,18 +2628,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2911,18 +2655,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2943,18 +2682,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -2979,18 +2713,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */
@@ -3016,18 +2745,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
+            /** @description the original's envelope: `{ok: true, data}`, or `{ok: false, message, code, reason, args}` (code 400 for a bad parameter, 403 not allowed, 404 no such thing) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        code?: Record<string, never>;
-                        data?: Record<string, never>;
-                        message?: string;
-                        ok: boolean;
-                    };
+                    "application/json": components["schemas"]["Envelope"];
                 };
             };
             /** @description not signed in */

@@ -7,5 +7,6 @@ import team from './team'
 import alarm from './alarm'
 import settings from './settings'
 import admin from './admin'
+import errors from './errors'
 
-export default { ...common, apps, instance, files, analysis, team, alarm, settings, admin }
+export default { ...common, apps, instance, files, analysis, team, alarm, settings, admin, errors }

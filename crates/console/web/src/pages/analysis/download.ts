@@ -1,7 +1,7 @@
 // Fetching a stored file for an in-browser analysis: GET file/download (the console sends the stored gzip with
 // Content-Encoding: gzip, so the body arrives inflated). A refusal comes back as the JSON envelope {ok:false,message}
 // with HTTP 200, a missing session as 401; both become an ApiError instead of being parsed as the file.
-import { ApiError } from '@/api/client'
+import { ApiError, refusalError, type Envelope } from '@/api/client'
 import { href } from '@/base'
 import type { FileType } from '@/api/types'
 
@@ -29,8 +29,8 @@ export function speedscopeUrl(origin: string, fileType: FileType, fileId: number
 /** An envelope refusal in a JSON body, or undefined when the body is a file. */
 export function envelopeError(body: unknown, status: number): ApiError | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined
-  const b = body as { ok?: unknown; message?: unknown; code?: unknown }
-  if (b.ok === false) return new ApiError(typeof b.message === 'string' ? b.message : `HTTP ${status}`, status, typeof b.code === 'number' ? b.code : undefined)
+  const b = body as { ok?: unknown; message?: unknown }
+  if (b.ok === false) return refusalError({ ...b, message: typeof b.message === 'string' ? b.message : undefined } as Envelope, status)
   return undefined
 }
 

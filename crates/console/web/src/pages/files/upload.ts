@@ -1,7 +1,7 @@
 // The browser upload (POST /xapi/upload_file?appId&fileType, multipart parts named `file`; a core sends the dump then
 // the executable). openapi-fetch does not do multipart with progress, so this is an XMLHttpRequest that echoes the
 // CSRF cookie like the API wrapper does and reads the same envelope.
-import { ApiError, csrfToken } from '@/api/client'
+import { ApiError, csrfToken, refusalError, type Envelope } from '@/api/client'
 import { href } from '@/base'
 import type { FileType } from '@/api/types'
 
@@ -26,14 +26,14 @@ export function uploadFiles({ appId, fileType, files, onProgress, signal }: Uplo
       if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total)
     }
     xhr.onload = () => {
-      let body: { ok?: boolean; message?: string; code?: number } | undefined
+      let body: Envelope | undefined
       try {
         body = JSON.parse(xhr.responseText)
       } catch {
         body = undefined
       }
       if (xhr.status >= 200 && xhr.status < 300 && body?.ok) resolve()
-      else reject(new ApiError(body?.message || `HTTP ${xhr.status}`, xhr.status, body?.code))
+      else reject(body ? refusalError(body, xhr.status) : new ApiError(`HTTP ${xhr.status}`, xhr.status))
     }
     xhr.onerror = () => reject(new ApiError('network error', 0))
     xhr.onabort = () => reject(new DOMException('aborted', 'AbortError'))
