@@ -259,6 +259,9 @@ pub struct ConsoleSettings {
     /// How long the rows one trend chart read serve the other charts of its page (the front-end asks for the 8
     /// system charts or the 9 process charts at once). 0: every chart reads its own.
     pub trend_cache_ttl_ms: u64,
+    /// How long the rows of a past day (a day table that no longer changes) serve the trend charts; today's rows
+    /// are always read. 0: every chart reads its whole window.
+    pub trend_day_cache_ttl_ms: u64,
 }
 
 /// Where the console keeps profiles.

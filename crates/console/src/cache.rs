@@ -7,7 +7,9 @@
 //! [`SharedReads`] does the same for the rows behind a trend page: the original front-end asks for the 8 system
 //! charts of an agent, or the 9 charts of a process, in parallel, and each chart used to read the same week of day
 //! tables. Now the first chart reads every figure the page draws and the others draw from that read, for
-//! `console.trend_cache_ttl_ms` at most (each chart keeps only the rows of its own window).
+//! `console.trend_cache_ttl_ms` at most (each chart keeps only the rows of its own window). [`TrendRows`] adds the
+//! past days: a day table of a day that is over no longer changes, so its rows are read once and kept for
+//! `console.trend_day_cache_ttl_ms`, and a week's chart reads only today's rows from MySQL.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,19 +116,99 @@ where
     }
 }
 
-/// The rows behind the trend pages, each kept `console.trend_cache_ttl_ms` for the other charts of the page.
+/// How long after a local midnight the day before counts as complete: the manager writes a minute's samples a few
+/// seconds after the minute, and the last ones of a day land after midnight.
+const DAY_SETTLES_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// The rows of a trend window: the whole past days it covers from [`DayReads`] (each day read once, in full, and
+/// kept `console.trend_day_cache_ttl_ms`), the rest (today, and yesterday for the first minutes after midnight)
+/// read for every request, or shared by the charts of a page for `console.trend_cache_ttl_ms`. Rows before the
+/// window's start may be among them (a cached first day is whole): the routes filter by `log_time`.
+#[derive(Clone)]
+pub struct TrendRows<K, R> {
+    days: Option<moka::future::Cache<(K, chrono::NaiveDate), Arc<Vec<R>>>>,
+    live: SharedReads<(K, chrono::NaiveDateTime), R>,
+}
+
+impl<K, R> TrendRows<K, R>
+where
+    K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+    R: Send + Sync + 'static,
+{
+    pub fn new(live_ttl: Duration, day_ttl: Duration) -> Self {
+        let days = (!day_ttl.is_zero()).then(|| {
+            moka::future::Cache::builder()
+                .time_to_live(day_ttl)
+                .weigher(|_key, rows: &Arc<Vec<R>>| u32::try_from(rows.len() * std::mem::size_of::<R>()).unwrap_or(u32::MAX))
+                .max_capacity(MAX_ROW_BYTES)
+                .build()
+        });
+        TrendRows { days, live: SharedReads::new(live_ttl) }
+    }
+
+    /// Whether the charts of a page share their reads: a route then reads what the whole page needs.
+    pub fn is_shared(&self) -> bool {
+        self.live.is_on()
+    }
+
+    /// The rows of `key` in `[from, to)` (local wall-clock times) at local time `now`, in time order, as chunks.
+    /// `read(from, to)` reads a span from the day tables.
+    pub async fn rows<F, Fut>(&self, key: K, (from, to): (chrono::NaiveDateTime, chrono::NaiveDateTime), now: chrono::NaiveDateTime, read: F) -> Result<Vec<Arc<Vec<R>>>, ConsoleError>
+    where
+        F: Fn(chrono::NaiveDateTime, chrono::NaiveDateTime) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<R>, ConsoleError>>,
+    {
+        let read = &read;
+        let mut whole = Vec::new();
+        let mut live_from = from;
+        if let Some(days) = &self.days {
+            let mut day = from.date();
+            // Every day that ended (and settled) before `now` is read whole, from its midnight to the next.
+            while let Some(next) = day.succ_opt() {
+                let end = next.and_time(chrono::NaiveTime::MIN);
+                if end + DAY_SETTLES_AFTER > now || day.and_time(chrono::NaiveTime::MIN) >= to {
+                    break;
+                }
+                let start = day.and_time(chrono::NaiveTime::MIN);
+                let kept = async move {
+                    let mut rows = read(start, end).await?;
+                    rows.shrink_to_fit();
+                    Ok::<_, ConsoleError>(Arc::new(rows))
+                };
+                whole.push(days.try_get_with((key.clone(), day), kept));
+                live_from = live_from.max(end);
+                day = next;
+            }
+        }
+        let live = async {
+            match live_from < to {
+                true => self.live.get_or_read((key.clone(), live_from), read(live_from, to)).await,
+                false => Ok(Arc::new(Vec::new())),
+            }
+        };
+        let (whole, live) = futures_util::future::join(futures_util::future::try_join_all(whole), live).await;
+        let mut chunks = whole.map_err(unshare)?;
+        chunks.push(live?);
+        Ok(chunks)
+    }
+}
+
+/// Which columns a trend read selects: a static list of figure names (the page's, or one chart's).
+pub type Columns = &'static [&'static str];
+
+/// The rows behind the trend pages.
 #[derive(Clone)]
 pub struct TrendReads {
-    /// (app, agent, hours): the agent's `osinfo` rows with every figure the system charts draw but the disks
-    /// ([`SYSTEM_PAGE_FIGURES`]).
-    pub system: SharedReads<(u64, String, u32), OsinfoRow>,
-    /// (app, agent, pid, hours): the process's rows with every figure.
-    pub process: SharedReads<(u64, String, i64, u32), ProcessRow>,
+    /// (app, agent, columns, half): the agent's `osinfo` rows (the half `figures_between` reads fully, when it
+    /// reads only one).
+    pub system: TrendRows<(u64, String, Columns, Option<u8>), OsinfoRow>,
+    /// (app, agent, pid, columns): the process's rows.
+    pub process: TrendRows<(u64, String, i64, Columns), ProcessRow>,
 }
 
 impl TrendReads {
-    pub fn new(ttl: Duration) -> Self {
-        TrendReads { system: SharedReads::new(ttl), process: SharedReads::new(ttl) }
+    pub fn new(live_ttl: Duration, day_ttl: Duration) -> Self {
+        TrendReads { system: TrendRows::new(live_ttl, day_ttl), process: TrendRows::new(live_ttl, day_ttl) }
     }
 }
 
@@ -199,5 +281,37 @@ mod tests {
             let got = off.get_or_compute(CardKey::Overview(3), async { Ok(Bytes::from_static(n)) }).await;
             assert_eq!(got.expect("computed").as_ref(), n);
         }
+    }
+
+    #[tokio::test]
+    async fn whole_past_days_are_read_once_and_the_rest_every_time() {
+        use chrono::NaiveDate;
+        let at = |d: u32, h: u32, m: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap().and_hms_opt(h, m, 0).unwrap();
+        let rows: TrendRows<u8, chrono::NaiveDateTime> = TrendRows::new(Duration::ZERO, Duration::from_secs(60));
+        let spans = std::sync::Mutex::new(Vec::new());
+        let read = |from, to| {
+            spans.lock().unwrap().push((from, to));
+            async move { Ok(vec![from]) }
+        };
+        // 3 days back from 12:00 on the 10th: the 7th from its midnight (the route cuts at 12:00), the 8th and the
+        // 9th whole, then the 10th up to now.
+        let now = at(10, 12, 0);
+        let chunks = rows.rows(1, (at(7, 12, 0), now), now, read).await.unwrap();
+        assert_eq!(chunks.iter().map(|c| c[0]).collect::<Vec<_>>(), [at(7, 0, 0), at(8, 0, 0), at(9, 0, 0), at(10, 0, 0)]);
+        assert_eq!(spans.lock().unwrap().last(), Some(&(at(10, 0, 0), now)));
+        spans.lock().unwrap().clear();
+        let later = at(10, 12, 5);
+        rows.rows(1, (at(7, 12, 5), later), later, read).await.unwrap();
+        assert_eq!(*spans.lock().unwrap(), [(at(10, 0, 0), later)], "only today is read again");
+        // Just after midnight the day before is not settled yet: it is read with today.
+        spans.lock().unwrap().clear();
+        let early = at(11, 0, 5);
+        rows.rows(2, (at(10, 0, 5), early), early, read).await.unwrap();
+        assert_eq!(*spans.lock().unwrap(), [(at(10, 0, 5), early)]);
+        // Off: the window is read as asked.
+        let off: TrendRows<u8, chrono::NaiveDateTime> = TrendRows::new(Duration::ZERO, Duration::ZERO);
+        spans.lock().unwrap().clear();
+        off.rows(1, (at(7, 12, 0), now), now, read).await.unwrap();
+        assert_eq!(*spans.lock().unwrap(), [(at(7, 12, 0), now)]);
     }
 }

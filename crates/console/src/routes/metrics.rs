@@ -18,7 +18,7 @@ use store::console_db::strategies;
 use store::logs_db::{osinfo, process};
 
 use crate::auth;
-use crate::cache::{CardKey, SYSTEM_PAGE_FIGURES};
+use crate::cache::{CardKey, Columns, SYSTEM_PAGE_FIGURES};
 use crate::clients::manager::{self, Outcome};
 use crate::domain::metrics::{self, AgentFigures, MainMetricType, RECENT_MINUTES};
 use crate::domain::trends::{self, ProcessTrendType, SystemTrendType};
@@ -73,13 +73,13 @@ pub async fn process_trend(state: State, access: auth::AppMember<ProcessTrendQue
     let (app, pid) = (access.app.id, pid_number(&q.pid)?);
     // The page asks for its 9 charts at once: the first reads every figure, the others draw from that read.
     let reads = &state.trend_reads.process;
-    let columns = if reads.is_on() { &process::ALL_FIGURES[..] } else { kind.columns() };
-    let read = async {
-        Ok(process::figures_between(&state.logs_db, app as i64, &q.agent_id, pid, (window.from, window.to), columns).await?)
-    };
-    let rows = reads.get_or_read((app, q.agent_id.to_string(), pid, hours), read).await?;
-    // A shared read may have been made up to the TTL earlier: its oldest rows fall before this window.
-    ok(trends::process_trend(kind, rows.iter().filter(|r| r.log_time >= window.from), &now, hours))
+    let columns: Columns = if reads.is_shared() { &process::ALL_FIGURES[..] } else { kind.columns() };
+    let (db, agent) = (&state.logs_db, q.agent_id.as_str());
+    let read = |from, to| async move { Ok(process::figures_between(db, app as i64, agent, pid, (from, to), columns).await?) };
+    let chunks = reads.rows((app, agent.to_owned(), pid, columns), (window.from, window.to), now.naive_local(), read).await?;
+    // Whole days and shared reads may hold rows before this window.
+    let rows = chunks.iter().flat_map(|c| c.iter()).filter(|r| r.log_time >= window.from);
+    ok(trends::process_trend(kind, rows, &now, hours))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -100,21 +100,20 @@ pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery
     let now = Local::now();
     let window = trends::window(&now, hours);
     let (app, agent, db) = (access.app.id, q.agent_id.as_str(), &state.logs_db);
-    let read = |columns: &'static [&'static str]| async move {
-        Ok(osinfo::figures_between(db, app as i64, agent, (window.from, window.to), columns, Some(kind.half())).await?)
-    };
     let reads = &state.trend_reads.system;
-    let rows = match kind {
+    let (columns, half): (Columns, Option<u8>) = match kind {
         // The disks are not in the `trend_figures` index: that chart reads its own half.
-        SystemTrendType::DiskUsage => std::sync::Arc::new(read(kind.columns()).await?),
-        // The page asks for its 8 charts at once: the first reads every figure, the others draw from that read.
-        _ => {
-            let columns = if reads.is_on() { SYSTEM_PAGE_FIGURES } else { kind.columns() };
-            reads.get_or_read((app, agent.to_owned(), hours), read(columns)).await?
-        }
+        SystemTrendType::DiskUsage => (kind.columns(), Some(kind.half())),
+        // The page asks for its 8 charts at once: the first reads every figure (both halves, from the index), the
+        // others draw from that read.
+        _ if reads.is_shared() => (SYSTEM_PAGE_FIGURES, None),
+        _ => (kind.columns(), Some(kind.half())),
     };
-    // A shared read may have been made up to the TTL earlier: its oldest rows fall before this window.
-    ok(trends::system_trend(kind, rows.iter().filter(|r| r.log_time >= window.from), &now, hours))
+    let read = |from, to| async move { Ok(osinfo::figures_between(db, app as i64, agent, (from, to), columns, half).await?) };
+    let chunks = reads.rows((app, agent.to_owned(), columns, half), (window.from, window.to), now.naive_local(), read).await?;
+    // Whole days and shared reads may hold rows before this window.
+    let rows = chunks.iter().flat_map(|c| c.iter()).filter(|r| r.log_time >= window.from);
+    ok(trends::system_trend(kind, rows, &now, hours))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

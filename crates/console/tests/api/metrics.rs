@@ -99,3 +99,54 @@ async fn module_files_carry_the_audit_the_manager_keeps() {
     assert_eq!((&list[1]["risk"], &list[1]["riskModules"]), (&json!(null), &json!({})), "not audited: {body}");
     app.finish().await;
 }
+
+/// Seeds `process` rows of (`app`, vm, 42) with cpu_60 = `cpu` for the 30 minutes from `start`: a 7-day chart's
+/// bucket of 14 minutes averages its 14 minute slots, so at least one bucket shows `cpu` exactly.
+async fn process_rows(conn: &mut mysql_async::Conn, app: u64, start: chrono::NaiveDateTime, cpu: f64) {
+    for minute in 0..30 {
+        let t = start + TimeDelta::minutes(minute);
+        let (day, text) = (t.format("%d").to_string(), t.format("%Y-%m-%d %H:%M:%S").to_string());
+        conn.exec_drop(
+            format!("INSERT INTO process_{day} (app, agent, pid, log_time, version, cpu_60, heap_used, heap_limit, uptime) VALUES (?, 'vm', 42, ?, '3.1.0', ?, 100, 1000, 60)"),
+            (app, &text, cpu),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn past_days_are_read_once_and_today_every_time() {
+    // Charts do not share their reads here, so what is read live shows at once.
+    let app = TestApp::start_with(&[("EZM__CONSOLE__TREND_CACHE_TTL_MS", "0")]).await;
+    let owner = app.user("owner@example.com").await;
+    let id = app.team_app("shop", owner.id, None, None).await;
+    let mut client = app.sign_in("owner@example.com", PASSWORD).await;
+    let mut conn = app.env.logs_db().get_conn().await.unwrap();
+    let now = Local::now().naive_local();
+    for (ago, cpu) in [(TimeDelta::days(3) + TimeDelta::hours(1), 11.0), (TimeDelta::days(2), 23.0), (TimeDelta::minutes(40), 37.0)] {
+        process_rows(&mut conn, id, now - ago, cpu).await;
+    }
+    let query = json!({"appId": id, "agentId": "vm", "pid": "42", "trendType": "cpuTrend", "duration": 168});
+    let points = |body: &serde_json::Value| -> Vec<f64> {
+        let list = body["data"]["list"].as_array().unwrap_or_else(|| panic!("{body}"));
+        // The buckets wholly inside a seeded run: the seeded figures are primes over 14, so a partly covered
+        // bucket (k of 14 minutes) never averages to a whole number.
+        let mut values: Vec<f64> = list.iter().filter_map(|p| p["cpu_60"].as_f64()).filter(|v| v.fract() == 0.0).collect();
+        values.dedup();
+        values
+    };
+    let (_, body) = client.get("/xapi/process_trend", query.clone()).await;
+    assert_eq!(points(&body), [11.0, 23.0, 37.0], "whole past days and today: {body}");
+    // A row written later into a past day (only after a MySQL outage) shows once that day's rows expire
+    // (`console.trend_day_cache_ttl_ms`); a new row of today shows at once.
+    process_rows(&mut conn, id, now - TimeDelta::days(2) + TimeDelta::hours(1), 29.0).await;
+    process_rows(&mut conn, id, now - TimeDelta::minutes(90), 31.0).await;
+    let (_, body) = client.get("/xapi/process_trend", query.clone()).await;
+    assert_eq!(points(&body), [11.0, 23.0, 31.0, 37.0], "{body}");
+    // Another window over the same days is drawn from the same day rows, cut at its own start.
+    let (_, body) = client.get("/xapi/process_trend", json!({"appId": id, "agentId": "vm", "pid": "42", "trendType": "cpuTrend", "duration": 72})).await;
+    assert_eq!(points(&body), [23.0, 31.0, 37.0], "{body}");
+    drop(conn);
+    app.finish().await;
+}
