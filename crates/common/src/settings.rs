@@ -262,6 +262,9 @@ pub struct ConsoleSettings {
     /// How long the rows of a past day (a day table that no longer changes) serve the trend charts; today's rows
     /// are always read. 0: every chart reads its whole window.
     pub trend_day_cache_ttl_ms: u64,
+    /// Megabytes of past days' rows kept at most, for the system charts and again for the process charts (a week
+    /// of one agent's system rows is ~4 MB, of one process's ~3 MB).
+    pub trend_day_cache_mb: u64,
 }
 
 /// Where the console keeps profiles.

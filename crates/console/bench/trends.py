@@ -30,7 +30,13 @@ files.py), with their own databases (ezm_bench2_trends_*) and Redis key prefix (
 Usage: python3 crates/console/bench/trends.py [--keep] [--reuse] [process system pages overview poll]   (default: all)
   --keep   leave the databases (default: dropped at the end; the full seed takes ~1.5 GB+)
   --reuse  do not seed when the logs database already holds the data (use with --keep)
-env: BIN_DIR, DAYS (8), AGENTS (100), PIDS (10), REQUESTS (200), CASE_SECS (20), USERS (200), POLL_SECS (60).
+  revisit   (not in the default set; run it on a console that has not served trends yet, e.g. its own run with
+            --reuse) REVISITED agents' system pages and REVISITED processes' pages, each twice 6 s apart (first visit:
+            every day read from MySQL; again: past days kept, today read), then REQUESTS single charts of those in
+            turn. With EZM__CONSOLE__TREND_CACHE_TTL_MS=1 every single chart reads today's rows itself.
+
+env: BIN_DIR, DAYS (8), AGENTS (100), PIDS (10), REQUESTS (200), CASE_SECS (20), USERS (200), POLL_SECS (60),
+     REVISITED (10).
 Console settings pass through the environment (e.g. EZM__CONSOLE__OVERVIEW_CACHE_TTL_MS=0 for no card cache).
 Writes results/trends-<UTC>.json.
 """
@@ -56,6 +62,7 @@ CASE_SECS = float(os.environ.get("CASE_SECS", 20))
 BASELINE_REPS = int(os.environ.get("BASELINE_REPS", 10))
 USERS = int(os.environ.get("USERS", 200))
 POLL_SECS = float(os.environ.get("POLL_SECS", 60))
+REVISITED = int(os.environ.get("REVISITED", 10))
 ID = "ezm_bench2_trends"
 fb.CONSOLE_DB, fb.LOGS_DB, fb.PREFIX = f"{ID}_console", f"{ID}_logs", f"{ID}:"
 LOGS = fb.LOGS_DB
@@ -411,6 +418,31 @@ def report_pages(name, page, chart, bad, sample):
     return {"page": page, "chart": chart, "errors": bad, "error_sample": sample, "console_rss_mb_after": rss}
 
 
+def revisit(session, app, rnd):
+    """Pages of REVISITED agents and processes not viewed before by this console, then the same pages again (past
+    days now kept, console.trend_day_cache_ttl_ms), then single charts of those agents and processes in turn."""
+    out = {}
+    agents = rnd.sample(range(AGENTS), REVISITED)
+    procs = [(rnd.randrange(AGENTS), 1000 + rnd.randrange(PIDS)) for _ in range(REVISITED)]
+    ok = lambda d: len(d["list"]) == 720
+    system = [[f"/xapi/system_trend?appId={app}&agentId=agent-{a}&trendType={t}&duration=168" for t in SYSTEM_TYPES] for a in agents]
+    process = [[f"/xapi/process_trend?appId={app}&agentId=agent-{a}&pid={p}&trendType={t}&duration=168" for t in PROCESS_TYPES]
+               for a, p in procs]
+    for name, page in (("system", system), ("process", process)):
+        out[f"{name}_page_first"] = report_pages(f"{name[:4]} 1st", *pages(session, page, ok))
+        time.sleep(6)  # past the page's shared read (console.trend_cache_ttl_ms, default 5 s)
+        out[f"{name}_page_again"] = report_pages(f"{name[:4]} again", *pages(session, page, ok))
+    time.sleep(6)
+    n = REQUESTS
+    paths = [f"/xapi/system_trend?appId={app}&agentId=agent-{agents[i % REVISITED]}&trendType={SYSTEM_TYPES[i % 8]}&duration=168"
+             for i in range(n)]
+    out["system_chart_again"] = report("sys again", *timed(SVC, session, paths, ok), 50)
+    paths = [f"/xapi/process_trend?appId={app}&agentId=agent-{procs[i % REVISITED][0]}&pid={procs[i % REVISITED][1]}"
+             f"&trendType={PROCESS_TYPES[i % 9]}&duration=168" for i in range(n)]
+    out["process_chart_again"] = report("proc again", *timed(SVC, session, paths, ok), 50)
+    return out
+
+
 def main():
     global SVC
     keep, reuse = "--keep" in sys.argv, "--reuse" in sys.argv
@@ -463,6 +495,8 @@ def main():
             process = [[f"/xapi/process_trend?appId={app}&agentId=agent-{a}&pid={p}&trendType={t}&duration=168" for t in PROCESS_TYPES]
                        for a, p in ((rnd.randrange(AGENTS), 1000 + rnd.randrange(PIDS)) for _ in range(n_pages))]
             results["process_page"] = report_pages("proc page", *pages(session, process, lambda d: len(d["list"]) == 720))
+        if "revisit" in cases:
+            results["revisit"] = revisit(session, app, rnd)
         if "overview" in cases or "poll" in cases:
             top_up(app)
         if "overview" in cases:

@@ -135,12 +135,13 @@ where
     K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
     R: Send + Sync + 'static,
 {
-    pub fn new(live_ttl: Duration, day_ttl: Duration) -> Self {
-        let days = (!day_ttl.is_zero()).then(|| {
+    /// `day_bytes`: how many bytes of whole days' rows are kept at most.
+    pub fn new(live_ttl: Duration, day_ttl: Duration, day_bytes: u64) -> Self {
+        let days = (!day_ttl.is_zero() && day_bytes > 0).then(|| {
             moka::future::Cache::builder()
                 .time_to_live(day_ttl)
                 .weigher(|_key, rows: &Arc<Vec<R>>| u32::try_from(rows.len() * std::mem::size_of::<R>()).unwrap_or(u32::MAX))
-                .max_capacity(MAX_ROW_BYTES)
+                .max_capacity(day_bytes)
                 .build()
         });
         TrendRows { days, live: SharedReads::new(live_ttl) }
@@ -207,8 +208,8 @@ pub struct TrendReads {
 }
 
 impl TrendReads {
-    pub fn new(live_ttl: Duration, day_ttl: Duration) -> Self {
-        TrendReads { system: TrendRows::new(live_ttl, day_ttl), process: TrendRows::new(live_ttl, day_ttl) }
+    pub fn new(live_ttl: Duration, day_ttl: Duration, day_bytes: u64) -> Self {
+        TrendReads { system: TrendRows::new(live_ttl, day_ttl, day_bytes), process: TrendRows::new(live_ttl, day_ttl, day_bytes) }
     }
 }
 
@@ -287,7 +288,7 @@ mod tests {
     async fn whole_past_days_are_read_once_and_the_rest_every_time() {
         use chrono::NaiveDate;
         let at = |d: u32, h: u32, m: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap().and_hms_opt(h, m, 0).unwrap();
-        let rows: TrendRows<u8, chrono::NaiveDateTime> = TrendRows::new(Duration::ZERO, Duration::from_secs(60));
+        let rows: TrendRows<u8, chrono::NaiveDateTime> = TrendRows::new(Duration::ZERO, Duration::from_secs(60), 1 << 20);
         let spans = std::sync::Mutex::new(Vec::new());
         let read = |from, to| {
             spans.lock().unwrap().push((from, to));
@@ -309,7 +310,7 @@ mod tests {
         rows.rows(2, (at(10, 0, 5), early), early, read).await.unwrap();
         assert_eq!(*spans.lock().unwrap(), [(at(10, 0, 5), early)]);
         // Off: the window is read as asked.
-        let off: TrendRows<u8, chrono::NaiveDateTime> = TrendRows::new(Duration::ZERO, Duration::ZERO);
+        let off: TrendRows<u8, chrono::NaiveDateTime> = TrendRows::new(Duration::ZERO, Duration::ZERO, 1 << 20);
         spans.lock().unwrap().clear();
         off.rows(1, (at(7, 12, 0), now), now, read).await.unwrap();
         assert_eq!(*spans.lock().unwrap(), [(at(7, 12, 0), now)]);

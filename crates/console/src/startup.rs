@@ -50,7 +50,11 @@ impl Application {
             console_base_url: c.base_url.trim_end_matches('/').to_owned(),
             base_path: c.base_path.clone(),
             cards: crate::cache::CardCache::new(Duration::from_millis(c.overview_cache_ttl_ms)),
-            trend_reads: crate::cache::TrendReads::new(Duration::from_millis(c.trend_cache_ttl_ms), Duration::from_millis(c.trend_day_cache_ttl_ms)),
+            trend_reads: crate::cache::TrendReads::new(
+                Duration::from_millis(c.trend_cache_ttl_ms),
+                Duration::from_millis(c.trend_day_cache_ttl_ms),
+                c.trend_day_cache_mb << 20,
+            ),
             redis,
         };
         crate::accounts::ensure_first_admin(&state, &c.admin_user, &c.admin_password).await?;
