@@ -213,6 +213,27 @@ impl TrendReads {
     }
 }
 
+/// The count the files list last gave per (app, filter): the hint that lets the next page read its count and its
+/// rows at once (`store::console_db::files::page`). A wrong hint costs a second read, never a wrong answer.
+#[derive(Clone)]
+pub struct FileCounts(moka::future::Cache<(u64, store::console_db::files::ListFilter), u64>);
+
+impl Default for FileCounts {
+    fn default() -> Self {
+        FileCounts(moka::future::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(600)).build())
+    }
+}
+
+impl FileCounts {
+    pub async fn get(&self, app: u64, filter: &store::console_db::files::ListFilter) -> Option<u64> {
+        self.0.get(&(app, filter.clone())).await
+    }
+
+    pub async fn set(&self, app: u64, filter: store::console_db::files::ListFilter, count: u64) {
+        self.0.insert((app, filter), count).await;
+    }
+}
+
 /// What a system page's shared read selects: the `trend_figures` index's figures (all after its key), so the read
 /// is answered from the index alone.
 pub const SYSTEM_PAGE_FIGURES: &[&str] = osinfo::TREND_FIGURES.split_at(4).1;

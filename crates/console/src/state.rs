@@ -34,6 +34,8 @@ pub struct AppState {
     pub cards: crate::cache::CardCache,
     /// The rows of a trend page, shared by its charts for `console.trend_cache_ttl_ms`.
     pub trend_reads: crate::cache::TrendReads,
+    /// The files list's last count per app and filter (a hint, see `cache::FileCounts`).
+    pub file_counts: crate::cache::FileCounts,
 }
 
 #[derive(Debug, Clone, Copy)]

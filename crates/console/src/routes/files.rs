@@ -61,7 +61,11 @@ pub async fn list(state: State, access: auth::AppMember<ListQuery>) -> Handled {
     let page = q.current_page.max(1);
     let offset = (page - 1).saturating_mul(q.page_size);
     let db = &state.console_db;
-    let (count, rows) = files::page(db, access.app.id, &filter, offset, q.page_size).await?;
+    let app = access.app.id;
+    // With the last count as a hint, the count and the page are read at once.
+    let hint = state.file_counts.get(app, &filter).await;
+    let (count, rows) = files::page(db, app, &filter, offset, q.page_size, hint).await?;
+    state.file_counts.set(app, filter, count).await;
     let mut ids: Vec<u64> = rows.iter().map(|r| r.user).filter(|u| u64::from(SYSTEM_USER) != *u).collect();
     ids.sort_unstable();
     ids.dedup();

@@ -121,6 +121,18 @@ async fn the_list_pages_files_and_cores_together_newest_first() {
     assert_eq!(ids(&body), vec![("cpuprofile".into(), f1)], "a short last page");
     let (_, body) = client.get("/xapi/files", page("all", 3, 4)).await;
     assert_eq!((body["data"]["count"].as_u64(), ids(&body)), (Some(6), vec![]), "past the end: the count, no rows");
+    // The console keeps the last count as a hint to read count and page at once: a row added or removed since
+    // makes the hinted page wrong, and the page is read again for the real count.
+    let f5 = file_row(&app, id, "cpuprofile", "/logs/x-cpuprofile-1-20261125-9.cpuprofile", 3, "", owner.id, 0).await;
+    let (_, body) = client.get("/xapi/files", page("all", 6, 1)).await;
+    assert_eq!((body["data"]["count"].as_u64(), ids(&body)), (Some(7), vec![("heapsnapshot".into(), f2)]), "{body}");
+    let (_, body) = client.get("/xapi/files", page("all", 1, 1)).await;
+    assert_eq!(ids(&body), vec![("cpuprofile".into(), f5)], "the new row is the newest");
+    let mut conn = app.env.console_db().get_conn().await.unwrap();
+    conn.exec_drop("DELETE FROM files WHERE id = ?", (f5,)).await.unwrap();
+    drop(conn);
+    let (_, body) = client.get("/xapi/files", page("all", 6, 1)).await;
+    assert_eq!((body["data"]["count"].as_u64(), ids(&body)), (Some(6), vec![("cpuprofile".into(), f1)]), "{body}");
 
     let (_, body) = client.get("/xapi/files", page("all", 1, 10)).await;
     let list = body["data"]["list"].as_array().unwrap();

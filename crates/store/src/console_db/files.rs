@@ -159,7 +159,7 @@ pub async fn delete(pool: &Pool, id: u64) -> Result<bool, mysql_async::Error> {
 }
 
 /// Which rows the files page lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ListFilter {
     /// Files and cores.
     All,
@@ -205,86 +205,151 @@ type ListedTuple = (u8, u64, String, String, String, String, u8, u8, u8, u64, St
 /// Paginated in SQL: each table gives at most `offset + limit` rows in index order `(app, gm_create)` and the merge
 /// keeps the page, so a page costs the index entries before it and never the whole table (the original loaded every
 /// row); only the page's own rows are read.
-pub async fn page(pool: &Pool, app: u64, filter: &ListFilter, offset: u64, limit: u64) -> Result<(u64, Vec<Listed>), mysql_async::Error> {
-    use mysql_async::Value;
-    let (files_where, cores_where): (Option<&str>, Option<&str>) = match filter {
-        ListFilter::All => (Some(""), Some("")),
-        ListFilter::Favor => (Some(" AND favor = 1"), Some(" AND favor = 1")),
-        ListFilter::Core => (None, Some("")),
-        ListFilter::Type(_) => (Some(" AND type = ?"), None),
-    };
-    let kind = match filter {
-        ListFilter::Type(kind) => Some(kind.as_str()),
-        _ => None,
-    };
-    // Deferred join: the branches and their merge read only (src, id, gm_create), which the indexes (app[, type |
-    // favor], gm_create) hold with the primary key, so the rows a page skips are index entries, never rows; only the
-    // page's own rows are then read from their tables. A page in the second half is read from the end (oldest
-    // first, then reversed), so no page skips more than half of the list.
-    let mut conn = pool.get_conn().await?;
-    let mut count_parts = Vec::new();
-    let mut count_params: Vec<Value> = Vec::new();
-    for (table, cond) in [("files", files_where), ("coredumps", cores_where)] {
-        let Some(cond) = cond else { continue };
-        count_parts.push(format!("(SELECT COUNT(*) FROM {table} WHERE app = ?{cond})"));
-        count_params.push(app.into());
-        if let (Some(kind), "files") = (kind, table) {
-            count_params.push(kind.into());
+///
+/// `count_hint` is the count an earlier call returned for the same app and filter: with it, the count and the page
+/// are read at once, on two connections (the page planned for the hinted count, and read again in the rare case the
+/// count has changed since); without it, one after the other.
+pub async fn page(
+    pool: &Pool,
+    app: u64,
+    filter: &ListFilter,
+    offset: u64,
+    limit: u64,
+    count_hint: Option<u64>,
+) -> Result<(u64, Vec<Listed>), mysql_async::Error> {
+    let query = PageQuery::new(app, filter);
+    if let Some(hint) = count_hint.filter(|h| *h > offset && limit > 0) {
+        let plan = Plan::new(hint, offset, limit);
+        let (count, rows) = futures_util::future::try_join(query.count(pool), query.keys_page(pool, plan)).await?;
+        if count == hint {
+            return Ok((count, rows));
+        }
+        return query.planned(pool, count, offset, limit).await;
+    }
+    let count = query.count(pool).await?;
+    query.planned(pool, count, offset, limit).await
+}
+
+/// Which rows of the page to read: `skip` rows of the list read newest first, or for a page in the second half of
+/// the list oldest first (then reversed), so that no page skips more than half of the list.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    from_end: bool,
+    skip: u64,
+    limit: u64,
+}
+
+impl Plan {
+    /// `count > offset`.
+    fn new(count: u64, offset: u64, limit: u64) -> Self {
+        let limit = limit.min(count - offset);
+        match offset.saturating_mul(2) > count {
+            true => Plan { from_end: true, skip: count - offset - limit, limit },
+            false => Plan { from_end: false, skip: offset, limit },
         }
     }
-    let count: u64 = conn.exec_first(format!("SELECT CAST({} AS UNSIGNED)", count_parts.join(" + ")), count_params).await?.unwrap_or(0);
-    if count <= offset || limit == 0 {
-        return Ok((count, Vec::new()));
+}
+
+/// The statements of one list: the `WHERE` of each table it reads (`None`: not read) and their parameters.
+struct PageQuery<'a> {
+    app: u64,
+    files_where: Option<&'static str>,
+    cores_where: Option<&'static str>,
+    kind: Option<&'a str>,
+}
+
+impl<'a> PageQuery<'a> {
+    fn new(app: u64, filter: &'a ListFilter) -> Self {
+        let (files_where, cores_where) = match filter {
+            ListFilter::All => (Some(""), Some("")),
+            ListFilter::Favor => (Some(" AND favor = 1"), Some(" AND favor = 1")),
+            ListFilter::Core => (None, Some("")),
+            ListFilter::Type(_) => (Some(" AND type = ?"), None),
+        };
+        let kind = match filter {
+            ListFilter::Type(kind) => Some(kind.as_str()),
+            _ => None,
+        };
+        PageQuery { app, files_where, cores_where, kind }
     }
-    let limit = limit.min(count - offset);
-    let from_end = offset.saturating_mul(2) > count;
-    let (order, skip) = match from_end {
-        true => ("ASC", count - offset - limit),
-        false => ("DESC", offset),
-    };
-    let wanted = skip.saturating_add(limit);
-    let mut branches = Vec::new();
-    let mut params: Vec<Value> = Vec::new();
-    for (src, table, cond) in [(0, "files", files_where), (1, "coredumps", cores_where)] {
-        let Some(cond) = cond else { continue };
-        branches.push(format!("(SELECT {src} AS src, id, gm_create FROM {table} WHERE app = ?{cond} ORDER BY gm_create {order}, id {order} LIMIT ?)"));
-        params.push(app.into());
-        if let (Some(kind), "files") = (kind, table) {
-            params.push(kind.into());
+
+    /// (table, its condition, its parameters) for every table the list reads; `src` 0 is files, 1 cores.
+    fn tables(&self) -> Vec<(u8, &'static str, &'static str, Vec<mysql_async::Value>)> {
+        let mut out = Vec::new();
+        if let Some(cond) = self.files_where {
+            let mut params = vec![self.app.into()];
+            params.extend(self.kind.map(Into::into));
+            out.push((0, "files", cond, params));
         }
-        params.push(wanted.into());
+        if let Some(cond) = self.cores_where {
+            out.push((1, "coredumps", cond, vec![self.app.into()]));
+        }
+        out
     }
-    params.push(limit.into());
-    params.push(skip.into());
-    let sql = format!(
-        "SELECT p.src, p.id, IF(p.src = 0, COALESCE(f.type, ''), 'core'), COALESCE(f.agent, c.agent, ''), COALESCE(f.file, c.file, ''), \
-         IF(p.src = 0, '', COALESCE(c.node, '')), IF(p.src = 0, COALESCE(f.status, 0), COALESCE(c.file_status, 0)), \
-         IF(p.src = 0, 0, COALESCE(c.node_status, 0)), COALESCE(f.favor, c.favor, 0), COALESCE(f.user, c.user, 0), \
-         COALESCE(DATE_FORMAT(p.gm_create, '%Y-%m-%d %H:%i:%s'), '') \
-         FROM (SELECT src, id, gm_create FROM ({}) AS keyed ORDER BY gm_create {order}, src {order}, id {order} LIMIT ? OFFSET ?) AS p \
-         LEFT JOIN files f ON p.src = 0 AND f.id = p.id LEFT JOIN coredumps c ON p.src = 1 AND c.id = p.id \
-         ORDER BY p.gm_create {order}, p.src {order}, p.id {order}",
-        branches.join(" UNION ALL ")
-    );
-    let mut rows: Vec<ListedTuple> = conn.exec(sql, params).await?;
-    if from_end {
-        rows.reverse();
+
+    async fn count(&self, pool: &Pool) -> Result<u64, mysql_async::Error> {
+        let (mut parts, mut params) = (Vec::new(), Vec::new());
+        for (_, table, cond, values) in self.tables() {
+            parts.push(format!("(SELECT COUNT(*) FROM {table} WHERE app = ?{cond})"));
+            params.extend(values);
+        }
+        let mut conn = pool.get_conn().await?;
+        Ok(conn.exec_first(format!("SELECT CAST({} AS UNSIGNED)", parts.join(" + ")), params).await?.unwrap_or(0))
     }
-    let listed = rows
-        .into_iter()
-        .map(|(src, id, kind, agent, file, node, status, node_status, favor, user, time)| Listed {
-            source: if src == 1 { Source::Core } else { Source::File },
-            id,
-            kind,
-            agent,
-            file,
-            node,
-            status,
-            node_status,
-            favor,
-            user,
-            time,
-        })
-        .collect();
-    Ok((count, listed))
+
+    /// The page at `offset` of a list of `count` rows.
+    async fn planned(&self, pool: &Pool, count: u64, offset: u64, limit: u64) -> Result<(u64, Vec<Listed>), mysql_async::Error> {
+        if count <= offset || limit == 0 {
+            return Ok((count, Vec::new()));
+        }
+        Ok((count, self.keys_page(pool, Plan::new(count, offset, limit)).await?))
+    }
+
+    /// Deferred join: the branches and their merge read only (src, id, gm_create), which the indexes (app[, type |
+    /// favor], gm_create) hold with the primary key, so the rows a page skips are index entries, never rows; only
+    /// the page's own rows are then read from their tables.
+    async fn keys_page(&self, pool: &Pool, plan: Plan) -> Result<Vec<Listed>, mysql_async::Error> {
+        let order = if plan.from_end { "ASC" } else { "DESC" };
+        let wanted = plan.skip.saturating_add(plan.limit);
+        let (mut branches, mut params) = (Vec::new(), Vec::<mysql_async::Value>::new());
+        for (src, table, cond, values) in self.tables() {
+            branches.push(format!("(SELECT {src} AS src, id, gm_create FROM {table} WHERE app = ?{cond} ORDER BY gm_create {order}, id {order} LIMIT ?)"));
+            params.extend(values);
+            params.push(wanted.into());
+        }
+        params.push(plan.limit.into());
+        params.push(plan.skip.into());
+        let sql = format!(
+            "SELECT p.src, p.id, IF(p.src = 0, COALESCE(f.type, ''), 'core'), COALESCE(f.agent, c.agent, ''), COALESCE(f.file, c.file, ''), \
+             IF(p.src = 0, '', COALESCE(c.node, '')), IF(p.src = 0, COALESCE(f.status, 0), COALESCE(c.file_status, 0)), \
+             IF(p.src = 0, 0, COALESCE(c.node_status, 0)), COALESCE(f.favor, c.favor, 0), COALESCE(f.user, c.user, 0), \
+             COALESCE(DATE_FORMAT(p.gm_create, '%Y-%m-%d %H:%i:%s'), '') \
+             FROM (SELECT src, id, gm_create FROM ({}) AS keyed ORDER BY gm_create {order}, src {order}, id {order} LIMIT ? OFFSET ?) AS p \
+             LEFT JOIN files f ON p.src = 0 AND f.id = p.id LEFT JOIN coredumps c ON p.src = 1 AND c.id = p.id \
+             ORDER BY p.gm_create {order}, p.src {order}, p.id {order}",
+            branches.join(" UNION ALL ")
+        );
+        let mut conn = pool.get_conn().await?;
+        let mut rows: Vec<ListedTuple> = conn.exec(sql, params).await?;
+        if plan.from_end {
+            rows.reverse();
+        }
+        let listed = rows
+            .into_iter()
+            .map(|(src, id, kind, agent, file, node, status, node_status, favor, user, time)| Listed {
+                source: if src == 1 { Source::Core } else { Source::File },
+                id,
+                kind,
+                agent,
+                file,
+                node,
+                status,
+                node_status,
+                favor,
+                user,
+                time,
+            })
+            .collect();
+        Ok(listed)
+    }
 }
