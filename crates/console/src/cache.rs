@@ -9,7 +9,8 @@
 //! tables. Now the first chart reads every figure the page draws and the others draw from that read, for
 //! `console.trend_cache_ttl_ms` at most (each chart keeps only the rows of its own window). [`TrendRows`] adds the
 //! past days: a day table of a day that is over no longer changes, so its rows are read once and kept for
-//! `console.trend_day_cache_ttl_ms`, and a week's chart reads only today's rows from MySQL.
+//! `console.trend_day_cache_ttl_ms`, and a week's chart reads only today's rows from MySQL. [`FileCounts`] keeps the
+//! files list's last counts, a hint that lets a page read its count and its rows at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,8 +71,30 @@ fn unshare(shared: Arc<ConsoleError>) -> ConsoleError {
 /// a process ~2.7 MB.
 const MAX_ROW_BYTES: u64 = 64 << 20;
 
-/// Rows read once for every request of one key (`K`: whose rows over which duration) within the TTL. Access is
-/// checked by the routes before they ask. Cheap to clone.
+/// What a kept row holds beyond its struct (text on the heap), for the caches' weighers.
+pub trait HeapBytes {
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+impl HeapBytes for OsinfoRow {
+    fn heap_bytes(&self) -> usize {
+        self.disks.capacity()
+    }
+}
+
+impl HeapBytes for ProcessRow {}
+
+/// The weight of kept rows: what they hold, plus a fixed cost per entry (its key, the cache's own bookkeeping), so
+/// that even empty reads count against the capacity.
+fn weight<R: HeapBytes>(rows: &[R]) -> u32 {
+    let bytes = 512 + rows.len() * std::mem::size_of::<R>() + rows.iter().map(HeapBytes::heap_bytes).sum::<usize>();
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+/// Rows read once for every request of one key (`K`: whose rows from when) within the TTL. Access is checked by the
+/// routes before they ask. Cheap to clone.
 #[derive(Clone)]
 pub struct SharedReads<K, R> {
     /// `None`: a TTL of 0, every request reads its own rows.
@@ -81,13 +104,13 @@ pub struct SharedReads<K, R> {
 impl<K, R> SharedReads<K, R>
 where
     K: std::hash::Hash + Eq + Send + Sync + 'static,
-    R: Send + Sync + 'static,
+    R: HeapBytes + Send + Sync + 'static,
 {
     pub fn new(ttl: Duration) -> Self {
         let reads = (!ttl.is_zero()).then(|| {
             moka::future::Cache::builder()
                 .time_to_live(ttl)
-                .weigher(|_key, rows: &Arc<Vec<R>>| u32::try_from(rows.len() * std::mem::size_of::<R>()).unwrap_or(u32::MAX))
+                .weigher(|_key, rows: &Arc<Vec<R>>| weight(rows))
                 .max_capacity(MAX_ROW_BYTES)
                 .build()
         });
@@ -127,20 +150,34 @@ const DAY_SETTLES_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 #[derive(Clone)]
 pub struct TrendRows<K, R> {
     days: Option<moka::future::Cache<(K, chrono::NaiveDate), Arc<Vec<R>>>>,
-    live: SharedReads<(K, chrono::NaiveDateTime), R>,
+    live: SharedReads<(K, LiveStart), R>,
+}
+
+/// Where the part of a window read from MySQL starts: at a midnight (after the whole days), or at the window's own
+/// start, which moves every second, so such reads are shared by window length (as the charts of a page ask).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum LiveStart {
+    Midnight(chrono::NaiveDateTime),
+    Window { minutes: i64 },
+}
+
+/// The local time before which a day that ended counts as complete (`DAY_SETTLES_AFTER` before `now`; taken on the
+/// instant, so a midnight that a daylight-saving change skips still waits).
+pub fn settled_before(now: &chrono::DateTime<chrono::Local>) -> chrono::NaiveDateTime {
+    (*now - DAY_SETTLES_AFTER).naive_local()
 }
 
 impl<K, R> TrendRows<K, R>
 where
     K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
-    R: Send + Sync + 'static,
+    R: HeapBytes + Send + Sync + 'static,
 {
     /// `day_bytes`: how many bytes of whole days' rows are kept at most.
     pub fn new(live_ttl: Duration, day_ttl: Duration, day_bytes: u64) -> Self {
         let days = (!day_ttl.is_zero() && day_bytes > 0).then(|| {
             moka::future::Cache::builder()
                 .time_to_live(day_ttl)
-                .weigher(|_key, rows: &Arc<Vec<R>>| u32::try_from(rows.len() * std::mem::size_of::<R>()).unwrap_or(u32::MAX))
+                .weigher(|_key, rows: &Arc<Vec<R>>| weight(rows))
                 .max_capacity(day_bytes)
                 .build()
         });
@@ -152,9 +189,16 @@ where
         self.live.is_on()
     }
 
-    /// The rows of `key` in `[from, to)` (local wall-clock times) at local time `now`, in time order, as chunks.
-    /// `read(from, to)` reads a span from the day tables.
-    pub async fn rows<F, Fut>(&self, key: K, (from, to): (chrono::NaiveDateTime, chrono::NaiveDateTime), now: chrono::NaiveDateTime, read: F) -> Result<Vec<Arc<Vec<R>>>, ConsoleError>
+    /// The rows of `key` in `[from, to)` (local wall-clock times), as chunks, day by day in time order (within a
+    /// chunk, in the order `read` gives them); a day that ended before `settled` ([`settled_before`]) is taken
+    /// whole. `read(from, to)` reads a span from the day tables.
+    pub async fn rows<F, Fut>(
+        &self,
+        key: K,
+        (from, to): (chrono::NaiveDateTime, chrono::NaiveDateTime),
+        settled: chrono::NaiveDateTime,
+        read: F,
+    ) -> Result<Vec<Arc<Vec<R>>>, ConsoleError>
     where
         F: Fn(chrono::NaiveDateTime, chrono::NaiveDateTime) -> Fut,
         Fut: std::future::Future<Output = Result<Vec<R>, ConsoleError>>,
@@ -167,7 +211,7 @@ where
             // Every day that ended (and settled) before `now` is read whole, from its midnight to the next.
             while let Some(next) = day.succ_opt() {
                 let end = next.and_time(chrono::NaiveTime::MIN);
-                if end + DAY_SETTLES_AFTER > now || day.and_time(chrono::NaiveTime::MIN) >= to {
+                if end > settled || day.and_time(chrono::NaiveTime::MIN) >= to {
                     break;
                 }
                 let start = day.and_time(chrono::NaiveTime::MIN);
@@ -181,9 +225,13 @@ where
                 day = next;
             }
         }
+        let start = match live_from == from {
+            true => LiveStart::Window { minutes: (to - from).num_minutes() },
+            false => LiveStart::Midnight(live_from),
+        };
         let live = async {
             match live_from < to {
-                true => self.live.get_or_read((key.clone(), live_from), read(live_from, to)).await,
+                true => self.live.get_or_read((key.clone(), start), read(live_from, to)).await,
                 false => Ok(Arc::new(Vec::new())),
             }
         };
@@ -243,6 +291,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+
+    impl HeapBytes for chrono::NaiveDateTime {}
+    impl HeapBytes for u8 {}
 
     #[tokio::test]
     async fn concurrent_requests_share_one_computation_until_the_ttl() {
@@ -317,23 +368,24 @@ mod tests {
         };
         // 3 days back from 12:00 on the 10th: the 7th from its midnight (the route cuts at 12:00), the 8th and the
         // 9th whole, then the 10th up to now.
+        let settled = |now: chrono::NaiveDateTime| now - DAY_SETTLES_AFTER;
         let now = at(10, 12, 0);
-        let chunks = rows.rows(1, (at(7, 12, 0), now), now, read).await.unwrap();
+        let chunks = rows.rows(1, (at(7, 12, 0), now), settled(now), read).await.unwrap();
         assert_eq!(chunks.iter().map(|c| c[0]).collect::<Vec<_>>(), [at(7, 0, 0), at(8, 0, 0), at(9, 0, 0), at(10, 0, 0)]);
         assert_eq!(spans.lock().unwrap().last(), Some(&(at(10, 0, 0), now)));
         spans.lock().unwrap().clear();
         let later = at(10, 12, 5);
-        rows.rows(1, (at(7, 12, 5), later), later, read).await.unwrap();
+        rows.rows(1, (at(7, 12, 5), later), settled(later), read).await.unwrap();
         assert_eq!(*spans.lock().unwrap(), [(at(10, 0, 0), later)], "only today is read again");
         // Just after midnight the day before is not settled yet: it is read with today.
         spans.lock().unwrap().clear();
         let early = at(11, 0, 5);
-        rows.rows(2, (at(10, 0, 5), early), early, read).await.unwrap();
+        rows.rows(2, (at(10, 0, 5), early), settled(early), read).await.unwrap();
         assert_eq!(*spans.lock().unwrap(), [(at(10, 0, 5), early)]);
         // Off: the window is read as asked.
         let off: TrendRows<u8, chrono::NaiveDateTime> = TrendRows::new(Duration::ZERO, Duration::ZERO, 1 << 20);
         spans.lock().unwrap().clear();
-        off.rows(1, (at(7, 12, 0), now), now, read).await.unwrap();
+        off.rows(1, (at(7, 12, 0), now), settled(now), read).await.unwrap();
         assert_eq!(*spans.lock().unwrap(), [(at(7, 12, 0), now)]);
     }
 }

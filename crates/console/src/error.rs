@@ -1,7 +1,7 @@
 //! The console's errors, rendered through the shared error table (`common::error`). Refusals answer the original's
 //! `{ok:false, message[, code]}`; internal failures are logged once with their cause and answered with a generic
-//! message (no SQL, paths or hosts reach the client). Every answer also carries the stable English `reason` of
-//! [`crate::reasons`] and its `args`, which the web UI translates.
+//! message (no SQL, paths or hosts reach the client). Every error answer of the API also carries the stable English
+//! `reason` of [`crate::reasons`] and its `args`, which the web UI translates.
 
 use crate::reasons::{self, Refusal};
 use common::error::{self, Code, ServiceError};
@@ -58,7 +58,8 @@ impl ConsoleError {
         match self {
             ConsoleError::Param(ParamError::Missing(name)) => reasons::MISSING_PARAM.arg("name", name),
             ConsoleError::Param(ParamError::Bad(detail)) => reasons::BAD_PARAM.arg("detail", detail),
-            ConsoleError::Param(e @ (ParamError::Body(_) | ParamError::Signature(_))) => reasons::BAD_BODY.arg("detail", e),
+            ConsoleError::Param(ParamError::Body(detail)) => reasons::BAD_BODY.arg("detail", detail),
+            ConsoleError::Param(ParamError::Signature(e)) => reasons::BAD_PARAM.arg("detail", e),
             ConsoleError::Invalid(r)
             | ConsoleError::BadCredentials(r)
             | ConsoleError::BadBasicCredentials(r)
@@ -92,6 +93,9 @@ impl ServiceError for ConsoleError {
             ConsoleError::Unauthenticated | ConsoleError::BadCredentials(_) | ConsoleError::BadBasicCredentials(_) => &error::UNAUTHENTICATED,
             ConsoleError::Forbidden(_) => &error::FORBIDDEN,
             ConsoleError::NotFound(_) => &error::NO_SUCH,
+            // The agent's absence and silence keep the original's codes (`XPROFILER_NO_CLIENT`, `XPROFILER_EXPIRED`).
+            ConsoleError::Declined(r) if r.reason.key == reasons::AGENT_OFFLINE.key => &error::NO_CLIENT,
+            ConsoleError::Declined(r) if r.reason.key == reasons::AGENT_TIMEOUT.key => &error::COMMAND_EXPIRED,
             ConsoleError::Declined(_) => &error::DECLINED,
             ConsoleError::Csrf => &error::CSRF_MISMATCH,
             ConsoleError::TooManyAttempts(_) => &error::TOO_MANY_ATTEMPTS,

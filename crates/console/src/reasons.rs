@@ -1,4 +1,5 @@
-//! Why the console refused: one catalog of every refusal it answers. Each [`Reason`] has a stable English key, sent
+//! Why the console refused: one catalog of every refusal its API answers (the no-route 404 of `/xapi/*` is the
+//! shared table's, without a reason). Each [`Reason`] has a stable English key, sent
 //! as the `reason` member of the error envelope (with the values in `args`), and the message the original answered
 //! (mostly Chinese), sent as `message`, with `{name}` filled from the same values. The original front-end reads
 //! `message` and ignores the rest; our web UI looks the key up in its locale (`web/src/i18n/*/errors.ts`) and falls
@@ -73,11 +74,13 @@ reasons! {
     // Profiling actions and the agent.
     UNKNOWN_ACTION = "unknownAction", "不支持的操作: {action}";
     NO_STOP = "noStop", "{action} 不支持结束操作";
-    AGENT_OFFLINE = "agentOffline", "agent 不在线，无法执行此操作: {detail}";
-    AGENT_TIMEOUT = "agentTimeout", "agent 未在规定时间内应答: {detail}";
-    AGENT_FAILED = "agentFailed", "agent 执行失败: {detail}";
-    AGENT_UNEXPECTED = "agentUnexpected", "agent 返回了无法识别的结果: {detail}";
-    MANAGER_REFUSED = "managerRefused", "manager 拒绝了请求: {detail}";
+    // The agent's, ws-server's or manager's own text, passed through as the original does (with the original's
+    // `code` for the first two); the UI's locales say what happened around it.
+    AGENT_OFFLINE = "agentOffline", "{detail}";
+    AGENT_TIMEOUT = "agentTimeout", "{detail}";
+    AGENT_FAILED = "agentFailed", "{detail}";
+    MANAGER_REFUSED = "managerRefused", "{detail}";
+    AGENT_UNEXPECTED = "agentUnexpected", "unexpected answer of the agent: {detail}";
 
     // Files, transfers and downloads.
     UPLOADED_NO_TRANSFER = "uploadedNoTransfer", "上传的文件无需转储";
@@ -188,11 +191,13 @@ mod tests {
         }
     }
 
-    /// `key: 'text'` lines of a locale's errors.ts.
+    /// `key: 'text'` lines of a locale's errors.ts (its `export default { … }` object, one key per line).
     fn locale(name: &str) -> BTreeMap<String, String> {
         let path = format!("{}/web/src/i18n/{name}/errors.ts", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        text.lines()
+        let body = text.split_once("export default {").unwrap_or_else(|| panic!("{path}: no `export default {{`")).1;
+        let body = body.rsplit_once('}').unwrap_or_else(|| panic!("{path}: no closing brace")).0;
+        body.lines()
             .filter_map(|line| {
                 let (key, value) = line.trim().split_once(": ")?;
                 let value = value.trim_end_matches(',');
@@ -211,7 +216,10 @@ mod tests {
             expected.sort_unstable();
             assert_eq!(keys, expected, "{name}/errors.ts has exactly the keys of reasons::ALL");
             for reason in ALL {
-                assert_eq!(placeholders(&texts[reason.key]), placeholders(reason.template), "{name}: {}", reason.key);
+                let text = &texts[reason.key];
+                assert_eq!(placeholders(text), placeholders(reason.template), "{name}: {}", reason.key);
+                // vue-i18n reads `@` as a linked message and `|` as plural forms.
+                assert!(!text.contains(['@', '|']), "{name}: {} has vue-i18n syntax: {text}", reason.key);
             }
         }
     }

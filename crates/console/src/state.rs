@@ -32,7 +32,8 @@ pub struct AppState {
     pub base_path: String,
     /// The app cards' replies, kept `console.overview_cache_ttl_ms`.
     pub cards: crate::cache::CardCache,
-    /// The rows of a trend page, shared by its charts for `console.trend_cache_ttl_ms`.
+    /// The rows behind the trend charts: past days kept `console.trend_day_cache_ttl_ms`, the rest shared by the
+    /// charts of a page for `console.trend_cache_ttl_ms`.
     pub trend_reads: crate::cache::TrendReads,
     /// The files list's last count per app and filter (a hint, see `cache::FileCounts`).
     pub file_counts: crate::cache::FileCounts,

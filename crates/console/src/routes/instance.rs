@@ -132,7 +132,7 @@ pub async fn xprofiler_status(state: State, access: auth::AppMember<PidQuery>) -
     let q = access.params;
     let body = ProcessCommand { target: manager::target(q.app_id, &q.agent_id, QUICK_MS), pid: q.pid };
     let out = stdout(state.manager.command("/xprofiler/check_process_status", &body, QUICK_MS).await?)?;
-    let status: Value = serde_json::from_str(out.trim()).map_err(|_| ConsoleError::Declined(reasons::AGENT_UNEXPECTED.arg("detail", format!("{:.200}", out.trim()))))?;
+    let status: Value = serde_json::from_str(out.trim()).map_err(|_| ConsoleError::Declined(reasons::AGENT_FAILED.arg("detail", out.trim())))?;
     ok(status)
 }
 

@@ -18,7 +18,7 @@ use store::console_db::strategies;
 use store::logs_db::{osinfo, process};
 
 use crate::auth;
-use crate::cache::{CardKey, Columns, SYSTEM_PAGE_FIGURES};
+use crate::cache::{self, CardKey, Columns, SYSTEM_PAGE_FIGURES};
 use crate::clients::manager::{self, Outcome};
 use crate::domain::metrics::{self, AgentFigures, MainMetricType, RECENT_MINUTES};
 use crate::domain::trends::{self, ProcessTrendType, SystemTrendType};
@@ -76,7 +76,7 @@ pub async fn process_trend(state: State, access: auth::AppMember<ProcessTrendQue
     let columns: Columns = if reads.is_shared() { &process::ALL_FIGURES[..] } else { kind.columns() };
     let (db, agent) = (&state.logs_db, q.agent_id.as_str());
     let read = |from, to| async move { Ok(process::figures_between(db, app as i64, agent, pid, (from, to), columns).await?) };
-    let chunks = reads.rows((app, agent.to_owned(), pid, columns), (window.from, window.to), now.naive_local(), read).await?;
+    let chunks = reads.rows((app, agent.to_owned(), pid, columns), (window.from, window.to), cache::settled_before(&now), read).await?;
     // Whole days and shared reads may hold rows before this window.
     let rows = chunks.iter().flat_map(|c| c.iter()).filter(|r| r.log_time >= window.from);
     ok(trends::process_trend(kind, rows, &now, hours))
@@ -110,7 +110,7 @@ pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery
         _ => (kind.columns(), Some(kind.half())),
     };
     let read = |from, to| async move { Ok(osinfo::figures_between(db, app as i64, agent, (from, to), columns, half).await?) };
-    let chunks = reads.rows((app, agent.to_owned(), columns, half), (window.from, window.to), now.naive_local(), read).await?;
+    let chunks = reads.rows((app, agent.to_owned(), columns, half), (window.from, window.to), cache::settled_before(&now), read).await?;
     // Whole days and shared reads may hold rows before this window.
     let rows = chunks.iter().flat_map(|c| c.iter()).filter(|r| r.log_time >= window.from);
     ok(trends::system_trend(kind, rows, &now, hours))

@@ -500,6 +500,7 @@ async fn a_transfer_without_the_agent_puts_the_status_back() {
     let (_, body) = client.call(Method::POST, "/xapi/file_transfer", transfer(created, "cpuprofile")).await;
     assert_eq!(body["ok"], false, "{body}");
     assert!(message(&body).contains("not connected"), "the manager's reason is passed on: {body}");
+    assert_eq!((&body["code"], &body["reason"]), (&json!("XPROFILER_NO_CLIENT"), &json!("agentOffline")), "the original's code: {body}");
     assert_eq!(count(&app, "SELECT status FROM files WHERE id = ? AND token = ''", created).await, 1, "back to created");
     let (_, body) = client.call(Method::POST, "/xapi/file_transfer", transfer(copied, "heapsnapshot")).await;
     assert_eq!(body["ok"], false, "{body}");

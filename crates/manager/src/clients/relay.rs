@@ -54,7 +54,7 @@ impl Relay {
             Err(e) => {
                 self.stats.commands_failed.inc();
                 tracing::warn!(server = %client.server, error = %e, "command relay failed");
-                Ok(json!({"ok": false, "message": format!("ws-server {} unreachable: {e}", client.server)}))
+                Ok(json!({"ok": false, "message": "the agent's ws-server is unreachable"}))
             }
         }
     }

@@ -31,7 +31,7 @@ async fn agents_behind_an_unreachable_ws_server_are_not_listed_nor_commanded() {
     assert_eq!(m.call("/xprofiler/clients", json!({"appId": "2"})).await, json!({"ok": true, "data": {}}));
     assert_eq!(m.call("/xprofiler/client", json!({"appId": "1", "agentId": "vm"})).await, json!({"ok": true, "data": {"client": {}}}));
     let reply = m.call("/xprofiler/agent_osinfo", json!({"appId": "1", "agentId": "vm"})).await;
-    assert_eq!(reply, json!({"ok": true, "data": {"ok": false, "message": "app 1 agent vm not connected!"}}));
+    assert_eq!(reply, json!({"ok": true, "data": {"ok": false, "message": "app 1 agent vm not connected!", "code": "XPROFILER_NO_CLIENT"}}));
     m.finish().await;
 }
 

@@ -208,7 +208,7 @@ type ListedTuple = (u8, u64, String, String, String, String, u8, u8, u8, u64, St
 ///
 /// `count_hint` is the count an earlier call returned for the same app and filter: with it, the count and the page
 /// are read at once, on two connections (the page planned for the hinted count, and read again in the rare case the
-/// count has changed since); without it, one after the other.
+/// real count plans another read); without it, one after the other.
 pub async fn page(
     pool: &Pool,
     app: u64,
@@ -221,7 +221,8 @@ pub async fn page(
     if let Some(hint) = count_hint.filter(|h| *h > offset && limit > 0) {
         let plan = Plan::new(hint, offset, limit);
         let (count, rows) = futures_util::future::try_join(query.count(pool), query.keys_page(pool, plan)).await?;
-        if count == hint {
+        // The rows are the page's when the real count plans the same read (page 1 stays page 1 as files arrive).
+        if count > offset && Plan::new(count, offset, limit) == plan {
             return Ok((count, rows));
         }
         return query.planned(pool, count, offset, limit).await;
@@ -232,7 +233,7 @@ pub async fn page(
 
 /// Which rows of the page to read: `skip` rows of the list read newest first, or for a page in the second half of
 /// the list oldest first (then reversed), so that no page skips more than half of the list.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Plan {
     from_end: bool,
     skip: u64,
