@@ -143,13 +143,16 @@ where
 /// seconds after the minute, and the last ones of a day land after midnight.
 const DAY_SETTLES_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
-/// The rows of a trend window: the whole past days it covers from [`DayReads`] (each day read once, in full, and
-/// kept `console.trend_day_cache_ttl_ms`), the rest (today, and yesterday for the first minutes after midnight)
-/// read for every request, or shared by the charts of a page for `console.trend_cache_ttl_ms`. Rows before the
-/// window's start may be among them (a cached first day is whole): the routes filter by `log_time`.
+/// The rows of a trend window: the past days it covers kept (each day read once, from the window's start or its
+/// midnight to its end, and kept `console.trend_day_cache_ttl_ms`), the rest (today, and yesterday for the first
+/// minutes after midnight) read for every request, or shared by the charts of a page for
+/// `console.trend_cache_ttl_ms`. Rows before the window's start may be among them (a kept day may start earlier, a
+/// shared read may be older): the routes filter by `log_time`.
 #[derive(Clone)]
 pub struct TrendRows<K, R> {
-    days: Option<moka::future::Cache<(K, chrono::NaiveDate), Arc<Vec<R>>>>,
+    /// (key, day) → the day's rows from a time of that day (its midnight, or the start of the window that read it
+    /// first) to its end.
+    days: Option<moka::future::Cache<(K, chrono::NaiveDate), (chrono::NaiveDateTime, Arc<Vec<R>>)>>,
     live: SharedReads<(K, LiveStart), R>,
 }
 
@@ -177,7 +180,7 @@ where
         let days = (!day_ttl.is_zero() && day_bytes > 0).then(|| {
             moka::future::Cache::builder()
                 .time_to_live(day_ttl)
-                .weigher(|_key, rows: &Arc<Vec<R>>| weight(rows))
+                .weigher(|_key, (_, rows): &(chrono::NaiveDateTime, Arc<Vec<R>>)| weight(rows))
                 .max_capacity(day_bytes)
                 .build()
         });
@@ -208,19 +211,15 @@ where
         let mut live_from = from;
         if let Some(days) = &self.days {
             let mut day = from.date();
-            // Every day that ended (and settled) before `now` is read whole, from its midnight to the next.
+            // Every day that ended (and settled) is read to its end, from the window's start or its midnight, and
+            // kept; a later window (starting later) finds it, an earlier one reads it again from its own start.
             while let Some(next) = day.succ_opt() {
                 let end = next.and_time(chrono::NaiveTime::MIN);
                 if end > settled || day.and_time(chrono::NaiveTime::MIN) >= to {
                     break;
                 }
-                let start = day.and_time(chrono::NaiveTime::MIN);
-                let kept = async move {
-                    let mut rows = read(start, end).await?;
-                    rows.shrink_to_fit();
-                    Ok::<_, ConsoleError>(Arc::new(rows))
-                };
-                whole.push(days.try_get_with((key.clone(), day), kept));
+                let need = from.max(day.and_time(chrono::NaiveTime::MIN));
+                whole.push(kept_day(days, (key.clone(), day), need, read(need, end)));
                 live_from = live_from.max(end);
                 day = next;
             }
@@ -236,9 +235,41 @@ where
             }
         };
         let (whole, live) = futures_util::future::join(futures_util::future::try_join_all(whole), live).await;
-        let mut chunks = whole.map_err(unshare)?;
+        let mut chunks = whole?;
         chunks.push(live?);
         Ok(chunks)
+    }
+}
+
+/// The rows of one day from `need` on: kept ones that start no later, else read by `read` and kept. Calls for one
+/// day run one after the other (moka's per-key lock), so the charts of a page asking at once read it once; a
+/// failure is not kept.
+async fn kept_day<K, R, Fut>(
+    days: &moka::future::Cache<(K, chrono::NaiveDate), (chrono::NaiveDateTime, Arc<Vec<R>>)>,
+    key: (K, chrono::NaiveDate),
+    need: chrono::NaiveDateTime,
+    read: Fut,
+) -> Result<Arc<Vec<R>>, ConsoleError>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    R: Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Vec<R>, ConsoleError>>,
+{
+    use moka::ops::compute::{CompResult, Op};
+    let computed = days
+        .entry(key)
+        .and_try_compute_with(|kept| async move {
+            if kept.as_ref().is_some_and(|e| e.value().0 <= need) {
+                return Ok(Op::Nop);
+            }
+            let mut rows = read.await?;
+            rows.shrink_to_fit();
+            Ok::<_, ConsoleError>(Op::Put((need, Arc::new(rows))))
+        })
+        .await?;
+    match computed {
+        CompResult::Unchanged(e) | CompResult::Inserted(e) | CompResult::ReplacedWith(e) => Ok(e.into_value().1),
+        CompResult::StillNone(_) | CompResult::Removed(_) => Err(ConsoleError::Internal("a kept trend day vanished".into())),
     }
 }
 
@@ -362,21 +393,34 @@ mod tests {
         let at = |d: u32, h: u32, m: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap().and_hms_opt(h, m, 0).unwrap();
         let rows: TrendRows<u8, chrono::NaiveDateTime> = TrendRows::new(Duration::ZERO, Duration::from_secs(60), 1 << 20);
         let spans = std::sync::Mutex::new(Vec::new());
-        let read = |from, to| {
-            spans.lock().unwrap().push((from, to));
-            async move { Ok(vec![from]) }
+        // What was read: recorded when a read runs (a read that is not needed is made but never run).
+        let spans_ref = &spans;
+        let read = |from, to| async move {
+            spans_ref.lock().unwrap().push((from, to));
+            Ok(vec![from])
         };
-        // 3 days back from 12:00 on the 10th: the 7th from its midnight (the route cuts at 12:00), the 8th and the
-        // 9th whole, then the 10th up to now.
+        // 3 days back from 12:00 on the 10th: the 7th from 12:00, the 8th and the 9th whole, then the 10th up to
+        // now.
         let settled = |now: chrono::NaiveDateTime| now - DAY_SETTLES_AFTER;
         let now = at(10, 12, 0);
         let chunks = rows.rows(1, (at(7, 12, 0), now), settled(now), read).await.unwrap();
-        assert_eq!(chunks.iter().map(|c| c[0]).collect::<Vec<_>>(), [at(7, 0, 0), at(8, 0, 0), at(9, 0, 0), at(10, 0, 0)]);
+        assert_eq!(chunks.iter().map(|c| c[0]).collect::<Vec<_>>(), [at(7, 12, 0), at(8, 0, 0), at(9, 0, 0), at(10, 0, 0)]);
         assert_eq!(spans.lock().unwrap().last(), Some(&(at(10, 0, 0), now)));
         spans.lock().unwrap().clear();
         let later = at(10, 12, 5);
         rows.rows(1, (at(7, 12, 5), later), settled(later), read).await.unwrap();
         assert_eq!(*spans.lock().unwrap(), [(at(10, 0, 0), later)], "only today is read again");
+        // A longer window needs more of the 7th: read again from its start (and kept so), the other days not.
+        spans.lock().unwrap().clear();
+        rows.rows(1, (at(7, 6, 0), later), settled(later), read).await.unwrap();
+        assert_eq!(*spans.lock().unwrap(), [(at(7, 6, 0), at(8, 0, 0)), (at(10, 0, 0), later)]);
+        // The charts of a page ask at once: each day is read once.
+        spans.lock().unwrap().clear();
+        let page = (0..8).map(|_| rows.rows(3, (at(7, 12, 0), now), settled(now), read));
+        futures_util::future::try_join_all(page).await.unwrap();
+        let mut days: Vec<_> = spans.lock().unwrap().iter().filter(|(from, _)| from.date() != now.date()).copied().collect();
+        days.sort();
+        assert_eq!(days, [(at(7, 12, 0), at(8, 0, 0)), (at(8, 0, 0), at(9, 0, 0)), (at(9, 0, 0), at(10, 0, 0))]);
         // Just after midnight the day before is not settled yet: it is read with today.
         spans.lock().unwrap().clear();
         let early = at(11, 0, 5);
