@@ -89,7 +89,7 @@ impl HeapBytes for ProcessRow {}
 /// The weight of kept rows: what they hold, plus a fixed cost per entry (its key, the cache's own bookkeeping), so
 /// that even empty reads count against the capacity.
 fn weight<R: HeapBytes>(rows: &[R]) -> u32 {
-    let bytes = 512 + rows.len() * std::mem::size_of::<R>() + rows.iter().map(HeapBytes::heap_bytes).sum::<usize>();
+    let bytes = 512 + std::mem::size_of_val(rows) + rows.iter().map(HeapBytes::heap_bytes).sum::<usize>();
     u32::try_from(bytes).unwrap_or(u32::MAX)
 }
 
@@ -150,11 +150,13 @@ const DAY_SETTLES_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 /// shared read may be older): the routes filter by `log_time`.
 #[derive(Clone)]
 pub struct TrendRows<K, R> {
-    /// (key, day) → the day's rows from a time of that day (its midnight, or the start of the window that read it
-    /// first) to its end.
-    days: Option<moka::future::Cache<(K, chrono::NaiveDate), (chrono::NaiveDateTime, Arc<Vec<R>>)>>,
+    days: Option<KeptDays<K, R>>,
     live: SharedReads<(K, LiveStart), R>,
 }
+
+/// (key, day) → the day's rows from a time of that day (its midnight, or the start of the window that read it first)
+/// to its end.
+type KeptDays<K, R> = moka::future::Cache<(K, chrono::NaiveDate), (chrono::NaiveDateTime, Arc<Vec<R>>)>;
 
 /// Where the part of a window read from MySQL starts: at a midnight (after the whole days), or at the window's own
 /// start, which moves every second, so such reads are shared by window length (as the charts of a page ask).
@@ -245,7 +247,7 @@ where
 /// day run one after the other (moka's per-key lock), so the charts of a page asking at once read it once; a
 /// failure is not kept.
 async fn kept_day<K, R, Fut>(
-    days: &moka::future::Cache<(K, chrono::NaiveDate), (chrono::NaiveDateTime, Arc<Vec<R>>)>,
+    days: &KeptDays<K, R>,
     key: (K, chrono::NaiveDate),
     need: chrono::NaiveDateTime,
     read: Fut,
