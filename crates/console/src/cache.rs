@@ -212,18 +212,16 @@ where
         let mut whole = Vec::new();
         let mut live_from = from;
         if let Some(days) = &self.days {
-            let mut day = from.date();
             // Every day that ended (and settled) is read to its end, from the window's start or its midnight, and
             // kept; a later window (starting later) finds it, an earlier one reads it again from its own start.
-            while let Some(next) = day.succ_opt() {
-                let end = next.and_time(chrono::NaiveTime::MIN);
-                if end > settled || day.and_time(chrono::NaiveTime::MIN) >= to {
+            for span in store::logs_db::day_spans(from, to) {
+                let day = span.from.date();
+                let midnight = day.succ_opt().map(|next| next.and_time(chrono::NaiveTime::MIN));
+                if midnight != Some(span.to) || span.to > settled {
                     break;
                 }
-                let need = from.max(day.and_time(chrono::NaiveTime::MIN));
-                whole.push(kept_day(days, (key.clone(), day), need, read(need, end)));
-                live_from = live_from.max(end);
-                day = next;
+                whole.push(kept_day(days, (key.clone(), day), span.from, read(span.from, span.to)));
+                live_from = span.to;
             }
         }
         let start = match live_from == from {
