@@ -9,13 +9,15 @@
 //! tables. Now the first chart reads every figure the page draws and the others draw from that read, for
 //! `console.trend_cache_ttl_ms` at most (each chart keeps only the rows of its own window). [`TrendRows`] adds the
 //! past days: a day table of a day that is over no longer changes, so its rows are read once and kept for
-//! `console.trend_day_cache_ttl_ms`, and a week's chart reads only today's rows from MySQL. [`FileCounts`] keeps the
-//! files list's last counts, a hint that lets a page read its count and its rows at once.
+//! `console.trend_day_cache_ttl_ms`, and a week's chart reads only today's rows from MySQL. [`FileHints`] keeps the
+//! files list's last counts and seek points, hints that let a page read its count and its rows at once and a deep
+//! page start near its rows.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use store::console_db::files::{ListFilter, ListHint};
 use store::logs_db::osinfo::{self, OsinfoRow};
 use store::logs_db::process::ProcessRow;
 
@@ -292,24 +294,32 @@ impl TrendReads {
     }
 }
 
-/// The count the files list last gave per (app, filter): the hint that lets the next page read its count and its
-/// rows at once (`store::console_db::files::page`). A wrong hint costs a second read, never a wrong answer.
+/// What the files list learnt per (app, filter) (`store::console_db::files::ListHint`): the last count, which lets
+/// the next page read its count and its rows at once, and the seek points of a long list's deep pages. A stale hint
+/// costs a second read, never a wrong answer. Weighed by seek points, so that lists of millions of rows fit too.
 #[derive(Clone)]
-pub struct FileCounts(moka::future::Cache<(u64, store::console_db::files::ListFilter), u64>);
+pub struct FileHints(moka::future::Cache<(u64, ListFilter), ListHint>);
 
-impl Default for FileCounts {
+impl Default for FileHints {
     fn default() -> Self {
-        FileCounts(moka::future::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(600)).build())
+        FileHints(
+            moka::future::Cache::builder()
+                // About 40 MB at most: a seek point is a few dozen bytes.
+                .max_capacity(1_000_000)
+                .weigher(|_, hint: &ListHint| 1 + hint.seeks.as_ref().map_or(0, |s| u32::try_from(s.len()).unwrap_or(u32::MAX)))
+                .time_to_live(Duration::from_secs(600))
+                .build(),
+        )
     }
 }
 
-impl FileCounts {
-    pub async fn get(&self, app: u64, filter: &store::console_db::files::ListFilter) -> Option<u64> {
-        self.0.get(&(app, filter.clone())).await
+impl FileHints {
+    pub async fn get(&self, app: u64, filter: &ListFilter) -> ListHint {
+        self.0.get(&(app, filter.clone())).await.unwrap_or_default()
     }
 
-    pub async fn set(&self, app: u64, filter: store::console_db::files::ListFilter, count: u64) {
-        self.0.insert((app, filter), count).await;
+    pub async fn set(&self, app: u64, filter: ListFilter, hint: ListHint) {
+        self.0.insert((app, filter), hint).await;
     }
 }
 

@@ -55,7 +55,7 @@ impl Application {
                 Duration::from_millis(c.trend_day_cache_ttl_ms),
                 c.trend_day_cache_mb << 20,
             ),
-            file_counts: crate::cache::FileCounts::default(),
+            file_hints: crate::cache::FileHints::default(),
             redis,
         };
         crate::accounts::ensure_first_admin(&state, &c.admin_user, &c.admin_password).await?;

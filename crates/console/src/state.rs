@@ -35,8 +35,8 @@ pub struct AppState {
     /// The rows behind the trend charts: past days kept `console.trend_day_cache_ttl_ms`, the rest shared by the
     /// charts of a page for `console.trend_cache_ttl_ms`.
     pub trend_reads: crate::cache::TrendReads,
-    /// The files list's last count per app and filter (a hint, see `cache::FileCounts`).
-    pub file_counts: crate::cache::FileCounts,
+    /// The files list's last count and seek points per app and filter (hints, see `cache::FileHints`).
+    pub file_hints: crate::cache::FileHints,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -62,10 +62,10 @@ pub async fn list(state: State, access: auth::AppMember<ListQuery>) -> Handled {
     let offset = (page - 1).saturating_mul(q.page_size);
     let db = &state.console_db;
     let app = access.app.id;
-    // With the last count as a hint, the count and the page are read at once.
-    let hint = state.file_counts.get(app, &filter).await;
-    let (count, rows) = files::page(db, app, &filter, offset, q.page_size, hint).await?;
-    state.file_counts.set(app, filter, count).await;
+    // With the last count as a hint, the count and the page are read at once; a deep page starts at a seek point.
+    let hint = state.file_hints.get(app, &filter).await;
+    let files::Page { count, rows, hint } = files::page(db, app, &filter, offset, q.page_size, hint, files::Seeking::DEFAULT).await?;
+    state.file_hints.set(app, filter, hint).await;
     let mut ids: Vec<u64> = rows.iter().map(|r| r.user).filter(|u| u64::from(SYSTEM_USER) != *u).collect();
     ids.sort_unstable();
     ids.dedup();

@@ -578,6 +578,104 @@ async fn a_saved_trend_is_gzip_json_of_the_nine_charts() {
     app.finish().await;
 }
 
+/// Every page of every filter, one call after the other as the console makes them (the hint carried along), against
+/// the same list read whole by offset, with a seek point every 4 rows used from 2 rows deep: ties on `gm_create`
+/// within and across the tables, rows without a `gm_create` at the end, and the list changed between passes.
+#[tokio::test]
+async fn deep_pages_start_at_seek_points_and_follow_changes() {
+    use std::sync::Arc;
+    use store::console_db::files::{self, ListFilter, ListHint, Seeking};
+
+    let app = TestApp::start().await;
+    let owner = app.user("owner@example.com").await;
+    let id = app.team_app("shop", owner.id, None, None).await;
+    let other = app.team_app("other", owner.id, None, None).await;
+    let pool = app.env.console_db();
+    let mut conn = pool.get_conn().await.unwrap();
+    let at = "TIMESTAMP '2026-11-01 00:00:00' + INTERVAL ? MINUTE";
+    for n in 0..40u64 {
+        let kind = if n % 3 == 0 { "cpuprofile" } else { "heapsnapshot" };
+        conn.exec_drop(
+            format!("INSERT INTO files (app, agent, type, file, user, status, favor, gm_create) VALUES (?, 'vm', ?, ?, ?, 3, ?, {at})"),
+            (id, kind, format!("/f/{n}"), owner.id, u8::from(n % 4 == 0), n % 17),
+        )
+        .await
+        .unwrap();
+    }
+    for n in 0..15u64 {
+        conn.exec_drop(
+            format!("INSERT INTO coredumps (app, agent, file, node, user, file_status, node_status, favor, gm_create) VALUES (?, 'vm', ?, '', ?, 3, 3, ?, {at})"),
+            (id, format!("/c/{n}"), owner.id, u8::from(n % 4 == 1), n % 11),
+        )
+        .await
+        .unwrap();
+    }
+    for n in 0..3 {
+        conn.exec_drop(
+            "INSERT INTO files (app, agent, type, file, user, status, favor, gm_create) VALUES (?, 'vm', 'cpuprofile', ?, ?, 3, ?, NULL)",
+            (id, format!("/f/none-{n}"), owner.id, u8::from(n == 0)),
+        )
+        .await
+        .unwrap();
+    }
+    for n in 0..2 {
+        conn.exec_drop("INSERT INTO coredumps (app, agent, file, node, user, gm_create) VALUES (?, 'vm', ?, '', ?, NULL)", (id, format!("/c/none-{n}"), owner.id))
+            .await
+            .unwrap();
+    }
+    conn.exec_drop("INSERT INTO files (app, agent, type, file, user, status) VALUES (?, 'vm', 'cpuprofile', '/elsewhere', ?, 3)", (other, owner.id))
+        .await
+        .unwrap();
+
+    let filters = [ListFilter::All, ListFilter::Favor, ListFilter::Core, ListFilter::Type("cpuprofile".into())];
+    let seeking = Seeking { from: 2, every: 4 };
+    let key = |r: &files::Listed| (r.source == files::Source::Core, r.id);
+    let mut hints: Vec<ListHint> = vec![ListHint::default(); filters.len()];
+    let check = async |pass: &str, hints: &mut Vec<ListHint>| {
+        for (filter, hint) in filters.iter().zip(hints.iter_mut()) {
+            let whole = files::page(&pool, id, filter, 0, 1000, ListHint::default(), Seeking { from: u64::MAX, every: 1 }).await.unwrap();
+            let expected: Vec<_> = whole.rows.iter().map(key).collect();
+            assert_eq!(whole.count as usize, expected.len());
+            let mut seen_deep = false;
+            for offset in 0..=whole.count + 1 {
+                let page = files::page(&pool, id, filter, offset, 3, hint.clone(), seeking).await.unwrap();
+                let got: Vec<_> = page.rows.iter().map(key).collect();
+                let want = expected.iter().skip(offset as usize).take(3).copied().collect::<Vec<_>>();
+                assert_eq!((page.count, got), (whole.count, want), "{pass}: {filter:?} at {offset}");
+                assert_eq!(page.rows, whole.rows.iter().skip(offset as usize).take(3).cloned().collect::<Vec<_>>());
+                let deep = offset < whole.count && offset.min(whole.count.saturating_sub(offset + 3)) >= 2;
+                if deep {
+                    let after = page.hint.seeks.clone().expect("a deep page keeps seek points");
+                    // Only the pass's first deep page may take new points (the list changed before it).
+                    match (hint.seeks.as_ref(), seen_deep) {
+                        (Some(before), true) => assert!(Arc::ptr_eq(before, &after), "{pass}: {filter:?} at {offset}: same list, same points"),
+                        (Some(before), false) if pass == "again" => assert!(Arc::ptr_eq(before, &after), "{pass}: {filter:?}"),
+                        _ => {}
+                    }
+                    seen_deep = true;
+                }
+                *hint = page.hint;
+            }
+        }
+    };
+    check("first", &mut hints).await;
+    check("again", &mut hints).await;
+    // Each change below leaves the count of some list as it was; the points are taken again all the same.
+    let mut conn = pool.get_conn().await.unwrap();
+    let changes = [
+        format!("INSERT INTO files (app, agent, type, file, user, status, favor) VALUES ({id}, 'vm', 'cpuprofile', '/f/new', 1, 3, 1)"),
+        format!("DELETE FROM files WHERE app = {id} AND file = '/f/20'"),
+        format!("UPDATE files SET gm_create = NOW() WHERE app = {id} AND file = '/f/33'"),
+        format!("UPDATE coredumps SET gm_create = TIMESTAMP '2026-11-01 00:00:00' WHERE app = {id} AND file = '/c/7'"),
+        format!("UPDATE files SET favor = 1 - favor WHERE app = {id} AND file IN ('/f/8', '/f/9')"),
+        format!("DELETE FROM coredumps WHERE app = {id} AND file = '/c/3'"),
+    ];
+    for change in changes {
+        conn.query_drop(&change).await.unwrap();
+        check("changed", &mut hints).await;
+    }
+}
+
 #[tokio::test]
 async fn an_original_database_gets_the_files_page_index() {
     let app = TestApp::start().await;

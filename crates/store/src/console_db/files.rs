@@ -3,6 +3,8 @@
 //! 99 when the agent never confirmed it. Browser uploads and saved trends are stored at once (3). The files page
 //! ([`page`]) lists these rows and the cores of `coredumps` together.
 
+use std::sync::Arc;
+
 use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 
@@ -206,29 +208,141 @@ type ListedTuple = (u8, u64, String, String, String, String, u8, u8, u8, u64, St
 /// keeps the page, so a page costs the index entries before it and never the whole table (the original loaded every
 /// row); only the page's own rows are read.
 ///
-/// `count_hint` is the count an earlier call returned for the same app and filter: with it, the count and the page
-/// are read at once, on two connections (the page planned for the hinted count, and read again in the rare case the
-/// real count plans another read); without it, one after the other.
+/// `hint` is what an earlier call returned for the same app and filter ([`Page::hint`]). With its count, the count
+/// and the page are read at once, on two connections (the page planned for the hinted count, and read again in the
+/// rare case the real count plans another read); without it, one after the other. A page deep in a long list (one
+/// that would skip `seeking.from` index entries or more, counted from the nearer end) starts from the hint's
+/// [`SeekPoints`] instead, so it costs what a page near the top costs; the points are taken again whenever the list
+/// has changed since (its [`Signature`], read beside the page, tells).
 pub async fn page(
     pool: &Pool,
     app: u64,
     filter: &ListFilter,
     offset: u64,
     limit: u64,
-    count_hint: Option<u64>,
-) -> Result<(u64, Vec<Listed>), mysql_async::Error> {
+    hint: ListHint,
+    seeking: Seeking,
+) -> Result<Page, mysql_async::Error> {
+    let seeking = Seeking { every: seeking.every.max(1), ..seeking };
     let query = PageQuery::new(app, filter);
-    if let Some(hint) = count_hint.filter(|h| *h > offset && limit > 0) {
-        let plan = Plan::new(hint, offset, limit);
-        let (count, rows) = futures_util::future::try_join(query.count(pool), query.keys_page(pool, plan)).await?;
+    if let Some(hinted) = hint.count.filter(|h| *h > offset && limit > 0) {
+        let plan = Plan::new(hinted, offset, limit);
+        if plan.skip >= seeking.from {
+            return query.seeked(pool, offset, limit, hint.seeks, seeking).await;
+        }
+        let (count, rows) = futures_util::future::try_join(query.count(pool), query.keys_page(pool, plan, None)).await?;
         // The rows are the page's when the real count plans the same read (page 1 stays page 1 as files arrive).
         if count > offset && Plan::new(count, offset, limit) == plan {
-            return Ok((count, rows));
+            return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: hint.seeks } });
         }
-        return query.planned(pool, count, offset, limit).await;
+        return query.planned(pool, count, offset, limit, hint.seeks, seeking).await;
     }
     let count = query.count(pool).await?;
-    query.planned(pool, count, offset, limit).await
+    query.planned(pool, count, offset, limit, hint.seeks, seeking).await
+}
+
+/// A page of the list and what the next call for the same app and filter should be given.
+#[derive(Debug)]
+pub struct Page {
+    pub count: u64,
+    pub rows: Vec<Listed>,
+    pub hint: ListHint,
+}
+
+/// What [`page`] learnt about a list, for the next page of it: never needed for a right answer, only to get it faster.
+#[derive(Debug, Clone, Default)]
+pub struct ListHint {
+    /// The list's count.
+    pub count: Option<u64>,
+    /// Where the list's deep pages start, taken when a deep page was read.
+    pub seeks: Option<Arc<SeekPoints>>,
+}
+
+/// When a page reads from seek points, and how far apart they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seeking {
+    /// A page that would skip this many index entries or more (from the nearer end) reads from a seek point.
+    pub from: u64,
+    /// The points are the keys at every `every`-th position: a page from a point skips fewer than `every` entries.
+    pub every: u64,
+}
+
+impl Seeking {
+    /// Points every 500 rows (a deep page skips at most 499 entries per table instead of up to half the list), used
+    /// from 5,000 rows deep: shallower pages cost less than keeping the points fresh.
+    pub const DEFAULT: Seeking = Seeking { from: 5_000, every: 500 };
+}
+
+/// A `DATETIME` as its parts (year, month, day, hour, minute, second, microsecond), ordered as the database orders it.
+type DateKey = (u16, u8, u8, u8, u8, u8, u32);
+
+/// `Some(None)` for NULL; `None` for a value that is not a binary-protocol `DATETIME` (then no points are kept).
+fn date_key(value: &mysql_async::Value) -> Option<Option<DateKey>> {
+    match *value {
+        mysql_async::Value::NULL => Some(None),
+        mysql_async::Value::Date(y, m, d, h, i, s, us) => Some(Some((y, m, d, h, i, s, us))),
+        _ => None,
+    }
+}
+
+fn date_value((y, m, d, h, i, s, us): DateKey) -> mysql_async::Value {
+    mysql_async::Value::Date(y, m, d, h, i, s, us)
+}
+
+/// One table's rows of a list as they were: how many, the XOR of their ids and the XOR of their `gm_create`s (as
+/// the numbers `YYYYMMDDhhmmss`). A row that comes or goes changes the count and the ids' XOR, a row that moves
+/// (`insert_action` renews `gm_create`) the dates'; so equal signatures mean the same rows in the same order, but
+/// for changes that cancel out exactly (two rows swapping their dates), which no writer makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TableSignature {
+    count: u64,
+    ids_xor: u64,
+    dates_xor: u64,
+}
+
+/// A list's [`TableSignature`]s, in the order of `PageQuery::tables`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature(Vec<TableSignature>);
+
+impl Signature {
+    fn count(&self) -> u64 {
+        self.0.iter().map(|t| t.count).sum()
+    }
+}
+
+/// The key of the row at a position of the list, in its order (`gm_create`, then `src`, then id, newest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SeekKey {
+    at: DateKey,
+    src: u8,
+    id: u64,
+}
+
+/// The keys of a list at positions 0, `every`, 2 × `every`, …, as it was when its [`Signature`] was read; they stop
+/// at the first row without a `gm_create` (the end of the list; a page there is read by offset).
+#[derive(Debug)]
+pub struct SeekPoints {
+    signature: Signature,
+    every: u64,
+    keys: Vec<SeekKey>,
+}
+
+impl SeekPoints {
+    /// How many points there are (a cache's weight).
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The nearest point at or before `offset`, and how many rows lie between them (fewer than `every` but at the
+    /// list's end, past its last dated row).
+    fn before(&self, offset: u64) -> Option<(SeekKey, u64)> {
+        let n = (offset / self.every).min(self.keys.len().checked_sub(1)? as u64);
+        Some((self.keys[n as usize], offset - n * self.every))
+    }
 }
 
 /// Which rows of the page to read: `skip` rows of the list read newest first, or for a page in the second half of
@@ -299,23 +413,151 @@ impl<'a> PageQuery<'a> {
     }
 
     /// The page at `offset` of a list of `count` rows.
-    async fn planned(&self, pool: &Pool, count: u64, offset: u64, limit: u64) -> Result<(u64, Vec<Listed>), mysql_async::Error> {
+    async fn planned(
+        &self,
+        pool: &Pool,
+        count: u64,
+        offset: u64,
+        limit: u64,
+        seeks: Option<Arc<SeekPoints>>,
+        seeking: Seeking,
+    ) -> Result<Page, mysql_async::Error> {
         if count <= offset || limit == 0 {
-            return Ok((count, Vec::new()));
+            return Ok(Page { count, rows: Vec::new(), hint: ListHint { count: Some(count), seeks } });
         }
-        Ok((count, self.keys_page(pool, Plan::new(count, offset, limit)).await?))
+        let plan = Plan::new(count, offset, limit);
+        if plan.skip >= seeking.from {
+            return self.seeked(pool, offset, limit, seeks, seeking).await;
+        }
+        let rows = self.keys_page(pool, plan, None).await?;
+        Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks } })
+    }
+
+    /// A deep page, read from the nearest seek point: the known points and the list's signature at once, and when
+    /// the list has changed since the points were taken, new points and then the page.
+    async fn seeked(
+        &self,
+        pool: &Pool,
+        offset: u64,
+        limit: u64,
+        seeks: Option<Arc<SeekPoints>>,
+        seeking: Seeking,
+    ) -> Result<Page, mysql_async::Error> {
+        if let Some(points) = seeks.filter(|p| p.every == seeking.every) {
+            if let Some((key, skip)) = points.before(offset) {
+                let plan = Plan { from_end: false, skip, limit };
+                let (signature, rows) =
+                    futures_util::future::try_join(self.signature(pool), self.keys_page(pool, plan, Some(key))).await?;
+                if signature == points.signature {
+                    let count = signature.count();
+                    return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: Some(points) } });
+                }
+            }
+        }
+        let Some(points) = self.seek_points(pool, seeking.every).await? else {
+            let count = self.count(pool).await?;
+            let rows = match count > offset && limit > 0 {
+                true => self.keys_page(pool, Plan::new(count, offset, limit), None).await?,
+                false => Vec::new(),
+            };
+            return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: None } });
+        };
+        let count = points.signature.count();
+        let rows = match points.before(offset) {
+            _ if count <= offset || limit == 0 => Vec::new(),
+            Some((key, skip)) => self.keys_page(pool, Plan { from_end: false, skip, limit }, Some(key)).await?,
+            None => self.keys_page(pool, Plan::new(count, offset, limit), None).await?,
+        };
+        Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: Some(Arc::new(points)) } })
+    }
+
+    /// Each table's [`TableSignature`], from the same index entries the count reads.
+    async fn signature(&self, pool: &Pool) -> Result<Signature, mysql_async::Error> {
+        self.signature_on(&mut pool.get_conn().await?).await
+    }
+
+    async fn signature_on(&self, conn: &mut impl Queryable) -> Result<Signature, mysql_async::Error> {
+        let (mut parts, mut params) = (Vec::new(), Vec::new());
+        for (src, table, cond, values) in self.tables() {
+            parts.push(format!(
+                "(SELECT {src}, COUNT(*), COALESCE(BIT_XOR(id), 0), COALESCE(BIT_XOR(gm_create + 0), 0) FROM {table} WHERE app = ?{cond})"
+            ));
+            params.extend(values);
+        }
+        let mut tables: Vec<(u8, u64, u64, u64)> = conn.exec(parts.join(" UNION ALL "), params).await?;
+        tables.sort_by_key(|(src, ..)| *src);
+        Ok(Signature(tables.into_iter().map(|(_, count, ids_xor, dates_xor)| TableSignature { count, ids_xor, dates_xor }).collect()))
+    }
+
+    /// The list's seek points and its signature, read in one snapshot: the signature, then every key of each table
+    /// (`None` when a `gm_create` came back in a form this code does not order).
+    async fn seek_points(&self, pool: &Pool, every: u64) -> Result<Option<SeekPoints>, mysql_async::Error> {
+        let mut conn = pool.get_conn().await?;
+        let mut options = mysql_async::TxOpts::default();
+        options
+            .with_consistent_snapshot(true)
+            .with_readonly(true)
+            .with_isolation_level(mysql_async::IsolationLevel::RepeatableRead);
+        let mut tx = conn.start_transaction(options).await?;
+        let signature = self.signature_on(&mut tx).await?;
+        let mut tables = Vec::new();
+        for (src, table, cond, values) in self.tables() {
+            let sql = format!("SELECT id, gm_create FROM {table} WHERE app = ?{cond} ORDER BY gm_create DESC, id DESC");
+            let keys: Vec<Option<(Option<DateKey>, u64)>> =
+                tx.exec_map(sql, values, |(id, at): (u64, mysql_async::Value)| Some((date_key(&at)?, id))).await?;
+            let Some(keys) = keys.into_iter().collect::<Option<Vec<_>>>() else { return Ok(None) };
+            tables.push((src, keys.into_iter().peekable()));
+        }
+        tx.commit().await?;
+        // Merge the tables in the list's order, keeping every `every`-th key, until the rows without a date.
+        let mut points = Vec::new();
+        for position in 0u64.. {
+            let next = tables
+                .iter_mut()
+                .filter_map(|(src, keys)| keys.peek().map(|(at, id)| ((*at, *src, *id), *src)))
+                .max_by_key(|(key, _)| *key);
+            let Some(((Some(at), src, id), from)) = next else { break };
+            if let Some((_, keys)) = tables.iter_mut().find(|(s, _)| *s == from) {
+                keys.next();
+            }
+            if position % every == 0 {
+                points.push(SeekKey { at, src, id });
+            }
+        }
+        Ok(Some(SeekPoints { signature, every, keys: points }))
     }
 
     /// Deferred join: the branches and their merge read only (src, id, gm_create), which the indexes (app[, type |
     /// favor], gm_create) hold with the primary key, so the rows a page skips are index entries, never rows; only
     /// the page's own rows are then read from their tables.
-    async fn keys_page(&self, pool: &Pool, plan: Plan) -> Result<Vec<Listed>, mysql_async::Error> {
+    ///
+    /// With `seek` (then `plan` reads newest first), each table's keys start at the point's key in the list's order.
+    async fn keys_page(&self, pool: &Pool, plan: Plan, seek: Option<SeekKey>) -> Result<Vec<Listed>, mysql_async::Error> {
         let order = if plan.from_end { "ASC" } else { "DESC" };
         let wanted = plan.skip.saturating_add(plan.limit);
         let (mut branches, mut params) = (Vec::new(), Vec::<mysql_async::Value>::new());
         for (src, table, cond, values) in self.tables() {
-            branches.push(format!("(SELECT {src} AS src, id, gm_create FROM {table} WHERE app = ?{cond} ORDER BY gm_create {order}, id {order} LIMIT ?)"));
             params.extend(values);
+            // The rows at or after the point: (gm_create, src, id) <= the point's, this table's src being fixed, and
+            // the rows without a date (the list's end).
+            let from = match seek {
+                None => "",
+                Some(point) if src < point.src => {
+                    params.push(date_value(point.at));
+                    " AND (gm_create <= ? OR gm_create IS NULL)"
+                }
+                Some(point) if src > point.src => {
+                    params.push(date_value(point.at));
+                    " AND (gm_create < ? OR gm_create IS NULL)"
+                }
+                Some(point) => {
+                    params.extend([date_value(point.at), date_value(point.at), point.id.into()]);
+                    " AND (gm_create < ? OR gm_create IS NULL OR (gm_create = ? AND id <= ?))"
+                }
+            };
+            branches.push(format!(
+                "(SELECT {src} AS src, id, gm_create FROM {table} WHERE app = ?{cond}{from} ORDER BY gm_create {order}, id {order} LIMIT ?)"
+            ));
             params.push(wanted.into());
         }
         params.push(plan.limit.into());
