@@ -244,13 +244,21 @@ def bench_list(svc, session, app, seeded=False):
         counts[flt] = int(mysql(c).strip())
     for flt in ("all", "cpuprofile", "core", "favor"):
         last = max(1, (counts[flt] + 9) // 10)
-        for label, page in (("first", 1), ("middle", (last + 1) // 2), ("last", last)):
+        cases = [("first", 1), ("middle", (last + 1) // 2), ("last", last)]
+        if flt == "all":
+            # The list changes before every request (a row added, outside the timing): a deep page's seek points
+            # are taken again each time, the worst case for them.
+            cases.append(("middle, a row added before each", (last + 1) // 2))
+        for label, page in cases:
             ms, bad = [], 0
             stop_at = time.time() + CASE_SECS
             c = conn(svc.cport)  # a fresh connection per case: the console closes one left idle by the baseline
-            for _ in range(REQUESTS):
+            for n in range(REQUESTS):
                 if ms and time.time() > stop_at:
                     break
+                if "added" in label:
+                    mysql(f"INSERT INTO files (app, agent, type, file, storage, user, status) "
+                          f"VALUES ({app}, 'agent-new', 'trend', '/tmp/new-{n}-{time.time_ns()}.trend', '', 1, 3)")
                 t = time.perf_counter()
                 c.request("GET", f"/xapi/files?appId={app}&filterType={flt}&currentPage={page}&pageSize=10",
                           headers=headers(session, False))

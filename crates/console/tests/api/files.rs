@@ -660,10 +660,22 @@ async fn deep_pages_start_at_seek_points_and_follow_changes() {
     };
     check("first", &mut hints).await;
     check("again", &mut hints).await;
-    // Each change below leaves the count of some list as it was; the points are taken again all the same.
+    // Files arriving (and the newest going) move the points down; any other change takes them again. Some changes
+    // leave the count of a list as it was.
     let mut conn = pool.get_conn().await.unwrap();
+    let arrive = |name: &str| format!("INSERT INTO files (app, agent, type, file, user, status, favor) VALUES ({id}, 'vm', 'cpuprofile', '{name}', 1, 3, 1)");
+    for (change, above) in [
+        (vec![arrive("/f/new-1")], 1),
+        (vec![arrive("/f/new-2"), arrive("/f/new-3"), format!("DELETE FROM files WHERE app = {id} AND file = '/f/new-3'")], 2),
+    ] {
+        for sql in change {
+            conn.query_drop(sql).await.unwrap();
+        }
+        check("changed", &mut hints).await;
+        let moved = |hint: &ListHint| hint.seeks.as_ref().map(|s| s.rows_above());
+        assert_eq!(hints.iter().map(moved).collect::<Vec<_>>(), [Some(above), Some(above), Some(0), Some(above)]);
+    }
     let changes = [
-        format!("INSERT INTO files (app, agent, type, file, user, status, favor) VALUES ({id}, 'vm', 'cpuprofile', '/f/new', 1, 3, 1)"),
         format!("DELETE FROM files WHERE app = {id} AND file = '/f/20'"),
         format!("UPDATE files SET gm_create = NOW() WHERE app = {id} AND file = '/f/33'"),
         format!("UPDATE coredumps SET gm_create = TIMESTAMP '2026-11-01 00:00:00' WHERE app = {id} AND file = '/c/7'"),

@@ -212,8 +212,9 @@ type ListedTuple = (u8, u64, String, String, String, String, u8, u8, u8, u64, St
 /// and the page are read at once, on two connections (the page planned for the hinted count, and read again in the
 /// rare case the real count plans another read); without it, one after the other. A page deep in a long list (one
 /// that would skip `seeking.from` index entries or more, counted from the nearer end) starts from the hint's
-/// [`SeekPoints`] instead, so it costs what a page near the top costs; the points are taken again whenever the list
-/// has changed since (its [`Signature`], read beside the page, tells).
+/// [`SeekPoints`] instead, so it costs what a page near the top costs. The list's [`Signature`], read beside the
+/// page, tells whether the list changed since the points were taken: when only above the first point (files
+/// arriving), the points move down by as many rows; otherwise they are taken again.
 pub async fn page(
     pool: &Pool,
     app: u64,
@@ -318,11 +319,15 @@ struct SeekKey {
     id: u64,
 }
 
-/// The keys of a list at positions 0, `every`, 2 × `every`, …, as it was when its [`Signature`] was read; they stop
-/// at the first row without a `gm_create` (the end of the list; a page there is read by offset).
+/// The keys of a list at positions `shift`, `shift + every`, `shift + 2 × every`, …, as it was when its
+/// [`Signature`] was read; they stop at the first row without a `gm_create` (the end of the list; a page there is
+/// read by offset). `shift` is 0 when they are taken, and grows as rows are added above the first (files arriving).
 #[derive(Debug)]
 pub struct SeekPoints {
     signature: Signature,
+    /// The signature of the rows above the first point.
+    above: Signature,
+    shift: u64,
     every: u64,
     keys: Vec<SeekKey>,
 }
@@ -337,11 +342,73 @@ impl SeekPoints {
         self.keys.is_empty()
     }
 
+    /// How many rows lie above the first point (added since the points were taken).
+    pub fn rows_above(&self) -> u64 {
+        self.shift
+    }
+
     /// The nearest point at or before `offset`, and how many rows lie between them (fewer than `every` but at the
     /// list's end, past its last dated row).
     fn before(&self, offset: u64) -> Option<(SeekKey, u64)> {
-        let n = (offset / self.every).min(self.keys.len().checked_sub(1)? as u64);
-        Some((self.keys[n as usize], offset - n * self.every))
+        let from_first = offset.checked_sub(self.shift)?;
+        let n = (from_first / self.every).min(self.keys.len().checked_sub(1)? as u64);
+        Some((self.keys[n as usize], from_first - n * self.every))
+    }
+
+    /// The same points after the list changed to `signature`, if it changed above the first point only, `above`
+    /// being the signature of the rows there now: each table's rows below the first point are then the same.
+    fn moved(&self, signature: Signature, above: Signature) -> Option<SeekPoints> {
+        let tables = self.signature.0.iter().zip(&self.above.0).zip(signature.0.iter().zip(&above.0));
+        let mut same_below = self.signature.0.len() == signature.0.len() && signature.0.len() == above.0.len();
+        for ((old, old_above), (new, new_above)) in tables {
+            same_below &= old.count - old_above.count == new.count.wrapping_sub(new_above.count)
+                && old.ids_xor ^ old_above.ids_xor == new.ids_xor ^ new_above.ids_xor
+                && old.dates_xor ^ old_above.dates_xor == new.dates_xor ^ new_above.dates_xor;
+        }
+        let shift = above.count();
+        same_below.then(|| SeekPoints { signature, above, shift, every: self.every, keys: self.keys.clone() })
+    }
+}
+
+/// Which side of a seek point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// The rows before the point in the list's order (newer).
+    Above,
+    /// The point's row and the rows after it, those without a date (the list's end) included.
+    AtOrBelow,
+}
+
+/// The condition on table `src`'s rows that keeps one side of `point` in the list's order, `(gm_create, src, id)`
+/// newest first, this table's `src` being fixed; its parameters are pushed on `params`. Each is a range of the
+/// `(app[, type | favor], gm_create)` index, whose entries end with the id.
+fn seek_condition(src: u8, point: SeekKey, side: Side, params: &mut Vec<mysql_async::Value>) -> &'static str {
+    let at = || date_value(point.at);
+    match (side, src.cmp(&point.src)) {
+        (Side::Above, std::cmp::Ordering::Less) => {
+            params.push(at());
+            " AND gm_create > ?"
+        }
+        (Side::Above, std::cmp::Ordering::Greater) => {
+            params.push(at());
+            " AND gm_create >= ?"
+        }
+        (Side::Above, std::cmp::Ordering::Equal) => {
+            params.extend([at(), at(), point.id.into()]);
+            " AND gm_create >= ? AND (gm_create > ? OR id > ?)"
+        }
+        (Side::AtOrBelow, std::cmp::Ordering::Less) => {
+            params.push(at());
+            " AND (gm_create <= ? OR gm_create IS NULL)"
+        }
+        (Side::AtOrBelow, std::cmp::Ordering::Greater) => {
+            params.push(at());
+            " AND (gm_create < ? OR gm_create IS NULL)"
+        }
+        (Side::AtOrBelow, std::cmp::Ordering::Equal) => {
+            params.extend([at(), at(), point.id.into()]);
+            " AND (gm_create < ? OR gm_create IS NULL OR (gm_create = ? AND id <= ?))"
+        }
     }
 }
 
@@ -447,10 +514,19 @@ impl<'a> PageQuery<'a> {
             if let Some((key, skip)) = points.before(offset) {
                 let plan = Plan { from_end: false, skip, limit };
                 let (signature, rows) =
-                    futures_util::future::try_join(self.signature(pool), self.keys_page(pool, plan, Some(key))).await?;
+                    futures_util::future::try_join(self.signature(pool, None), self.keys_page(pool, plan, Some(key))).await?;
                 if signature == points.signature {
                     let count = signature.count();
                     return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: Some(points) } });
+                }
+                // Rows came (or went) above the first point only: the points moved down, the page is read again.
+                let above = self.signature(pool, points.keys.first().copied()).await?;
+                if let Some(moved) = points.moved(signature, above) {
+                    if let Some((key, skip)) = moved.before(offset) {
+                        let count = moved.signature.count();
+                        let rows = self.keys_page(pool, Plan { from_end: false, skip, limit }, Some(key)).await?;
+                        return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: Some(Arc::new(moved)) } });
+                    }
                 }
             }
         }
@@ -471,18 +547,20 @@ impl<'a> PageQuery<'a> {
         Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: Some(Arc::new(points)) } })
     }
 
-    /// Each table's [`TableSignature`], from the same index entries the count reads.
-    async fn signature(&self, pool: &Pool) -> Result<Signature, mysql_async::Error> {
-        self.signature_on(&mut pool.get_conn().await?).await
+    /// Each table's [`TableSignature`], from the same index entries the count reads; with `above`, of the rows
+    /// above that point only.
+    async fn signature(&self, pool: &Pool, above: Option<SeekKey>) -> Result<Signature, mysql_async::Error> {
+        self.signature_on(&mut pool.get_conn().await?, above).await
     }
 
-    async fn signature_on(&self, conn: &mut impl Queryable) -> Result<Signature, mysql_async::Error> {
+    async fn signature_on(&self, conn: &mut impl Queryable, above: Option<SeekKey>) -> Result<Signature, mysql_async::Error> {
         let (mut parts, mut params) = (Vec::new(), Vec::new());
         for (src, table, cond, values) in self.tables() {
-            parts.push(format!(
-                "(SELECT {src}, COUNT(*), COALESCE(BIT_XOR(id), 0), COALESCE(BIT_XOR(gm_create + 0), 0) FROM {table} WHERE app = ?{cond})"
-            ));
             params.extend(values);
+            let cut = above.map_or("", |point| seek_condition(src, point, Side::Above, &mut params));
+            parts.push(format!(
+                "(SELECT {src}, COUNT(*), COALESCE(BIT_XOR(id), 0), COALESCE(BIT_XOR(gm_create + 0), 0) FROM {table} WHERE app = ?{cond}{cut})"
+            ));
         }
         let mut tables: Vec<(u8, u64, u64, u64)> = conn.exec(parts.join(" UNION ALL "), params).await?;
         tables.sort_by_key(|(src, ..)| *src);
@@ -499,7 +577,7 @@ impl<'a> PageQuery<'a> {
             .with_readonly(true)
             .with_isolation_level(mysql_async::IsolationLevel::RepeatableRead);
         let mut tx = conn.start_transaction(options).await?;
-        let signature = self.signature_on(&mut tx).await?;
+        let signature = self.signature_on(&mut tx, None).await?;
         let mut tables = Vec::new();
         for (src, table, cond, values) in self.tables() {
             let sql = format!("SELECT id, gm_create FROM {table} WHERE app = ?{cond} ORDER BY gm_create DESC, id DESC");
@@ -524,7 +602,8 @@ impl<'a> PageQuery<'a> {
                 points.push(SeekKey { at, src, id });
             }
         }
-        Ok(Some(SeekPoints { signature, every, keys: points }))
+        let above = Signature(signature.0.iter().map(|_| TableSignature { count: 0, ids_xor: 0, dates_xor: 0 }).collect());
+        Ok(Some(SeekPoints { signature, above, shift: 0, every, keys: points }))
     }
 
     /// Deferred join: the branches and their merge read only (src, id, gm_create), which the indexes (app[, type |
@@ -538,23 +617,7 @@ impl<'a> PageQuery<'a> {
         let (mut branches, mut params) = (Vec::new(), Vec::<mysql_async::Value>::new());
         for (src, table, cond, values) in self.tables() {
             params.extend(values);
-            // The rows at or after the point: (gm_create, src, id) <= the point's, this table's src being fixed, and
-            // the rows without a date (the list's end).
-            let from = match seek {
-                None => "",
-                Some(point) if src < point.src => {
-                    params.push(date_value(point.at));
-                    " AND (gm_create <= ? OR gm_create IS NULL)"
-                }
-                Some(point) if src > point.src => {
-                    params.push(date_value(point.at));
-                    " AND (gm_create < ? OR gm_create IS NULL)"
-                }
-                Some(point) => {
-                    params.extend([date_value(point.at), date_value(point.at), point.id.into()]);
-                    " AND (gm_create < ? OR gm_create IS NULL OR (gm_create = ? AND id <= ?))"
-                }
-            };
+            let from = seek.map_or("", |point| seek_condition(src, point, Side::AtOrBelow, &mut params));
             branches.push(format!(
                 "(SELECT {src} AS src, id, gm_create FROM {table} WHERE app = ?{cond}{from} ORDER BY gm_create {order}, id {order} LIMIT ?)"
             ));
