@@ -319,6 +319,15 @@ struct SeekKey {
     id: u64,
 }
 
+/// Where a page read from seek points starts (`from`, then `skip` rows) and the point after it (`to`; `None` at the
+/// list's end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seek {
+    from: SeekKey,
+    to: Option<SeekKey>,
+    skip: u64,
+}
+
 /// The keys of a list at positions `shift`, `shift + every`, `shift + 2 × every`, …, as it was when its
 /// [`Signature`] was read; they stop at the first row without a `gm_create` (the end of the list; a page there is
 /// read by offset). `shift` is 0 when they are taken, and grows as rows are added above the first (files arriving).
@@ -347,12 +356,17 @@ impl SeekPoints {
         self.shift
     }
 
-    /// The nearest point at or before `offset`, and how many rows lie between them (fewer than `every` but at the
-    /// list's end, past its last dated row).
-    fn before(&self, offset: u64) -> Option<(SeekKey, u64)> {
+    /// Where the page at `offset` of `limit` rows starts: the nearest point at or before it, how many rows lie
+    /// between them (fewer than `every` but at the list's end, past its last dated row), and the first point after
+    /// the page, which bounds each table's range so that the database reads it as one (without it MariaDB may
+    /// prefer walking the index from the top).
+    fn seek(&self, offset: u64, limit: u64) -> Option<Seek> {
         let from_first = offset.checked_sub(self.shift)?;
         let n = (from_first / self.every).min(self.keys.len().checked_sub(1)? as u64);
-        Some((self.keys[n as usize], from_first - n * self.every))
+        let skip = from_first - n * self.every;
+        let after = n + (skip + limit).div_ceil(self.every);
+        let to = usize::try_from(after).ok().and_then(|i| self.keys.get(i)).copied();
+        Some(Seek { from: self.keys[n as usize], to, skip })
     }
 
     /// The same points after the list changed to `signature`, if it changed above the first point only, `above`
@@ -375,41 +389,32 @@ impl SeekPoints {
 enum Side {
     /// The rows before the point in the list's order (newer).
     Above,
-    /// The point's row and the rows after it, those without a date (the list's end) included.
-    AtOrBelow,
+    /// The point's row and the rows after it, with or without those without a date (the list's end).
+    AtOrBelow { undated: bool },
 }
 
 /// The condition on table `src`'s rows that keeps one side of `point` in the list's order, `(gm_create, src, id)`
 /// newest first, this table's `src` being fixed; its parameters are pushed on `params`. Each is a range of the
 /// `(app[, type | favor], gm_create)` index, whose entries end with the id.
 fn seek_condition(src: u8, point: SeekKey, side: Side, params: &mut Vec<mysql_async::Value>) -> &'static str {
-    let at = || date_value(point.at);
-    match (side, src.cmp(&point.src)) {
-        (Side::Above, std::cmp::Ordering::Less) => {
-            params.push(at());
-            " AND gm_create > ?"
-        }
-        (Side::Above, std::cmp::Ordering::Greater) => {
-            params.push(at());
-            " AND gm_create >= ?"
-        }
-        (Side::Above, std::cmp::Ordering::Equal) => {
-            params.extend([at(), at(), point.id.into()]);
-            " AND gm_create >= ? AND (gm_create > ? OR id > ?)"
-        }
-        (Side::AtOrBelow, std::cmp::Ordering::Less) => {
-            params.push(at());
-            " AND (gm_create <= ? OR gm_create IS NULL)"
-        }
-        (Side::AtOrBelow, std::cmp::Ordering::Greater) => {
-            params.push(at());
-            " AND (gm_create < ? OR gm_create IS NULL)"
-        }
-        (Side::AtOrBelow, std::cmp::Ordering::Equal) => {
-            params.extend([at(), at(), point.id.into()]);
-            " AND (gm_create < ? OR gm_create IS NULL OR (gm_create = ? AND id <= ?))"
-        }
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let at = date_value(point.at);
+    let (sql, tie) = match (side, src.cmp(&point.src)) {
+        (Side::Above, Less) => (" AND gm_create > ?", false),
+        (Side::Above, Greater) => (" AND gm_create >= ?", false),
+        (Side::Above, Equal) => (" AND gm_create >= ? AND (gm_create > ? OR id > ?)", true),
+        (Side::AtOrBelow { undated: false }, Less) => (" AND gm_create <= ?", false),
+        (Side::AtOrBelow { undated: false }, Greater) => (" AND gm_create < ?", false),
+        (Side::AtOrBelow { undated: false }, Equal) => (" AND gm_create <= ? AND (gm_create < ? OR id <= ?)", true),
+        (Side::AtOrBelow { undated: true }, Less) => (" AND (gm_create <= ? OR gm_create IS NULL)", false),
+        (Side::AtOrBelow { undated: true }, Greater) => (" AND (gm_create < ? OR gm_create IS NULL)", false),
+        (Side::AtOrBelow { undated: true }, Equal) => (" AND (gm_create < ? OR gm_create IS NULL OR (gm_create = ? AND id <= ?))", true),
+    };
+    match tie {
+        true => params.extend([at.clone(), at, point.id.into()]),
+        false => params.push(at),
     }
+    sql
 }
 
 /// Which rows of the page to read: `skip` rows of the list read newest first, or for a page in the second half of
@@ -511,10 +516,9 @@ impl<'a> PageQuery<'a> {
         seeking: Seeking,
     ) -> Result<Page, mysql_async::Error> {
         if let Some(points) = seeks.filter(|p| p.every == seeking.every) {
-            if let Some((key, skip)) = points.before(offset) {
-                let plan = Plan { from_end: false, skip, limit };
+            if let Some(seek) = points.seek(offset, limit) {
                 let (signature, rows) =
-                    futures_util::future::try_join(self.signature(pool, None), self.keys_page(pool, plan, Some(key))).await?;
+                    futures_util::future::try_join(self.signature(pool, None), self.seek_page(pool, seek, limit)).await?;
                 if signature == points.signature {
                     let count = signature.count();
                     return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: Some(points) } });
@@ -522,9 +526,9 @@ impl<'a> PageQuery<'a> {
                 // Rows came (or went) above the first point only: the points moved down, the page is read again.
                 let above = self.signature(pool, points.keys.first().copied()).await?;
                 if let Some(moved) = points.moved(signature, above) {
-                    if let Some((key, skip)) = moved.before(offset) {
+                    if let Some(seek) = moved.seek(offset, limit) {
                         let count = moved.signature.count();
-                        let rows = self.keys_page(pool, Plan { from_end: false, skip, limit }, Some(key)).await?;
+                        let rows = self.seek_page(pool, seek, limit).await?;
                         return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: Some(Arc::new(moved)) } });
                     }
                 }
@@ -539,9 +543,9 @@ impl<'a> PageQuery<'a> {
             return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: None } });
         };
         let count = points.signature.count();
-        let rows = match points.before(offset) {
+        let rows = match points.seek(offset, limit) {
             _ if count <= offset || limit == 0 => Vec::new(),
-            Some((key, skip)) => self.keys_page(pool, Plan { from_end: false, skip, limit }, Some(key)).await?,
+            Some(seek) => self.seek_page(pool, seek, limit).await?,
             None => self.keys_page(pool, Plan::new(count, offset, limit), None).await?,
         };
         Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: Some(Arc::new(points)) } })
@@ -606,20 +610,29 @@ impl<'a> PageQuery<'a> {
         Ok(Some(SeekPoints { signature, above, shift: 0, every, keys: points }))
     }
 
+    /// The page at `seek`: its rows from the point on.
+    async fn seek_page(&self, pool: &Pool, seek: Seek, limit: u64) -> Result<Vec<Listed>, mysql_async::Error> {
+        self.keys_page(pool, Plan { from_end: false, skip: seek.skip, limit }, Some(seek)).await
+    }
+
     /// Deferred join: the branches and their merge read only (src, id, gm_create), which the indexes (app[, type |
     /// favor], gm_create) hold with the primary key, so the rows a page skips are index entries, never rows; only
     /// the page's own rows are then read from their tables.
     ///
-    /// With `seek` (then `plan` reads newest first), each table's keys start at the point's key in the list's order.
-    async fn keys_page(&self, pool: &Pool, plan: Plan, seek: Option<SeekKey>) -> Result<Vec<Listed>, mysql_async::Error> {
+    /// With `seek` (then `plan` reads newest first), each table's keys are those from the seek's point to the point after the page.
+    async fn keys_page(&self, pool: &Pool, plan: Plan, seek: Option<Seek>) -> Result<Vec<Listed>, mysql_async::Error> {
         let order = if plan.from_end { "ASC" } else { "DESC" };
         let wanted = plan.skip.saturating_add(plan.limit);
         let (mut branches, mut params) = (Vec::new(), Vec::<mysql_async::Value>::new());
         for (src, table, cond, values) in self.tables() {
             params.extend(values);
-            let from = seek.map_or("", |point| seek_condition(src, point, Side::AtOrBelow, &mut params));
+            let (mut from, mut to) = ("", "");
+            if let Some(seek) = seek {
+                from = seek_condition(src, seek.from, Side::AtOrBelow { undated: seek.to.is_none() }, &mut params);
+                to = seek.to.map_or("", |point| seek_condition(src, point, Side::Above, &mut params));
+            }
             branches.push(format!(
-                "(SELECT {src} AS src, id, gm_create FROM {table} WHERE app = ?{cond}{from} ORDER BY gm_create {order}, id {order} LIMIT ?)"
+                "(SELECT {src} AS src, id, gm_create FROM {table} WHERE app = ?{cond}{from}{to} ORDER BY gm_create {order}, id {order} LIMIT ?)"
             ));
             params.push(wanted.into());
         }
