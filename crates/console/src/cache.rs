@@ -307,7 +307,8 @@ impl Default for FileHints {
                 // About 40 MB at most: a seek point is a few dozen bytes.
                 .max_capacity(1_000_000)
                 .weigher(|_, hint: &ListHint| 1 + hint.seeks.as_ref().map_or(0, |s| u32::try_from(s.len()).unwrap_or(u32::MAX)))
-                .time_to_live(Duration::from_secs(600))
+                // A hint is checked against the list whenever it is used, so it may be kept as long as it is used.
+                .time_to_idle(Duration::from_secs(3600))
                 .build(),
         )
     }
