@@ -319,6 +319,9 @@ struct SeekKey {
     id: u64,
 }
 
+/// The longest list whose seek points are taken: its keys are held in memory meanwhile (24 bytes a row).
+const MAX_SEEK_ROWS: u64 = 2_000_000;
+
 /// Where a page read from seek points starts (`from`, then `skip` rows) and the point after it (`to`; `None` at the
 /// list's end).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -572,7 +575,8 @@ impl<'a> PageQuery<'a> {
     }
 
     /// The list's seek points and its signature, read in one snapshot: the signature, then every key of each table
-    /// (`None` when a `gm_create` came back in a form this code does not order).
+    /// (`None` when a `gm_create` came back in a form this code does not order, or for a list longer than
+    /// [`MAX_SEEK_ROWS`]).
     async fn seek_points(&self, pool: &Pool, every: u64) -> Result<Option<SeekPoints>, mysql_async::Error> {
         let mut conn = pool.get_conn().await?;
         let mut options = mysql_async::TxOpts::default();
@@ -582,6 +586,9 @@ impl<'a> PageQuery<'a> {
             .with_isolation_level(mysql_async::IsolationLevel::RepeatableRead);
         let mut tx = conn.start_transaction(options).await?;
         let signature = self.signature_on(&mut tx, None).await?;
+        if signature.count() > MAX_SEEK_ROWS {
+            return Ok(None);
+        }
         let mut tables = Vec::new();
         for (src, table, cond, values) in self.tables() {
             let sql = format!("SELECT id, gm_create FROM {table} WHERE app = ?{cond} ORDER BY gm_create DESC, id DESC");
