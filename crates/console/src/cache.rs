@@ -304,7 +304,7 @@ impl Default for FileHints {
     fn default() -> Self {
         FileHints(
             moka::future::Cache::builder()
-                // About 40 MB at most: a seek point is a few dozen bytes.
+                // An entry weighs 1 plus its points (24 bytes each): some 30 MB at most.
                 .max_capacity(1_000_000)
                 .weigher(|_, hint: &ListHint| 1 + hint.seeks.as_ref().map_or(0, |s| u32::try_from(s.len()).unwrap_or(u32::MAX)))
                 // A hint is checked against the list whenever it is used, so it may be kept as long as it is used.

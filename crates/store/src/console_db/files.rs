@@ -290,15 +290,29 @@ fn date_value((y, m, d, h, i, s, us): DateKey) -> mysql_async::Value {
     mysql_async::Value::Date(y, m, d, h, i, s, us)
 }
 
-/// One table's rows of a list as they were: how many, the XOR of their ids and the XOR of their `gm_create`s (as
-/// the numbers `YYYYMMDDhhmmss`). A row that comes or goes changes the count and the ids' XOR, a row that moves
-/// (`insert_action` renews `gm_create`) the dates'; so equal signatures mean the same rows in the same order, but
-/// for changes that cancel out exactly (two rows swapping their dates), which no writer makes.
+/// One table's rows of a list as they were: how many, the sum of their ids and the sum of their `gm_create`s (as
+/// the numbers `YYYYMMDDhhmmss`), the sums as the database's decimal text. A row that comes or goes changes the
+/// count or the ids' sum (new ids are larger than every old one, so rows deleted and as many added cannot cancel
+/// out), a row that moves (`insert_action` renews `gm_create`, only ever forward) the dates' sum. So equal
+/// signatures mean the same rows in the same order, but for changes that cancel out exactly (rows swapping dates,
+/// or moved back and forth by the same seconds), which no writer makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct TableSignature {
     count: u64,
-    ids_xor: u64,
-    dates_xor: u64,
+    ids_sum: String,
+    dates_sum: String,
+}
+
+impl TableSignature {
+    fn empty() -> Self {
+        TableSignature { count: 0, ids_sum: "0".into(), dates_sum: "0".into() }
+    }
+
+    /// This table's rows but those of `part` (a part of them): count and sums; `None` when `part` is not a part.
+    fn without(&self, part: &TableSignature) -> Option<(u64, u128, u128)> {
+        let sum = |whole: &str, part: &str| whole.parse::<u128>().ok()?.checked_sub(part.parse::<u128>().ok()?);
+        Some((self.count.checked_sub(part.count)?, sum(&self.ids_sum, &part.ids_sum)?, sum(&self.dates_sum, &part.dates_sum)?))
+    }
 }
 
 /// A list's [`TableSignature`]s, in the order of `PageQuery::tables`.
@@ -332,8 +346,9 @@ struct Seek {
 }
 
 /// The keys of a list at positions `shift`, `shift + every`, `shift + 2 × every`, …, as it was when its
-/// [`Signature`] was read; they stop at the first row without a `gm_create` (the end of the list; a page there is
-/// read by offset). `shift` is 0 when they are taken, and grows as rows are added above the first (files arriving).
+/// [`Signature`] was read; they stop at the first row without a `gm_create` (the end of the list, which a page
+/// reaches from the last point). `shift` is 0 when they are taken, and changes as rows are added above the first
+/// (files arriving) or removed there.
 #[derive(Debug)]
 pub struct SeekPoints {
     signature: Signature,
@@ -367,7 +382,7 @@ impl SeekPoints {
         let from_first = offset.checked_sub(self.shift)?;
         let n = (from_first / self.every).min(self.keys.len().checked_sub(1)? as u64);
         let skip = from_first - n * self.every;
-        let after = n + (skip + limit).div_ceil(self.every);
+        let after = n.saturating_add(skip.saturating_add(limit).div_ceil(self.every));
         let to = usize::try_from(after).ok().and_then(|i| self.keys.get(i)).copied();
         Some(Seek { from: self.keys[n as usize], to, skip })
     }
@@ -378,9 +393,7 @@ impl SeekPoints {
         let tables = self.signature.0.iter().zip(&self.above.0).zip(signature.0.iter().zip(&above.0));
         let mut same_below = self.signature.0.len() == signature.0.len() && signature.0.len() == above.0.len();
         for ((old, old_above), (new, new_above)) in tables {
-            same_below &= old.count - old_above.count == new.count.wrapping_sub(new_above.count)
-                && old.ids_xor ^ old_above.ids_xor == new.ids_xor ^ new_above.ids_xor
-                && old.dates_xor ^ old_above.dates_xor == new.dates_xor ^ new_above.dates_xor;
+            same_below &= matches!((old.without(old_above), new.without(new_above)), (Some(a), Some(b)) if a == b);
         }
         let shift = above.count();
         same_below.then(|| SeekPoints { signature, above, shift, every: self.every, keys: self.keys.clone() })
@@ -508,8 +521,9 @@ impl<'a> PageQuery<'a> {
         Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks } })
     }
 
-    /// A deep page, read from the nearest seek point: the known points and the list's signature at once, and when
-    /// the list has changed since the points were taken, new points and then the page.
+    /// A deep page, read from the nearest seek point: the page's rows and the list's signature at once; when the
+    /// list has changed since the points were taken, moved points (a change above the first point only) or new
+    /// points, and then the page again.
     async fn seeked(
         &self,
         pool: &Pool,
@@ -537,13 +551,15 @@ impl<'a> PageQuery<'a> {
                 }
             }
         }
-        let Some(points) = self.seek_points(pool, seeking.every).await? else {
-            let count = self.count(pool).await?;
-            let rows = match count > offset && limit > 0 {
-                true => self.keys_page(pool, Plan::new(count, offset, limit), None).await?,
-                false => Vec::new(),
-            };
-            return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: None } });
+        let points = match self.seek_points(pool, seeking.every).await? {
+            Ok(points) => points,
+            Err(count) => {
+                let rows = match count > offset && limit > 0 {
+                    true => self.keys_page(pool, Plan::new(count, offset, limit), None).await?,
+                    false => Vec::new(),
+                };
+                return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: None } });
+            }
         };
         let count = points.signature.count();
         let rows = match points.seek(offset, limit) {
@@ -566,18 +582,19 @@ impl<'a> PageQuery<'a> {
             params.extend(values);
             let cut = above.map_or("", |point| seek_condition(src, point, Side::Above, &mut params));
             parts.push(format!(
-                "(SELECT {src}, COUNT(*), COALESCE(BIT_XOR(id), 0), COALESCE(BIT_XOR(gm_create + 0), 0) FROM {table} WHERE app = ?{cond}{cut})"
+                "(SELECT {src}, COUNT(*), CAST(COALESCE(SUM(id), 0) AS CHAR), CAST(COALESCE(SUM(gm_create + 0), 0) AS CHAR) \
+                 FROM {table} WHERE app = ?{cond}{cut})"
             ));
         }
-        let mut tables: Vec<(u8, u64, u64, u64)> = conn.exec(parts.join(" UNION ALL "), params).await?;
+        let mut tables: Vec<(u8, u64, String, String)> = conn.exec(parts.join(" UNION ALL "), params).await?;
         tables.sort_by_key(|(src, ..)| *src);
-        Ok(Signature(tables.into_iter().map(|(_, count, ids_xor, dates_xor)| TableSignature { count, ids_xor, dates_xor }).collect()))
+        Ok(Signature(tables.into_iter().map(|(_, count, ids_sum, dates_sum)| TableSignature { count, ids_sum, dates_sum }).collect()))
     }
 
     /// The list's seek points and its signature, read in one snapshot: the signature, then every key of each table
-    /// (`None` when a `gm_create` came back in a form this code does not order, or for a list longer than
-    /// [`MAX_SEEK_ROWS`]).
-    async fn seek_points(&self, pool: &Pool, every: u64) -> Result<Option<SeekPoints>, mysql_async::Error> {
+    /// (`Err` with the list's count when a `gm_create` came back in a form this code does not order, or for a list
+    /// longer than [`MAX_SEEK_ROWS`]).
+    async fn seek_points(&self, pool: &Pool, every: u64) -> Result<Result<SeekPoints, u64>, mysql_async::Error> {
         let mut conn = pool.get_conn().await?;
         let mut options = mysql_async::TxOpts::default();
         options
@@ -587,14 +604,14 @@ impl<'a> PageQuery<'a> {
         let mut tx = conn.start_transaction(options).await?;
         let signature = self.signature_on(&mut tx, None).await?;
         if signature.count() > MAX_SEEK_ROWS {
-            return Ok(None);
+            return Ok(Err(signature.count()));
         }
         let mut tables = Vec::new();
         for (src, table, cond, values) in self.tables() {
             let sql = format!("SELECT id, gm_create FROM {table} WHERE app = ?{cond} ORDER BY gm_create DESC, id DESC");
             let keys: Vec<Option<(Option<DateKey>, u64)>> =
                 tx.exec_map(sql, values, |(id, at): (u64, mysql_async::Value)| Some((date_key(&at)?, id))).await?;
-            let Some(keys) = keys.into_iter().collect::<Option<Vec<_>>>() else { return Ok(None) };
+            let Some(keys) = keys.into_iter().collect::<Option<Vec<_>>>() else { return Ok(Err(signature.count())) };
             tables.push((src, keys.into_iter().peekable()));
         }
         tx.commit().await?;
@@ -613,8 +630,8 @@ impl<'a> PageQuery<'a> {
                 points.push(SeekKey { at, src, id });
             }
         }
-        let above = Signature(signature.0.iter().map(|_| TableSignature { count: 0, ids_xor: 0, dates_xor: 0 }).collect());
-        Ok(Some(SeekPoints { signature, above, shift: 0, every, keys: points }))
+        let above = Signature(signature.0.iter().map(|_| TableSignature::empty()).collect());
+        Ok(Ok(SeekPoints { signature, above, shift: 0, every, keys: points }))
     }
 
     /// The page at `seek`: its rows from the point on.
