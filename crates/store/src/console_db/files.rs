@@ -290,28 +290,29 @@ fn date_value((y, m, d, h, i, s, us): DateKey) -> mysql_async::Value {
     mysql_async::Value::Date(y, m, d, h, i, s, us)
 }
 
-/// One table's rows of a list as they were: how many, the sum of their ids and the sum of their `gm_create`s (as
-/// the numbers `YYYYMMDDhhmmss`), the sums as the database's decimal text. A row that comes or goes changes the
-/// count or the ids' sum (new ids are larger than every old one, so rows deleted and as many added cannot cancel
-/// out), a row that moves (`insert_action` renews `gm_create`, only ever forward) the dates' sum. So equal
-/// signatures mean the same rows in the same order, but for changes that cancel out exactly (rows swapping dates,
-/// or moved back and forth by the same seconds), which no writer makes.
+/// One table's rows of a list as they were: how many, the XOR of their ids and the sum of their `gm_create`s (as
+/// the numbers `YYYYMMDDhhmmss`, in the database's decimal text). A row that comes or goes changes the count and
+/// the ids' XOR; as many rows deleted as added at once could leave both as they were, but not the dates' sum, new
+/// rows being dated now, after the deleted ones (unless those were dated the same second). A row that moves
+/// (`insert_action` renews `gm_create`, only ever forward) raises the dates' sum, however many move at once. So
+/// equal signatures mean the same rows in the same order, but for such coincidences and for dates set back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct TableSignature {
     count: u64,
-    ids_sum: String,
+    ids_xor: u64,
     dates_sum: String,
 }
 
 impl TableSignature {
     fn empty() -> Self {
-        TableSignature { count: 0, ids_sum: "0".into(), dates_sum: "0".into() }
+        TableSignature { count: 0, ids_xor: 0, dates_sum: "0".into() }
     }
 
-    /// This table's rows but those of `part` (a part of them): count and sums; `None` when `part` is not a part.
-    fn without(&self, part: &TableSignature) -> Option<(u64, u128, u128)> {
-        let sum = |whole: &str, part: &str| whole.parse::<u128>().ok()?.checked_sub(part.parse::<u128>().ok()?);
-        Some((self.count.checked_sub(part.count)?, sum(&self.ids_sum, &part.ids_sum)?, sum(&self.dates_sum, &part.dates_sum)?))
+    /// This table's rows but those of `part` (a part of them): count, ids' XOR, dates' sum; `None` when `part`
+    /// cannot be a part.
+    fn without(&self, part: &TableSignature) -> Option<(u64, u64, u128)> {
+        let dates = self.dates_sum.parse::<u128>().ok()?.checked_sub(part.dates_sum.parse::<u128>().ok()?)?;
+        Some((self.count.checked_sub(part.count)?, self.ids_xor ^ part.ids_xor, dates))
     }
 }
 
@@ -582,13 +583,13 @@ impl<'a> PageQuery<'a> {
             params.extend(values);
             let cut = above.map_or("", |point| seek_condition(src, point, Side::Above, &mut params));
             parts.push(format!(
-                "(SELECT {src}, COUNT(*), CAST(COALESCE(SUM(id), 0) AS CHAR), CAST(COALESCE(SUM(gm_create + 0), 0) AS CHAR) \
+                "(SELECT {src}, COUNT(*), COALESCE(BIT_XOR(id), 0), CAST(COALESCE(SUM(gm_create + 0), 0) AS CHAR) \
                  FROM {table} WHERE app = ?{cond}{cut})"
             ));
         }
-        let mut tables: Vec<(u8, u64, String, String)> = conn.exec(parts.join(" UNION ALL "), params).await?;
+        let mut tables: Vec<(u8, u64, u64, String)> = conn.exec(parts.join(" UNION ALL "), params).await?;
         tables.sort_by_key(|(src, ..)| *src);
-        Ok(Signature(tables.into_iter().map(|(_, count, ids_sum, dates_sum)| TableSignature { count, ids_sum, dates_sum }).collect()))
+        Ok(Signature(tables.into_iter().map(|(_, count, ids_xor, dates_sum)| TableSignature { count, ids_xor, dates_sum }).collect()))
     }
 
     /// The list's seek points and its signature, read in one snapshot: the signature, then every key of each table
