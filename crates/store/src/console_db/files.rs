@@ -511,15 +511,19 @@ impl<'a> PageQuery<'a> {
         seeks: Option<Arc<SeekPoints>>,
         seeking: Seeking,
     ) -> Result<Page, mysql_async::Error> {
-        if count <= offset || limit == 0 {
-            return Ok(Page { count, rows: Vec::new(), hint: ListHint { count: Some(count), seeks } });
-        }
-        let plan = Plan::new(count, offset, limit);
-        if plan.skip >= seeking.from {
+        if count > offset && limit > 0 && Plan::new(count, offset, limit).skip >= seeking.from {
             return self.seeked(pool, offset, limit, seeks, seeking).await;
         }
-        let rows = self.keys_page(pool, plan, None).await?;
+        let rows = self.by_offset(pool, count, offset, limit).await?;
         Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks } })
+    }
+
+    /// The rows of the page at `offset` of a list of `count` rows, read by offset (none past the end).
+    async fn by_offset(&self, pool: &Pool, count: u64, offset: u64, limit: u64) -> Result<Vec<Listed>, mysql_async::Error> {
+        match count > offset && limit > 0 {
+            true => self.keys_page(pool, Plan::new(count, offset, limit), None).await,
+            false => Ok(Vec::new()),
+        }
     }
 
     /// A deep page, read from the nearest seek point: the page's rows and the list's signature at once; when the
@@ -555,18 +559,14 @@ impl<'a> PageQuery<'a> {
         let points = match self.seek_points(pool, seeking.every).await? {
             Ok(points) => points,
             Err(count) => {
-                let rows = match count > offset && limit > 0 {
-                    true => self.keys_page(pool, Plan::new(count, offset, limit), None).await?,
-                    false => Vec::new(),
-                };
+                let rows = self.by_offset(pool, count, offset, limit).await?;
                 return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: None } });
             }
         };
         let count = points.signature.count();
         let rows = match points.seek(offset, limit) {
-            _ if count <= offset || limit == 0 => Vec::new(),
-            Some(seek) => self.seek_page(pool, seek, limit).await?,
-            None => self.keys_page(pool, Plan::new(count, offset, limit), None).await?,
+            Some(seek) if count > offset && limit > 0 => self.seek_page(pool, seek, limit).await?,
+            _ => self.by_offset(pool, count, offset, limit).await?,
         };
         Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: Some(Arc::new(points)) } })
     }
@@ -621,12 +621,11 @@ impl<'a> PageQuery<'a> {
         for position in 0u64.. {
             let next = tables
                 .iter_mut()
-                .filter_map(|(src, keys)| keys.peek().map(|(at, id)| ((*at, *src, *id), *src)))
+                .enumerate()
+                .filter_map(|(i, (src, keys))| keys.peek().map(|(at, id)| ((*at, *src, *id), i)))
                 .max_by_key(|(key, _)| *key);
-            let Some(((Some(at), src, id), from)) = next else { break };
-            if let Some((_, keys)) = tables.iter_mut().find(|(s, _)| *s == from) {
-                keys.next();
-            }
+            let Some(((Some(at), src, id), table)) = next else { break };
+            tables[table].1.next();
             if position % every == 0 {
                 points.push(SeekKey { at, src, id });
             }
