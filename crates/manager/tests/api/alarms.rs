@@ -336,7 +336,11 @@ async fn changed_rules_apply_without_a_restart_and_private_webhooks_are_refused_
     let m = TestManager::start_with(&[("EZM__ALARM__RULES_CHECK_SECS", "1"), ("EZM__ALARM__SEND_RETRIES", "0")]).await;
     m.add_app(1, "s").await;
     let log = || fresh(captured_logs().into_iter().find(|(k, _)| k == "system_log").unwrap().1);
+    // A rule that fires on the first log tells when the manager has evaluated it (and cached the app's rules then):
+    // the log is evaluated after the call returns, later under load.
+    let cached = add_rule(&m, "system_log", "p1", "@cpu_count > 0", "cached", None).await;
     m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm", "log": log()})).await;
+    eventually(10, "the first log is evaluated", || async { history(&m, cached).await == 1 }).await;
     // Added after the app's rules were cached: the console bumps the version, the manager re-reads.
     let rule = add_rule(&m, "system_log", "p1", "@cpu_count > 0", "cpus ${@cpu_count}", Some(("webhook", "http://127.0.0.1:9/x", ""))).await;
     let mut conn = m.env.redis().get().await.unwrap();
