@@ -92,7 +92,9 @@ CREATE TABLE IF NOT EXISTS `process` (
   PRIMARY KEY (`id`),
   INDEX (`app`, `agent`, `pid`),
   INDEX `app_agent_log_time` (`app`, `agent`, `log_time`),
-  UNIQUE INDEX `sample` (`app`, `agent`, `pid`, `log_time`)
+  UNIQUE INDEX `sample` (`app`, `agent`, `pid`, `log_time`),
+  INDEX `trend_heap_cpu` (`app`, `agent`, `pid`, `log_time`, `heap_total`, `heap_used`, `rss`, `amount_of_external_allocated_memory`, `heap_limit`, `cpu_now`, `cpu_15`, `cpu_30`, `cpu_60`, `scavange_duration_last_record`, `marksweep_duration_last_record`, `active_handles`),
+  INDEX `trend_spaces_handles` (`app`, `agent`, `pid`, `log_time`, `new_space_size`, `old_space_size`, `code_space_size`, `map_space_size`, `lo_space_size`, `read_only_space_size`, `new_lo_space_size`, `code_lo_space_size`, `active_timer_handles`, `active_tcp_handles`, `active_udp_handles`, `http_response_sent`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `osinfo` (

@@ -7,7 +7,8 @@ files.py), with their own databases (ezm_bench2_trends_*) and Redis key prefix (
   seed      DAYS day tables (today and the DAYS-1 before, local time as the console reads it) of process_DD with
             AGENTS x PIDS processes at one row a minute (1440 a day, today up to now) and of osinfo_DD with AGENTS x 2
             positions, generated inside MariaDB (INSERT ... SELECT over the SEQUENCE engine's seq_0_to_N tables, one
-            day table at a time, rows in sample-key order); only the columns the console reads are filled.
+            day table at a time, rows in time order as agents report them: a process's rows are AGENTS x PIDS rows apart
+            from each other, as in a real day table); only the columns the console reads are filled.
   cases     sequential requests (REQUESTS per case, at most CASE_SECS s):
               process   GET /xapi/process_trend duration=168 for a random (agent, pid), trendType cycling over all 9
               system    GET /xapi/system_trend duration=168 for a random agent, trendType cycling over all 8
@@ -111,7 +112,7 @@ SELECT {app}, CONCAT('agent-', p.seq DIV {PIDS}), 1000 + p.seq MOD {PIDS}, '{bas
   150000000, 2197815296, 3000000 + m.seq * 100, 16000000, 60000000 + m.seq * 1000, 4000000, 1000000, 20000000, 250000, 0, 0,
   (p.seq + m.seq) MOD 30, (p.seq + m.seq) MOD 20, (p.seq * 3 + m.seq) MOD 15, 20 + (p.seq + m.seq) MOD 10, 5 + m.seq MOD 4,
   10 + (p.seq + m.seq) MOD 7, m.seq MOD 2, 600 + (p.seq * 11 + m.seq) MOD 600
-FROM seq_0_to_{AGENTS * PIDS - 1} AS p JOIN {minutes} AS m ORDER BY p.seq, m.seq{dup}""")
+FROM seq_0_to_{AGENTS * PIDS - 1} AS p JOIN {minutes} AS m ORDER BY m.seq, p.seq{dup}""")
         tp = time.time() - t
         t = time.time()
         logs(f"""INSERT INTO osinfo_{day} (app, agent, uptime, log_time, position, version, used_cpu, cpu_count, total_memory,
@@ -125,7 +126,7 @@ SELECT {app}, CONCAT('agent-', a.seq), 864000 + m.seq * 60, '{base}' + INTERVAL 
   IF(q.seq = 1, m.seq * 30, 0), IF(q.seq = 1, m.seq * 40, 0), IF(q.seq = 1, (a.seq + m.seq) MOD 40, 0),
   IF(q.seq = 1, m.seq * 90, 0), IF(q.seq = 1, (a.seq + m.seq) MOD 90, 0), IF(q.seq = 1, 6000 + (a.seq + m.seq) MOD 600, 0),
   0, IF(q.seq = 1, 20 + ((a.seq + m.seq) MOD 100) / 10, 0)
-FROM seq_0_to_{AGENTS - 1} AS a JOIN seq_0_to_1 AS q JOIN {minutes} AS m ORDER BY a.seq, q.seq, m.seq{dup}""")
+FROM seq_0_to_{AGENTS - 1} AS a JOIN seq_0_to_1 AS q JOIN {minutes} AS m ORDER BY m.seq, a.seq, q.seq{dup}""")
         to = time.time() - t
     return tp, to
 

@@ -159,7 +159,17 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
     assert!(rows.windows(2).all(|w| w[0].log_time < w[1].log_time));
     assert_eq!(rows[9].log_time, at("2026-01-14 23:59:59"));
     let decoded = process::rows_between(&pool, APP, "vm", 300, window.from, window.to).await.unwrap();
-    assert_eq!(decoded, [expected_distinct], "every column decodes into its field");
+    assert_eq!(decoded, [expected_distinct.clone()], "every column decodes into its field");
+    // the charts' reads from the covering indexes: each chart from one, a page's shared read from both joined by row
+    for (name, kind) in ProcessTrendType::ALL {
+        let read = process::figures_between(&pool, APP, "vm", 100, (window.from, window.to), kind.columns()).await.unwrap();
+        assert_eq!(read.len(), 40, "{name}");
+        assert_eq!(trends::process_trend(kind, &read, &now, 24), trends::process_trend(kind, &rows, &now, 24), "{name}");
+    }
+    let page = process::figures_between(&pool, APP, "vm", 100, (window.from, window.to), &process::TREND_FIGURES).await.unwrap();
+    assert_eq!(page, rows.iter().map(|r| r.only(&process::TREND_FIGURES)).collect::<Vec<_>>(), "both indexes, joined by row");
+    let page = process::figures_between(&pool, APP, "vm", 300, (window.from, window.to), &process::TREND_FIGURES).await.unwrap();
+    assert_eq!(page, [expected_distinct.only(&process::TREND_FIGURES)]);
 
     let heap = trends::process_trend(ProcessTrendType::Heap, &rows, &now, 24);
     assert_eq!(heap.list.len(), 720);

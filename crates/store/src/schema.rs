@@ -1,13 +1,17 @@
 //! Creates the tables the services need, idempotently, at start-up. The SQL lives in `db/`. Nothing that exists is
 //! dropped or rewritten: an original easy-monitor database is used as it is, except for additive changes: widening
 //! `http_rt` (DECIMAL(5,2) capped response times at 999.99 ms), adding the index `(app, agent, log_time)` to the
-//! `process` and `osinfo` templates and day tables that lack it (the console's reads), the covering index
-//! `trend_figures` to `osinfo`'s (the system charts' figures), and the indexes `(app,
+//! `process` and `osinfo` templates and day tables that lack it (the console's reads), the covering indexes
+//! `trend_figures` to `osinfo`'s (the system charts' figures) and `trend_heap_cpu`, `trend_spaces_handles` to
+//! `process`'s (the process charts'), and the indexes `(app,
 //! gm_create)` and `(app, favor, gm_create)` to `files` and `coredumps`, `(app, type, gm_create)` to `files` (the
 //! console's files page), and the unique key of a metric sample (`sample`: app, agent, pid, log time on `process`;
 //! app, agent, position, log time on `osinfo`) to the templates and day tables, so that a sample retried after a
 //! restart is stored once (a day table that already holds duplicates keeps working without it until retention
 //! empties it, and gets it then).
+//!
+//! The indexes of the day tables that only speed reads up ([`ADDED_INDEXES`]) come with [`add_read_indexes`], which
+//! the manager runs behind its start (minutes on an upgraded database of full day tables).
 //!
 //! The databases themselves are created by `common::mysql::ensure_database` (it needs the connection settings).
 
@@ -34,8 +38,32 @@ pub async fn ensure_console(pool: &Pool) -> Result<(), mysql_async::Error> {
     Ok(())
 }
 
-/// The metric templates and their 31 day tables each in the logs database.
+/// The metric templates and their 31 day tables each in the logs database, with every index: [`ensure_logs_tables`]
+/// and then [`add_read_indexes`].
 pub async fn ensure_logs(pool: &Pool) -> Result<(), mysql_async::Error> {
+    ensure_logs_tables(pool).await?;
+    add_read_indexes(pool).await
+}
+
+/// The indexes of [`ADDED_INDEXES`] on the templates and day tables that lack them, one table after the other.
+/// They only make the console's reads faster, so the manager adds them behind its start: on an upgraded database
+/// of full day tables that takes minutes (~10 s an index for a day of 1,000 processes), and the tables take writes
+/// meanwhile (InnoDB adds an index online).
+pub async fn add_read_indexes(pool: &Pool) -> Result<(), mysql_async::Error> {
+    let mut conn = pool.get_conn().await?;
+    let wanted: Vec<(String, &str, &[&str])> = ADDED_INDEXES
+        .iter()
+        .flat_map(|(template, name, columns)| {
+            let days = (1..=31).map(move |day| format!("{template}_{day:02}"));
+            std::iter::once(template.to_string()).chain(days).map(move |table| (table, *name, *columns))
+        })
+        .collect();
+    add_missing_indexes(&mut conn, &wanted).await
+}
+
+/// The metric templates and their 31 day tables each, the widened `http_rt` and the sample keys: what the writes
+/// need (the indexes that only speed reads up come with [`add_read_indexes`]; a new table has them from its template).
+pub async fn ensure_logs_tables(pool: &Pool) -> Result<(), mysql_async::Error> {
     run_script(pool, LOGS_SQL).await?;
     let mut conn = pool.get_conn().await?;
     for prefix in DAY_TABLE_PREFIXES {
@@ -44,14 +72,6 @@ pub async fn ensure_logs(pool: &Pool) -> Result<(), mysql_async::Error> {
         }
     }
     widen_http_rt(&mut conn).await?;
-    let wanted: Vec<(String, &str, &[&str])> = ADDED_INDEXES
-        .iter()
-        .flat_map(|(template, name, columns)| {
-            let days = (1..=31).map(move |day| format!("{template}_{day:02}"));
-            std::iter::once(template.to_string()).chain(days).map(move |table| (table, *name, *columns))
-        })
-        .collect();
-    add_missing_indexes(&mut conn, &wanted).await?;
     let tables: Vec<String> = SAMPLE_KEYS
         .iter()
         .flat_map(|(template, _)| std::iter::once(template.to_string()).chain((1..=31).map(move |day| format!("{template}_{day:02}"))))
@@ -123,8 +143,14 @@ pub async fn add_sample_key(conn: &mut mysql_async::Conn, table: &str) -> Result
 /// read of a day is answered from the index alone: both halves of an agent's day touch 21 pages instead of ~4,300
 /// for one half (a row lookup for each of its 1,440 minutes), 1.5-2.0 ms instead of 3.0 ms per day table
 /// (BENCHMARKS.md "System trend: profiled, a covering index, …"). It has 16 columns, MySQL's most for an index.
-pub(crate) const ADDED_INDEXES: [(&str, &str, &[&str]); 3] = [
+///
+/// `trend_heap_cpu` and `trend_spaces_handles` do the same for the process charts (`logs_db::process::TREND_INDEXES`):
+/// the agents' minutes interleave the processes' rows, so a process's day is 1,440 row lookups on as many pages
+/// without them (BENCHMARKS.md "Process trend: covering indexes").
+pub(crate) const ADDED_INDEXES: [(&str, &str, &[&str]); 5] = [
     ("process", "app_agent_log_time", &["app", "agent", "log_time"]),
+    ("process", crate::logs_db::process::TREND_INDEXES[0].0, &crate::logs_db::process::TREND_INDEXES[0].1),
+    ("process", crate::logs_db::process::TREND_INDEXES[1].0, &crate::logs_db::process::TREND_INDEXES[1].1),
     ("osinfo", "app_agent_log_time", &["app", "agent", "log_time"]),
     ("osinfo", "trend_figures", &crate::logs_db::osinfo::TREND_FIGURES),
 ];
@@ -158,8 +184,12 @@ async fn add_missing_indexes(conn: &mut mysql_async::Conn, wanted: &[(String, &s
         }
         let list = columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
         tracing::info!(table = %table, index = name, "adding index");
-        if let Err(e) = conn.query_drop(format!("ALTER TABLE `{table}` ADD INDEX `{name}` ({list})")).await {
-            tracing::warn!(table = %table, index = name, error = %e, "could not add index, reads stay slower");
+        let started = std::time::Instant::now();
+        match conn.query_drop(format!("ALTER TABLE `{table}` ADD INDEX `{name}` ({list})")).await {
+            Ok(()) => tracing::info!(table = %table, index = name, secs = started.elapsed().as_secs_f64(), "added index"),
+            // ER_DUP_KEYNAME: another replica added it meanwhile.
+            Err(mysql_async::Error::Server(e)) if e.code == 1061 => tracing::debug!(table = %table, index = name, "index added by another"),
+            Err(e) => tracing::warn!(table = %table, index = name, error = %e, "could not add index, reads stay slower"),
         }
     }
     Ok(())

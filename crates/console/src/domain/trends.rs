@@ -972,6 +972,11 @@ pub(crate) mod tests {
             let read: Vec<ProcessRow> = rows.iter().map(|r| r.only(kind.columns())).collect();
             assert_eq!(process_trend(kind, &read, &now, 24), process_trend(kind, &rows, &now, 24), "{name}");
             assert!(kind.columns().iter().all(|c| store::logs_db::process::ALL_FIGURES.contains(c)), "{name}");
+            // Every chart reads its figures from one covering index alone, and a page's shared read holds them.
+            let indexes = store::logs_db::process::TREND_INDEXES;
+            let one = indexes.iter().any(|(_, index)| kind.columns().iter().all(|c| index[4..].contains(c)));
+            assert!(one, "{name} reads figures no single trend index holds");
+            assert!(kind.columns().iter().all(|c| store::logs_db::process::TREND_FIGURES.contains(c)), "{name}");
         }
         let mut rows = system_rows();
         for (k, row) in rows.iter_mut().enumerate() {

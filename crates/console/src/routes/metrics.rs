@@ -71,9 +71,10 @@ pub async fn process_trend(state: State, access: auth::AppMember<ProcessTrendQue
     let now = Local::now();
     let window = trends::window(&now, hours);
     let (app, pid) = (access.app.id, pid_number(&q.pid)?);
-    // The page asks for its 9 charts at once: the first reads every figure, the others draw from that read.
+    // The page asks for its 9 charts at once: the first reads every chart's figures (from the two covering indexes),
+    // the others draw from that read.
     let reads = &state.trend_reads.process;
-    let columns: Columns = if reads.is_shared() { &process::ALL_FIGURES[..] } else { kind.columns() };
+    let columns: Columns = if reads.is_shared() { &process::TREND_FIGURES[..] } else { kind.columns() };
     let (db, agent) = (&state.logs_db, q.agent_id.as_str());
     let read = |from, to| async move { Ok(process::figures_between(db, app as i64, agent, pid, (from, to), columns).await?) };
     let chunks = reads.rows((app, agent.to_owned(), pid, columns), (window.from, window.to), cache::settled_before(&now), read).await?;

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDateTime;
 use mysql_async::Pool;
 
-use crate::logs_db::{bound, datetime, number, query_days, text};
+use crate::logs_db::{bound, datetime, number, query_days, query_days_through, text};
 
 /// The columns the manager inserts, in order. Declared once; `db/logs.sql` is held to it by a test.
 pub const COLUMNS: [&str; 31] = [
@@ -192,7 +192,8 @@ pub async fn rows_between(
 /// minutes that have both halves).
 ///
 /// How, fastest first:
-/// - columns all in [`TREND_FIGURES`]: both positions from that index alone (no table row is looked up), in its
+/// - columns all in [`TREND_FIGURES`]: both positions from that index alone, named in the statement (no table row is
+///   looked up, and no other index estimated), in its
 ///   order (`position, log_time`; two rows of one position and second, which the `sample` key rules out, come in
 ///   the order of their figures);
 /// - else with `half`: only that position's rows carry the columns, and of the other position only `position` and
@@ -224,11 +225,13 @@ pub async fn figures_between(
         }
         None => (format!("SELECT {columns} FROM `{{table}}` WHERE {span} ORDER BY log_time, id"), 1),
     };
-    let rows = query_days(
+    // A covered read names its index (`query_days_through`); a day table still without it is read without.
+    let through = if covered { statement.replace("FROM `{table}`", "FROM `{table}` FORCE INDEX (`trend_figures`)") } else { statement.clone() };
+    let rows = query_days_through(
         pool,
         "osinfo",
-        from,
-        to,
+        (from, to),
+        |table| through.replace("{table}", table),
         |table| statement.replace("{table}", table),
         |span| {
             let values: [mysql_async::Value; 4] = [app.into(), agent.into(), bound(span.from).into(), bound(span.to).into()];

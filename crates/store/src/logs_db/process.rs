@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDateTime;
 use mysql_async::Pool;
 
-use crate::logs_db::{bound, datetime, number, query_days};
+use crate::logs_db::{bound, datetime, number, query_days, query_days_through};
 
 /// The columns the manager inserts, in order: the row's identity, the 70 xprofiler metrics, `response_codes`.
 /// Declared once; `db/logs.sql` is held to it by a test.
@@ -127,9 +127,15 @@ impl ProcessRow {
     /// A row selected as `pid, log_time` and then the figures `figures` (indexes in [`FIGURES`]); `None` without a
     /// readable `log_time`.
     fn decode(row: &mysql_async::Row, figures: &[usize]) -> Option<ProcessRow> {
-        let mut out = ProcessRow { pid: number(row.as_ref(0)) as i64, log_time: datetime(row.as_ref(1))?, ..ProcessRow::default() };
+        ProcessRow::decode_at(row, 0, figures)
+    }
+
+    /// [`ProcessRow::decode`] of the columns from `first` on.
+    fn decode_at(row: &mysql_async::Row, first: usize, figures: &[usize]) -> Option<ProcessRow> {
+        let mut out =
+            ProcessRow { pid: number(row.as_ref(first)) as i64, log_time: datetime(row.as_ref(first + 1))?, ..ProcessRow::default() };
         for (i, figure) in figures.iter().enumerate() {
-            *(FIGURES[*figure].1)(&mut out) = number(row.as_ref(2 + i));
+            *(FIGURES[*figure].1)(&mut out) = number(row.as_ref(first + 2 + i));
         }
         Some(out)
     }
@@ -166,6 +172,11 @@ pub async fn rows_between(
 
 /// [`rows_between`] with only the figures `columns` (names in [`FIGURES`]; the others read as 0): a chart reads
 /// only what it draws.
+///
+/// Figures all in the [`TREND_INDEXES`] are read from those indexes alone, no table row looked up (a process's rows
+/// of a day lie ~1,000 rows apart in the table, as the agents' minutes interleave them, so a row lookup is a page
+/// each): from one index when it holds them all (every chart), else one part per index in one `UNION ALL`, joined
+/// here by row (a process page's shared read). Other figures read every row, `ORDER BY log_time, id`.
 pub async fn figures_between(
     pool: &Pool,
     app: i64,
@@ -175,22 +186,147 @@ pub async fn figures_between(
     columns: &[&str],
 ) -> Result<Vec<ProcessRow>, mysql_async::Error> {
     let figures = figure_indexes(columns);
-    let columns = read_list("", &figures);
-    let rows = query_days(
+    let span = "app = ? AND agent = ? AND pid = ? AND log_time >= ? AND log_time < ?";
+    let params = |span: &crate::logs_db::DaySpan, parts: usize| {
+        let values: [mysql_async::Value; 5] = [app.into(), agent.into(), pid.into(), bound(span.from).into(), bound(span.to).into()];
+        mysql_async::Params::Positional(values.iter().cycle().take(5 * parts).cloned().collect())
+    };
+    let Some(parts) = index_parts(&figures) else {
+        let columns = read_list("", &figures);
+        let statement = format!("SELECT {columns} FROM `{{table}}` WHERE {span} ORDER BY log_time, id");
+        let rows = query_days(pool, "process", from, to, |table| statement.replace("{table}", table), |s| params(s, 1)).await?;
+        return Ok(rows.iter().filter_map(|row| ProcessRow::decode(row, &figures)).collect());
+    };
+    // Every part selects as many figures (0 for the missing ones), as a UNION needs; `part` says whose they are.
+    let width = parts.iter().map(|(_, part)| part.len()).max().unwrap_or(0);
+    let statement = |forced: bool| {
+        let selects = parts.iter().enumerate().map(|(k, (index, part))| {
+            let mut list = vec![format!("{k} AS part"), "id".to_owned(), "`pid`".to_owned(), "`log_time`".to_owned()];
+            list.extend(part.iter().map(|f| format!("`{}`", FIGURES[*f].0)));
+            list.extend(std::iter::repeat_n("0".to_owned(), width - part.len()));
+            let through = if forced { format!(" FORCE INDEX (`{index}`)") } else { String::new() };
+            format!("(SELECT {} FROM `{{table}}`{through} WHERE {span})", list.join(", "))
+        });
+        selects.collect::<Vec<_>>().join(" UNION ALL ")
+    };
+    let (through, plain) = (statement(true), statement(false));
+    let rows = query_days_through(
         pool,
         "process",
-        from,
-        to,
-        |table| {
-            format!(
-                "SELECT {columns} FROM `{table}` WHERE app = ? AND agent = ? AND pid = ? AND log_time >= ? AND log_time < ? \
-                 ORDER BY log_time, id"
-            )
-        },
-        |span| (app, agent, pid, bound(span.from), bound(span.to)),
+        (from, to),
+        |table| through.replace("{table}", table),
+        |table| plain.replace("{table}", table),
+        |s| params(s, parts.len()),
     )
     .await?;
-    Ok(rows.iter().filter_map(|row| ProcessRow::decode(row, &figures)).collect())
+    let mut read: Vec<Vec<(NaiveDateTime, u64, ProcessRow)>> = vec![Vec::new(); parts.len()];
+    for row in &rows {
+        let k = number(row.as_ref(0)) as usize;
+        let Some(decoded) = parts.get(k).and_then(|(_, part)| ProcessRow::decode_at(row, 2, part)) else { continue };
+        read[k].push((decoded.log_time, number(row.as_ref(1)) as u64, decoded));
+    }
+    for part in &mut read {
+        // Index order within a second is by figures; a second holds one row where the `sample` key exists.
+        part.sort_by_key(|(log_time, id, _)| (*log_time, *id));
+    }
+    let mut parts_read = parts.iter().zip(read);
+    let Some((_, mut joined)) = parts_read.next() else { return Ok(Vec::new()) };
+    // All parts are one statement, one snapshot: each holds the same rows. One missing from a part is left out.
+    for ((_, figures), part) in parts_read {
+        let mut others = part.into_iter().peekable();
+        joined.retain_mut(|(log_time, id, row)| {
+            while others.next_if(|(t, i, _)| (t, i) < (&*log_time, &*id)).is_some() {}
+            match others.next_if(|(t, i, _)| (t, i) == (&*log_time, &*id)) {
+                Some((_, _, other)) => {
+                    let mut other = other;
+                    for f in figures {
+                        let field = FIGURES[*f].1;
+                        *field(row) = *field(&mut other);
+                    }
+                    true
+                }
+                None => false,
+            }
+        });
+    }
+    Ok(joined.into_iter().map(|(_, _, row)| row).collect())
+}
+
+/// The covering indexes of the process charts (`schema::ADDED_INDEXES`): the `sample` key, then twelve figures each
+/// (MySQL allows 16 columns to an index), so that a chart's read is answered from one of them alone. Every chart's
+/// figures (`console::domain::trends`) are in one: the heap, cpu, gc and handles charts in the first, the heap
+/// spaces, qps, timer, tcp and udp charts in the second.
+pub const TREND_INDEXES: [(&str, [&str; 16]); 2] = [
+    (
+        "trend_heap_cpu",
+        [
+            "app",
+            "agent",
+            "pid",
+            "log_time",
+            "heap_total",
+            "heap_used",
+            "rss",
+            "amount_of_external_allocated_memory",
+            "heap_limit",
+            "cpu_now",
+            "cpu_15",
+            "cpu_30",
+            "cpu_60",
+            "scavange_duration_last_record",
+            "marksweep_duration_last_record",
+            "active_handles",
+        ],
+    ),
+    (
+        "trend_spaces_handles",
+        [
+            "app",
+            "agent",
+            "pid",
+            "log_time",
+            "new_space_size",
+            "old_space_size",
+            "code_space_size",
+            "map_space_size",
+            "lo_space_size",
+            "read_only_space_size",
+            "new_lo_space_size",
+            "code_lo_space_size",
+            "active_timer_handles",
+            "active_tcp_handles",
+            "active_udp_handles",
+            "http_response_sent",
+        ],
+    ),
+];
+
+/// The figures of the [`TREND_INDEXES`] (each after the 4 columns of the key): what a process page's charts draw,
+/// all of them read at once when the page's charts share a read.
+pub const TREND_FIGURES: [&str; 24] = {
+    let mut names = [""; 24];
+    let mut i = 0;
+    while i < 24 {
+        names[i] = TREND_INDEXES[i / 12].1[4 + i % 12];
+        i += 1;
+    }
+    names
+};
+
+/// `figures` (indexes in [`FIGURES`]) split by the [`TREND_INDEXES`] that hold them (the first that does): the
+/// index's name and its part, one part per index used; `None` when one of them is in no index.
+fn index_parts(figures: &[usize]) -> Option<Vec<(&'static str, Vec<usize>)>> {
+    let mut parts: Vec<(&'static str, Vec<usize>)> = TREND_INDEXES.iter().map(|(name, _)| (*name, Vec::new())).collect();
+    for f in figures {
+        let k = TREND_INDEXES.iter().position(|(_, columns)| columns[4..].contains(&FIGURES[*f].0))?;
+        parts[k].1.push(*f);
+    }
+    let first = parts[0].0;
+    parts.retain(|(_, part)| !part.is_empty());
+    if parts.is_empty() {
+        parts.push((first, Vec::new()));
+    }
+    Some(parts)
 }
 
 /// The latest row of every pid of (`app`, `agent`) with `log_time` in `[since, until)`, by pid ascending.
