@@ -235,6 +235,31 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
     let rows = process::rows_between(&pool, APP, "vm", 100, window.from, window.to).await.unwrap();
     assert_eq!(rows.len(), 30, "the rows of the 15th");
 
+    // a day table without the covering indexes (an upgrade: the manager adds them behind its start) is read without
+    conn.query_drop("ALTER TABLE process_15 DROP INDEX trend_heap_cpu").await.unwrap();
+    conn.query_drop("ALTER TABLE osinfo_15 DROP INDEX trend_figures").await.unwrap();
+    drop(conn);
+    let page = process::figures_between(&pool, APP, "vm", 100, (window.from, window.to), &process::TREND_FIGURES).await.unwrap();
+    assert_eq!(page, rows.iter().map(|r| r.only(&process::TREND_FIGURES)).collect::<Vec<_>>(), "the 15th read without its index");
+    let cpu = ProcessTrendType::Cpu.columns();
+    let read = process::figures_between(&pool, APP, "vm", 100, (window.from, window.to), cpu).await.unwrap();
+    assert_eq!(read, rows.iter().map(|r| r.only(cpu)).collect::<Vec<_>>());
+    let os_cpu = SystemTrendType::OsCpu.columns();
+    let read = osinfo::figures_between(&pool, APP, "vm", (window.from, window.to), os_cpu, None).await.unwrap();
+    let all = osinfo::rows_between(&pool, APP, "vm", window.from, window.to).await.unwrap();
+    assert_eq!(read.len(), all.len());
+    let drawn = |rows: &[OsinfoRow]| trends::system_trend(SystemTrendType::OsCpu, rows, &now, 24);
+    assert_eq!(drawn(&read), drawn(&all));
+    store::schema::add_read_indexes(&pool).await.unwrap();
+    let back = env
+        .count(
+            "SELECT COUNT(DISTINCT TABLE_NAME, INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME IN ('process_15', 'osinfo_15') AND INDEX_NAME IN ('trend_heap_cpu', 'trend_figures')",
+        )
+        .await;
+    assert_eq!(back, 2, "put back");
+    let mut conn = pool.get_conn().await.unwrap();
+
     // the added index: on every day table, and put back where it is missing (an original database)
     assert_eq!(index_count(&env, "osinfo_05").await, 3);
     conn.query_drop("ALTER TABLE osinfo_05 DROP INDEX app_agent_log_time").await.unwrap();

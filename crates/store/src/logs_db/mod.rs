@@ -205,33 +205,37 @@ pub(crate) async fn query_days<P>(
 where
     P: Into<mysql_async::Params> + Send,
 {
-    read_days(pool, prefix, (from, to), &sql, None, params).await
+    read_days(pool, prefix, (from, to), 1, &|table, _| sql(table), None, params).await
 }
 
-/// [`query_days`] with a statement that names an index (`FORCE INDEX`), and the same without for a day table that
-/// lacks the index (the manager adds it in the background after an upgrade). Naming the index spares MariaDB its
-/// estimates of every other index of the table: on a day not read lately that was most of the read (6 ms of 8 for
-/// a process's day, the estimates reading cold pages of five indexes).
+/// [`query_days`] with `parts` statements a day table, `through(table, part)`, each naming an index (`FORCE
+/// INDEX`), run one after the other on the day's connection, their rows gathered in part order; `plain(table,
+/// part)` is the same statement without the index, for a day table that lacks it (the manager adds the indexes
+/// in the background after an upgrade). Naming the index spares MariaDB its estimates of every other index of the
+/// table: on a day not read lately that was most of the read (6 ms of 8 for a process's day, the estimates reading
+/// cold pages of five indexes).
 pub(crate) async fn query_days_through<P>(
     pool: &Pool,
     prefix: &str,
     (from, to): (NaiveDateTime, NaiveDateTime),
-    through: impl Fn(&str) -> String,
-    plain: impl Fn(&str) -> String,
+    parts: usize,
+    through: impl Fn(&str, usize) -> String,
+    plain: impl Fn(&str, usize) -> String,
     params: impl Fn(&DaySpan) -> P,
 ) -> Result<Vec<mysql_async::Row>, mysql_async::Error>
 where
     P: Into<mysql_async::Params> + Send,
 {
-    read_days(pool, prefix, (from, to), &through, Some(&plain), params).await
+    read_days(pool, prefix, (from, to), parts, &through, Some(&plain), params).await
 }
 
 async fn read_days<P>(
     pool: &Pool,
     prefix: &str,
     (from, to): (NaiveDateTime, NaiveDateTime),
-    sql: &dyn Fn(&str) -> String,
-    without_index: Option<&dyn Fn(&str) -> String>,
+    parts: usize,
+    sql: &dyn Fn(&str, usize) -> String,
+    without_index: Option<&dyn Fn(&str, usize) -> String>,
     params: impl Fn(&DaySpan) -> P,
 ) -> Result<Vec<mysql_async::Row>, mysql_async::Error>
 where
@@ -247,21 +251,25 @@ where
     let reads = spans.iter().map(|span| async move {
         let table = format!("{prefix}_{:02}", span.day);
         let mut conn = pool.get_conn().await?;
-        let mut found = conn.exec::<mysql_async::Row, _, _>(sql(&table), params(span)).await;
-        if let (Err(mysql_async::Error::Server(e)), Some(plain)) = (&found, without_index) {
-            if e.code == ER_KEY_DOES_NOT_EXIST {
-                tracing::debug!(table = %table, "day table without the index its read names, read without");
-                found = conn.exec(plain(&table), params(span)).await;
+        let mut rows = Vec::new();
+        for part in 0..parts {
+            let mut found = conn.exec::<mysql_async::Row, _, _>(sql(&table, part), params(span)).await;
+            if let (Err(mysql_async::Error::Server(e)), Some(plain)) = (&found, without_index) {
+                if e.code == ER_KEY_DOES_NOT_EXIST {
+                    tracing::debug!(table = %table, "day table without the index its read names, read without");
+                    found = conn.exec(plain(&table, part), params(span)).await;
+                }
+            }
+            match found {
+                Ok(found) => rows.extend(found),
+                Err(mysql_async::Error::Server(e)) if e.code == ER_NO_SUCH_TABLE => {
+                    tracing::debug!(table = %table, "day table missing, skipped");
+                    break;
+                }
+                Err(e) => return Err(e),
             }
         }
-        match found {
-            Ok(found) => Ok(found),
-            Err(mysql_async::Error::Server(e)) if e.code == ER_NO_SUCH_TABLE => {
-                tracing::debug!(table = %table, "day table missing, skipped");
-                Ok(Vec::new())
-            }
-            Err(e) => Err(e),
-        }
+        Ok(rows)
     });
     let mut rows = Vec::new();
     for found in futures_util::future::try_join_all(reads).await? {

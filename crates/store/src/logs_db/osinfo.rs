@@ -231,8 +231,9 @@ pub async fn figures_between(
         pool,
         "osinfo",
         (from, to),
-        |table| through.replace("{table}", table),
-        |table| statement.replace("{table}", table),
+        1,
+        |table, _| through.replace("{table}", table),
+        |table, _| statement.replace("{table}", table),
         |span| {
             let values: [mysql_async::Value; 4] = [app.into(), agent.into(), bound(span.from).into(), bound(span.to).into()];
             mysql_async::Params::Positional(values.iter().cycle().take(4 * reads).cloned().collect())

@@ -175,8 +175,8 @@ pub async fn rows_between(
 ///
 /// Figures all in the [`TREND_INDEXES`] are read from those indexes alone, no table row looked up (a process's rows
 /// of a day lie ~1,000 rows apart in the table, as the agents' minutes interleave them, so a row lookup is a page
-/// each): from one index when it holds them all (every chart), else one part per index in one `UNION ALL`, joined
-/// here by row (a process page's shared read). Other figures read every row, `ORDER BY log_time, id`.
+/// each): from one index when it holds them all (every chart), else one statement per index, joined here by row (a
+/// process page's shared read). Other figures read every row, `ORDER BY log_time, id`.
 pub async fn figures_between(
     pool: &Pool,
     app: i64,
@@ -187,36 +187,29 @@ pub async fn figures_between(
 ) -> Result<Vec<ProcessRow>, mysql_async::Error> {
     let figures = figure_indexes(columns);
     let span = "app = ? AND agent = ? AND pid = ? AND log_time >= ? AND log_time < ?";
-    let params = |span: &crate::logs_db::DaySpan, parts: usize| {
-        let values: [mysql_async::Value; 5] = [app.into(), agent.into(), pid.into(), bound(span.from).into(), bound(span.to).into()];
-        mysql_async::Params::Positional(values.iter().cycle().take(5 * parts).cloned().collect())
-    };
+    let params = |span: &crate::logs_db::DaySpan| (app, agent, pid, bound(span.from), bound(span.to));
     let Some(parts) = index_parts(&figures) else {
         let columns = read_list("", &figures);
         let statement = format!("SELECT {columns} FROM `{{table}}` WHERE {span} ORDER BY log_time, id");
-        let rows = query_days(pool, "process", from, to, |table| statement.replace("{table}", table), |s| params(s, 1)).await?;
+        let rows = query_days(pool, "process", from, to, |table| statement.replace("{table}", table), params).await?;
         return Ok(rows.iter().filter_map(|row| ProcessRow::decode(row, &figures)).collect());
     };
-    // Every part selects as many figures (0 for the missing ones), as a UNION needs; `part` says whose they are.
-    let width = parts.iter().map(|(_, part)| part.len()).max().unwrap_or(0);
-    let statement = |forced: bool| {
-        let selects = parts.iter().enumerate().map(|(k, (index, part))| {
-            let mut list = vec![format!("{k} AS part"), "id".to_owned(), "`pid`".to_owned(), "`log_time`".to_owned()];
-            list.extend(part.iter().map(|f| format!("`{}`", FIGURES[*f].0)));
-            list.extend(std::iter::repeat_n("0".to_owned(), width - part.len()));
-            let through = if forced { format!(" FORCE INDEX (`{index}`)") } else { String::new() };
-            format!("(SELECT {} FROM `{{table}}`{through} WHERE {span})", list.join(", "))
-        });
-        selects.collect::<Vec<_>>().join(" UNION ALL ")
+    // One statement a part, each through its index; `part` says whose figures a row holds.
+    let statement = |table: &str, k: usize, forced: bool| {
+        let (index, part) = &parts[k];
+        let mut list = vec![format!("{k} AS part"), "id".to_owned(), "`pid`".to_owned(), "`log_time`".to_owned()];
+        list.extend(part.iter().map(|f| format!("`{}`", FIGURES[*f].0)));
+        let through = if forced { format!(" FORCE INDEX (`{index}`)") } else { String::new() };
+        format!("SELECT {} FROM `{table}`{through} WHERE {span}", list.join(", "))
     };
-    let (through, plain) = (statement(true), statement(false));
     let rows = query_days_through(
         pool,
         "process",
         (from, to),
-        |table| through.replace("{table}", table),
-        |table| plain.replace("{table}", table),
-        |s| params(s, parts.len()),
+        parts.len(),
+        |table, k| statement(table, k, true),
+        |table, k| statement(table, k, false),
+        params,
     )
     .await?;
     let mut read: Vec<Vec<(NaiveDateTime, u64, ProcessRow)>> = vec![Vec::new(); parts.len()];
@@ -231,7 +224,7 @@ pub async fn figures_between(
     }
     let mut parts_read = parts.iter().zip(read);
     let Some((_, mut joined)) = parts_read.next() else { return Ok(Vec::new()) };
-    // All parts are one statement, one snapshot: each holds the same rows. One missing from a part is left out.
+    // A row written between the parts' reads (today's table) is in the later part only: it is left out.
     for ((_, figures), part) in parts_read {
         let mut others = part.into_iter().peekable();
         joined.retain_mut(|(log_time, id, row)| {
