@@ -250,7 +250,15 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
     assert_eq!(read.len(), all.len());
     let drawn = |rows: &[OsinfoRow]| trends::system_trend(SystemTrendType::OsCpu, rows, &now, 24);
     assert_eq!(drawn(&read), drawn(&all));
-    store::schema::add_read_indexes(&pool).await.unwrap();
+    // manager.process_trend_indexes = false drops the process charts' indexes everywhere, and true puts them back
+    let trend_indexes = "SELECT COUNT(DISTINCT TABLE_NAME, INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+                         AND INDEX_NAME IN ('trend_heap_cpu', 'trend_spaces_handles')";
+    store::schema::add_read_indexes(&pool, false).await.unwrap();
+    assert_eq!(env.count(trend_indexes).await, 0);
+    let read = process::figures_between(&pool, APP, "vm", 100, (window.from, window.to), cpu).await.unwrap();
+    assert_eq!(read, rows.iter().map(|r| r.only(cpu)).collect::<Vec<_>>(), "read without the indexes");
+    store::schema::add_read_indexes(&pool, true).await.unwrap();
+    assert_eq!(env.count(trend_indexes).await, 2 * 31, "the template and its day tables (process_14 was dropped above)");
     let back = env
         .count(
             "SELECT COUNT(DISTINCT TABLE_NAME, INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \

@@ -41,9 +41,9 @@ impl Application {
             store::schema::ensure_console(&console_db).await?;
             store::schema::ensure_logs_tables(&logs_db).await?;
             // The indexes that only speed the console's reads up take minutes on full day tables: behind the start.
-            let pool = logs_db.clone();
+            let (pool, process_trend) = (logs_db.clone(), m.process_trend_indexes);
             tokio::spawn(async move {
-                if let Err(e) = store::schema::add_read_indexes(&pool).await {
+                if let Err(e) = store::schema::add_read_indexes(&pool, process_trend).await {
                     tracing::warn!(error = %e, "could not check the day tables' indexes, the trend charts stay slower");
                 }
             });

@@ -42,23 +42,51 @@ pub async fn ensure_console(pool: &Pool) -> Result<(), mysql_async::Error> {
 /// and then [`add_read_indexes`].
 pub async fn ensure_logs(pool: &Pool) -> Result<(), mysql_async::Error> {
     ensure_logs_tables(pool).await?;
-    add_read_indexes(pool).await
+    add_read_indexes(pool, true).await
 }
 
 /// The indexes of [`ADDED_INDEXES`] on the templates and day tables that lack them, one table after the other.
 /// They only make the console's reads faster, so the manager adds them behind its start: on an upgraded database
 /// of full day tables that takes minutes (~10 s an index for a day of 1,000 processes), and the tables take writes
-/// meanwhile (InnoDB adds an index online).
-pub async fn add_read_indexes(pool: &Pool) -> Result<(), mysql_async::Error> {
+/// meanwhile (InnoDB adds an index online). Without `process_trend` (`manager.process_trend_indexes`), the process
+/// charts' covering indexes are dropped where they exist instead (they cost the writes of every process row).
+pub async fn add_read_indexes(pool: &Pool, process_trend: bool) -> Result<(), mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
+    let trend = |template: &str, name: &str| template == "process" && PROCESS_TREND_INDEXES.contains(&name);
     let wanted: Vec<(String, &str, &[&str])> = ADDED_INDEXES
         .iter()
+        .filter(|(template, name, _)| process_trend || !trend(template, name))
         .flat_map(|(template, name, columns)| {
             let days = (1..=31).map(move |day| format!("{template}_{day:02}"));
             std::iter::once(template.to_string()).chain(days).map(move |table| (table, *name, *columns))
         })
         .collect();
-    add_missing_indexes(&mut conn, &wanted).await
+    add_missing_indexes(&mut conn, &wanted).await?;
+    if !process_trend {
+        drop_process_trend_indexes(&mut conn).await?;
+    }
+    Ok(())
+}
+
+/// The names of the process charts' covering indexes in [`ADDED_INDEXES`].
+const PROCESS_TREND_INDEXES: [&str; 2] = [crate::logs_db::process::TREND_INDEXES[0].0, crate::logs_db::process::TREND_INDEXES[1].0];
+
+/// Drops [`PROCESS_TREND_INDEXES`] from `process` and its day tables where they exist.
+async fn drop_process_trend_indexes(conn: &mut mysql_async::Conn) -> Result<(), mysql_async::Error> {
+    let found: Vec<(String, String)> = conn
+        .exec(
+            "SELECT DISTINCT TABLE_NAME, INDEX_NAME FROM information_schema.STATISTICS \
+             WHERE TABLE_SCHEMA = DATABASE() AND (TABLE_NAME = 'process' OR TABLE_NAME LIKE 'process\\_%') AND INDEX_NAME IN (?, ?)",
+            (PROCESS_TREND_INDEXES[0], PROCESS_TREND_INDEXES[1]),
+        )
+        .await?;
+    for (table, index) in found {
+        match conn.query_drop(format!("ALTER TABLE `{table}` DROP INDEX `{index}`")).await {
+            Ok(()) => tracing::info!(table = %table, index = %index, "dropped index (manager.process_trend_indexes is off)"),
+            Err(e) => tracing::warn!(table = %table, index = %index, error = %e, "could not drop index, writes stay slower"),
+        }
+    }
+    Ok(())
 }
 
 /// The metric templates and their 31 day tables each, the widened `http_rt` and the sample keys: what the writes
