@@ -1,5 +1,5 @@
-//! Creates the tables the services need, idempotently, at start-up. The SQL lives in `db/`. Nothing that exists is
-//! dropped or rewritten: an original easy-monitor database is used as it is, except for additive changes: widening
+//! Creates the tables the services need, idempotently, at start-up. The SQL lives in `db/`. Nothing of the original's
+//! is dropped or rewritten (only our own process charts' indexes, when `manager.process_trend_indexes` is off): an original easy-monitor database is used as it is, except for additive changes: widening
 //! `http_rt` (DECIMAL(5,2) capped response times at 999.99 ms), adding the index `(app, agent, log_time)` to the
 //! `process` and `osinfo` templates and day tables that lack it (the console's reads), the covering indexes
 //! `trend_figures` to `osinfo`'s (the system charts' figures) and `trend_heap_cpu`, `trend_spaces_handles` to
@@ -56,16 +56,18 @@ pub async fn add_read_indexes(pool: &Pool, process_trend: bool) -> Result<(), my
     let wanted: Vec<(String, &str, &[&str])> = ADDED_INDEXES
         .iter()
         .filter(|(template, name, _)| process_trend || !trend(template, name))
-        .flat_map(|(template, name, columns)| {
-            let days = (1..=31).map(move |day| format!("{template}_{day:02}"));
-            std::iter::once(template.to_string()).chain(days).map(move |table| (table, *name, *columns))
-        })
+        .flat_map(|(template, name, columns)| template_and_days(template).map(move |table| (table, *name, *columns)))
         .collect();
     add_missing_indexes(&mut conn, &wanted).await?;
     if !process_trend {
         drop_process_trend_indexes(&mut conn).await?;
     }
     Ok(())
+}
+
+/// `template` and the names of its 31 day tables.
+fn template_and_days(template: &str) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(template.to_owned()).chain((1..=31).map(move |day| format!("{template}_{day:02}")))
 }
 
 /// The names of the process charts' covering indexes in [`ADDED_INDEXES`].
@@ -102,7 +104,7 @@ pub async fn ensure_logs_tables(pool: &Pool) -> Result<(), mysql_async::Error> {
     widen_http_rt(&mut conn).await?;
     let tables: Vec<String> = SAMPLE_KEYS
         .iter()
-        .flat_map(|(template, _)| std::iter::once(template.to_string()).chain((1..=31).map(move |day| format!("{template}_{day:02}"))))
+        .flat_map(|(template, _)| template_and_days(template))
         .collect();
     let mut without = Vec::new();
     for table in &tables {
@@ -174,7 +176,7 @@ pub async fn add_sample_key(conn: &mut mysql_async::Conn, table: &str) -> Result
 ///
 /// `trend_heap_cpu` and `trend_spaces_handles` do the same for the process charts (`logs_db::process::TREND_INDEXES`):
 /// the agents' minutes interleave the processes' rows, so a process's day is 1,440 row lookups on as many pages
-/// without them (BENCHMARKS.md "Process trend: covering indexes").
+/// without them (BENCHMARKS.md "Trends on day tables as agents write them; …").
 pub(crate) const ADDED_INDEXES: [(&str, &str, &[&str]); 5] = [
     ("process", "app_agent_log_time", &["app", "agent", "log_time"]),
     ("process", crate::logs_db::process::TREND_INDEXES[0].0, &crate::logs_db::process::TREND_INDEXES[0].1),
