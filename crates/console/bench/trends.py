@@ -37,7 +37,8 @@ Usage: python3 crates/console/bench/trends.py [--keep] [--reuse] [process system
             turn. With EZM__CONSOLE__TREND_CACHE_TTL_MS=1 every single chart reads today's rows itself.
 
 env: BIN_DIR, DAYS (8), AGENTS (100), PIDS (10), REQUESTS (200), CASE_SECS (20), USERS (200), POLL_SECS (60),
-     REVISITED (10).
+     REVISITED (10), SEED (9: the agents and processes asked for; use another one per run with --reuse, or the
+     second run finds the first one's rows in MariaDB's buffer pool).
 Console settings pass through the environment (e.g. EZM__CONSOLE__OVERVIEW_CACHE_TTL_MS=0 for no card cache).
 Writes results/trends-<UTC>.json.
 """
@@ -64,6 +65,8 @@ BASELINE_REPS = int(os.environ.get("BASELINE_REPS", 10))
 USERS = int(os.environ.get("USERS", 200))
 POLL_SECS = float(os.environ.get("POLL_SECS", 60))
 REVISITED = int(os.environ.get("REVISITED", 10))
+# The agents and processes asked for; another seed per run keeps MariaDB's buffer pool from holding the last run's.
+SEED = int(os.environ.get("SEED", 9))
 ID = "ezm_bench2_trends"
 fb.CONSOLE_DB, fb.LOGS_DB, fb.PREFIX = f"{ID}_console", f"{ID}_logs", f"{ID}:"
 LOGS = fb.LOGS_DB
@@ -476,7 +479,8 @@ def main():
         else:
             results["seed"] = seed(app)
             print(f"  seeding: {results['seed']['secs']} s", flush=True)
-        rnd = random.Random(9)
+        rnd = random.Random(SEED)
+        results["seed_of_requests"] = SEED
         n = REQUESTS
         if "process" in cases or "system" in cases:
             results["baseline"] = baselines(app)

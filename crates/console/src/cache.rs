@@ -281,9 +281,9 @@ pub type Columns = &'static [&'static str];
 /// The rows behind the trend pages.
 #[derive(Clone)]
 pub struct TrendReads {
-    /// (app, agent, columns, half): the agent's `osinfo` rows (the half `figures_between` reads fully, when it
-    /// reads only one).
-    pub system: TrendRows<(u64, String, Columns, Option<u8>), OsinfoRow>,
+    /// (app, agent, columns, half): the agent's `osinfo` rows (the position `figures_between` reads fully, when it
+    /// reads only one half, and the step and phase of its sampled minutes).
+    pub system: TrendRows<(u64, String, Columns, Option<(u8, Option<(u32, u32)>)>), OsinfoRow>,
     /// (app, agent, pid, columns): the process's rows.
     pub process: TrendRows<(u64, String, i64, Columns), ProcessRow>,
 }

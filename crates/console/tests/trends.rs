@@ -9,7 +9,7 @@ use console::domain::metrics::{self, NodeProcess};
 use console::domain::trends::{self, ProcessTrendType, SystemTrendType};
 use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
-use store::logs_db::osinfo::{self, OsinfoRow};
+use store::logs_db::osinfo::{self, Half, OsinfoRow};
 use store::logs_db::process::{self, ProcessRow};
 use store::logs_db::DaySpan;
 
@@ -216,9 +216,29 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
     assert_eq!(point_value(&disks.list, "2026-01-15 00:00:00", "/data"), Some(70.0));
     // the route's read (one half with the chart's columns, the other half's minutes from the key) draws the same
     for (name, kind) in SystemTrendType::ALL {
-        let read = osinfo::figures_between(&pool, APP, "vm", (window.from, window.to), kind.columns(), Some(kind.half())).await.unwrap();
+        let read = osinfo::figures_between(&pool, APP, "vm", (window.from, window.to), kind.columns(), Some(Half::all(kind.half()))).await.unwrap();
         assert_eq!(read.len(), 65, "{name}");
         assert_eq!(trends::system_trend(kind, &read, &now, 24), trends::system_trend(kind, &os_rows, &now, 24), "{name}");
+    }
+    // the disks chart reads the disks of each bucket's first minute and of the last bucket's minutes only
+    for hours in [24, 72, 168] {
+        let window = trends::window(&now, hours);
+        let sample = trends::disk_sample(&now, hours).expect("no change of offset in the window");
+        let (step, phase) = (sample.step as i64, sample.phase as i64);
+        assert_eq!(step, [2, 6, 14][[24, 72, 168].iter().position(|h| *h == hours).unwrap()], "{hours} h");
+        let kind = SystemTrendType::DiskUsage;
+        let read = osinfo::figures_between(&pool, APP, "vm", (window.from, window.to), kind.columns(), Some(Half::sampled(osinfo::SYSTEM, sample)))
+            .await
+            .unwrap();
+        let all = osinfo::rows_between(&pool, APP, "vm", window.from, window.to).await.unwrap();
+        assert_eq!(read.len(), all.len(), "{hours} h: every row, of most only the minute");
+        let minute = |t: NaiveDateTime| t.and_utc().timestamp().div_euclid(60);
+        for row in &read {
+            let carries = row.position == osinfo::SYSTEM && (minute(row.log_time).rem_euclid(step) == phase || row.log_time >= sample.whole_from);
+            assert_eq!(!row.disks.is_empty(), carries, "{hours} h: {row:?}");
+        }
+        assert!(read.iter().filter(|r| !r.disks.is_empty()).count() < all.iter().filter(|r| r.position == osinfo::SYSTEM).count());
+        assert_eq!(trends::system_trend(kind, &read, &now, hours), trends::system_trend(kind, &all, &now, hours), "{hours} h");
     }
 
     // the overview: the latest system half (00:29) with the latest xprofiler half (00:28)

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDateTime, Offset, TimeDelta, TimeZone, Timelike};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use store::logs_db::osinfo::{OsinfoRow, SYSTEM, XPROFILER};
+use store::logs_db::osinfo::{OsinfoRow, Sample, SYSTEM, XPROFILER};
 use store::logs_db::process::ProcessRow;
 use store::logs_db::{day_spans, DaySpan};
 
@@ -41,6 +41,25 @@ pub fn window<Tz: TimeZone>(now: &DateTime<Tz>, duration_hours: u32) -> Window {
 pub fn periods<Tz: TimeZone>(now: &DateTime<Tz>, duration_hours: u32) -> Vec<DaySpan> {
     let w = window(now, duration_hours);
     day_spans(w.from, w.to)
+}
+
+/// The minutes whose disks the disks chart of `[now − duration_hours, now)` draws ([`disk_points`]): the first of
+/// each bucket, and every minute of the last. `None` when that is not one minute in a whole number of minutes (the
+/// zone's offset changes in the window, or a bucket is not a whole number of minutes long): then every minute's.
+pub fn disk_sample<Tz: TimeZone>(now: &DateTime<Tz>, duration_hours: u32) -> Option<Sample> {
+    let interval = i64::from(duration_hours) * HOUR_MS / POINTS;
+    if duration_hours == 0 || interval % MINUTE_MS != 0 {
+        return None;
+    }
+    let end = now.timestamp_millis();
+    let start = end - i64::from(duration_hours) * HOUR_MS;
+    let tz = now.timezone();
+    let clock = LocalClock::new(&tz, start - MINUTE_MS, end + MINUTE_MS);
+    let LocalClock::Fixed(_) = clock else { return None };
+    let step = interval / MINUTE_MS;
+    let phase = clock.minute(start)?.rem_euclid(step);
+    let last = DateTime::from_timestamp_millis(start + (POINTS - 1) * interval)?.with_timezone(&tz).naive_local();
+    Some(Sample { step: u32::try_from(step).ok()?, phase: u32::try_from(phase).ok()?, whole_from: minute_of(last) })
 }
 
 /// A trend type the console does not know; the route refuses it.
@@ -565,7 +584,9 @@ pub fn system_trend<'a, Tz: TimeZone>(
     let total_memory = latest_system.map_or(0.0, |s| s.total_memory);
     match kind {
         SystemTrendType::DiskUsage => {
-            let mounts = latest_system.map(|s| parse_disks(&s.disks).into_iter().map(|(mount, _)| mount).collect()).unwrap_or_default();
+            // A sampled read (`disk_sample`) carries the disks of some minutes only: the newest that has them.
+            let latest_disks = minutes.iter().rev().filter_map(|m| m.system).find(|s| !s.disks.is_empty());
+            let mounts = latest_disks.map(|s| parse_disks(&s.disks).into_iter().map(|(mount, _)| mount).collect()).unwrap_or_default();
             SystemTrend { list: disk_points(&buckets), extra: None, y_axis: Some(mounts) }
         }
         SystemTrendType::OsCpu => {
@@ -580,14 +601,16 @@ pub fn system_trend<'a, Tz: TimeZone>(
     }
 }
 
-/// `{<mount>: pct, …, time}` per bucket: the disks of the bucket's first minute, not averaged (as the original).
+/// `{<mount>: pct, …, time}` per bucket: the disks of the bucket's first minute, not averaged (as the original); of
+/// a sampled read ([`disk_sample`]), its first minute that carries disks.
 fn disk_points(buckets: &[Bucket<'_, SystemMinute<'_>>]) -> Vec<Value> {
     buckets
         .iter()
         .map(|b| {
             let mut point = Map::new();
-            let first = b.slots.as_ref().and_then(|slots| slots.first().copied().flatten());
-            if let Some(system) = first.and_then(|m| m.system.as_ref()) {
+            let carried = |m: &&SystemMinute<'_>| m.system.is_some_and(|s| !s.disks.is_empty());
+            let first = b.slots.as_ref().and_then(|slots| slots.iter().flatten().copied().find(carried));
+            if let Some(system) = first.and_then(|m| m.system) {
                 for (mount, pct) in parse_disks(&system.disks) {
                     point.insert(mount, js_number(pct));
                 }
@@ -972,11 +995,13 @@ pub(crate) mod tests {
             let read: Vec<ProcessRow> = rows.iter().map(|r| r.only(kind.columns())).collect();
             assert_eq!(process_trend(kind, &read, &now, 24), process_trend(kind, &rows, &now, 24), "{name}");
             assert!(kind.columns().iter().all(|c| store::logs_db::process::ALL_FIGURES.contains(c)), "{name}");
-            // Every chart reads its figures from one covering index alone, and a page's shared read holds them.
+            // Every chart reads its figures from one covering index alone, and a shared read of that index's figures
+            // holds them.
             let indexes = store::logs_db::process::TREND_INDEXES;
             let one = indexes.iter().any(|(_, index)| kind.columns().iter().all(|c| index[4..].contains(c)));
             assert!(one, "{name} reads figures no single trend index holds");
-            assert!(kind.columns().iter().all(|c| store::logs_db::process::TREND_FIGURES.contains(c)), "{name}");
+            let shared = store::logs_db::process::index_figures_of(kind.columns()).expect("one index holds them");
+            assert!(indexes.iter().any(|(_, index)| index[4..] == *shared), "{name}: the shared read is an index's figures");
         }
         let mut rows = system_rows();
         for (k, row) in rows.iter_mut().enumerate() {

@@ -15,7 +15,8 @@ use protocol::{AgentId, AppId};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::console_db::strategies;
-use store::logs_db::{osinfo, process};
+use store::logs_db::osinfo::{self, Half};
+use store::logs_db::process;
 
 use crate::auth;
 use crate::cache::{self, CardKey, Columns, SYSTEM_PAGE_FIGURES};
@@ -71,10 +72,11 @@ pub async fn process_trend(state: State, access: auth::AppMember<ProcessTrendQue
     let now = Local::now();
     let window = trends::window(&now, hours);
     let (app, pid) = (access.app.id, pid_number(&q.pid)?);
-    // The page asks for its 9 charts at once: the first reads every chart's figures (from the two covering indexes),
-    // the others draw from that read.
+    // The page asks for its 9 charts at once: the first chart of each covering index reads all that index's figures,
+    // the other charts of the index draw from that read (two reads a page, at once).
     let reads = &state.trend_reads.process;
-    let columns: Columns = if reads.is_shared() { &process::TREND_FIGURES[..] } else { kind.columns() };
+    let shared = reads.is_shared().then(|| process::index_figures_of(kind.columns())).flatten();
+    let columns: Columns = shared.unwrap_or(kind.columns());
     let (db, agent) = (&state.logs_db, q.agent_id.as_str());
     let read = |from, to| async move { Ok(process::figures_between(db, app as i64, agent, pid, (from, to), columns).await?) };
     let chunks = reads.rows((app, agent.to_owned(), pid, columns), (window.from, window.to), cache::settled_before(&now), read).await?;
@@ -102,16 +104,22 @@ pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery
     let window = trends::window(&now, hours);
     let (app, agent, db) = (access.app.id, q.agent_id.as_str(), &state.logs_db);
     let reads = &state.trend_reads.system;
-    let (columns, half): (Columns, Option<u8>) = match kind {
-        // The disks are not in the `trend_figures` index: that chart reads its own half.
-        SystemTrendType::DiskUsage => (kind.columns(), Some(kind.half())),
+    let (columns, half): (Columns, Option<Half>) = match kind {
+        // The disks are in no index: that chart reads its own half, and the disks of the minutes it draws only.
+        SystemTrendType::DiskUsage => match trends::disk_sample(&now, hours) {
+            Some(sample) => (kind.columns(), Some(Half::sampled(kind.half(), sample))),
+            None => (kind.columns(), Some(Half::all(kind.half()))),
+        },
         // The page asks for its 8 charts at once: the first reads every figure (both halves, from the index), the
         // others draw from that read.
         _ if reads.is_shared() => (SYSTEM_PAGE_FIGURES, None),
-        _ => (kind.columns(), Some(kind.half())),
+        _ => (kind.columns(), Some(Half::all(kind.half()))),
     };
     let read = |from, to| async move { Ok(osinfo::figures_between(db, app as i64, agent, (from, to), columns, half).await?) };
-    let chunks = reads.rows((app, agent.to_owned(), columns, half), (window.from, window.to), cache::settled_before(&now), read).await?;
+    // A sampled read's rows differ by its minutes only: the minutes it reads whole (the last bucket's, in today's
+    // rows, which are read again soon) may be older in a kept day, and then more minutes carry disks, which draws the same.
+    let kept = half.map(|h| (h.position, h.sampled.map(|s| (s.step, s.phase))));
+    let chunks = reads.rows((app, agent.to_owned(), columns, kept), (window.from, window.to), cache::settled_before(&now), read).await?;
     // Whole days and shared reads may hold rows before this window.
     let rows = chunks.iter().flat_map(|c| c.iter()).filter(|r| r.log_time >= window.from);
     ok(trends::system_trend(kind, rows, &now, hours))

@@ -175,6 +175,37 @@ impl OsinfoRow {
     }
 }
 
+/// The position of a one-half read ([`figures_between`]) whose rows carry the columns; of the other position only
+/// `position` and `log_time` are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Half {
+    pub position: u8,
+    /// Only the rows of these minutes carry the columns (the others of `position` are read as the other position's).
+    pub sampled: Option<Sample>,
+}
+
+impl Half {
+    /// Every row of `position` carries the columns.
+    pub fn all(position: u8) -> Half {
+        Half { position, sampled: None }
+    }
+
+    /// Only the rows of `position` in the minutes of `sample` carry the columns.
+    pub fn sampled(position: u8, sample: Sample) -> Half {
+        Half { position, sampled: Some(sample) }
+    }
+}
+
+/// One minute in `step`, those whose number (whole minutes of the local `log_time` since 1970-01-01 00:00) is
+/// `phase` modulo `step`, and every minute from `whole_from` on. The disks chart draws the disks of each bucket's
+/// first minute (one minute in 14 for a week) and the last bucket, still filling, from its first minute with data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sample {
+    pub step: u32,
+    pub phase: u32,
+    pub whole_from: NaiveDateTime,
+}
+
 /// The rows of both positions of (`app`, `agent`) with `log_time` in `[from, to)` (local times), one query per
 /// day table, oldest first, with every column.
 pub async fn rows_between(
@@ -196,8 +227,9 @@ pub async fn rows_between(
 ///   looked up, and no other index estimated), in its
 ///   order (`position, log_time`; two rows of one position and second, which the `sample` key rules out, come in
 ///   the order of their figures);
-/// - else with `half`: only that position's rows carry the columns, and of the other position only `position` and
-///   `log_time` are read, from the `sample` key alone (the disks chart: 1,440 row lookups a day instead of 2,880);
+/// - else with `half`: only that position's rows carry the columns (with [`Half::sampled`], only those of its
+///   sampled minutes), and of the others only `position` and `log_time` are read, from the `sample` key alone (the
+///   disks chart of a week: 720 row lookups instead of 20,160);
 /// - else every row of both positions, `ORDER BY log_time, id`.
 pub async fn figures_between(
     pool: &Pool,
@@ -205,28 +237,48 @@ pub async fn figures_between(
     agent: &str,
     (from, to): (NaiveDateTime, NaiveDateTime),
     columns: &[&str],
-    half: Option<u8>,
+    half: Option<Half>,
 ) -> Result<Vec<OsinfoRow>, mysql_async::Error> {
     let selection = Selection::of(columns);
     let columns = selection.list();
     let span = "app = ? AND agent = ? AND log_time >= ? AND log_time < ?";
     let covered = !selection.disks && selection.figures.iter().all(|f| TREND_FIGURES.contains(&FIGURES[*f].0));
-    // `{table}` is put in per day table; `reads` is how many times the statement binds the span's four values.
+    // `{table}` is put in per day table; `reads` is how many times the statement binds the span's values (and the
+    // sample's).
     let (statement, reads) = match half {
         _ if covered => (format!("SELECT {columns} FROM `{{table}}` WHERE {span} AND position IN ({SYSTEM}, {XPROFILER}) ORDER BY position, log_time"), 1),
-        Some(half) => {
-            let other = if half == SYSTEM { XPROFILER } else { SYSTEM };
+        Some(Half { position, sampled }) => {
+            let other = if position == SYSTEM { XPROFILER } else { SYSTEM };
             let blanks = selection.blanks();
+            let (carry, bare) = match sampled {
+                None => (format!("position = {position}"), format!("position = {other}")),
+                Some(_) => {
+                    // The local minute number of `log_time` (`NaiveDateTime` minutes since 1970), as the console's;
+                    // bound (step, phase, whole_from), so that the statement's text stays the same minute after minute.
+                    let on = "(MOD(TIMESTAMPDIFF(MINUTE, '1970-01-01 00:00:00', log_time), ?) = ? OR log_time >= ?)";
+                    let both = format!("position IN ({SYSTEM}, {XPROFILER})");
+                    (format!("position = {position} AND {on}"), format!("{both} AND NOT (position = {position} AND {on})"))
+                }
+            };
             let statement = format!(
-                "(SELECT {columns}, id FROM `{{table}}` WHERE {span} AND position = {half}) UNION ALL \
-                 (SELECT `position`, `log_time`{blanks}, id FROM `{{table}}` WHERE {span} AND position = {other}) ORDER BY log_time, id"
+                "(SELECT {columns}, id FROM `{{table}}` WHERE {span} AND {carry}) UNION ALL \
+                 (SELECT `position`, `log_time`{blanks}, id FROM `{{table}}` WHERE {span} AND {bare}) ORDER BY log_time, id"
             );
             (statement, 2)
         }
         None => (format!("SELECT {columns} FROM `{{table}}` WHERE {span} ORDER BY log_time, id"), 1),
     };
-    // A covered read names its index (`query_days_through`); a day table still without it is read without.
-    let through = if covered { statement.replace("FROM `{table}`", "FROM `{table}` FORCE INDEX (`trend_figures`)") } else { statement.clone() };
+    // A covered read and a one-half read name their index (`query_days_through`): estimating the table's five
+    // indexes cost more than the read on a day not read lately. A day table still without it is read without.
+    let index = match half {
+        _ if covered => Some("trend_figures"),
+        Some(_) => Some("sample"),
+        None => None,
+    };
+    let through = match index {
+        Some(index) => statement.replace("FROM `{table}`", &format!("FROM `{{table}}` FORCE INDEX (`{index}`)")),
+        None => statement.clone(),
+    };
     let rows = query_days_through(
         pool,
         "osinfo",
@@ -235,8 +287,12 @@ pub async fn figures_between(
         |table, _| through.replace("{table}", table),
         |table, _| statement.replace("{table}", table),
         |span| {
-            let values: [mysql_async::Value; 4] = [app.into(), agent.into(), bound(span.from).into(), bound(span.to).into()];
-            mysql_async::Params::Positional(values.iter().cycle().take(4 * reads).cloned().collect())
+            let mut values: Vec<mysql_async::Value> = vec![app.into(), agent.into(), bound(span.from).into(), bound(span.to).into()];
+            if let Some(Half { sampled: Some(sample), .. }) = half {
+                values.extend([sample.step.into(), sample.phase.into(), bound(sample.whole_from).into()]);
+            }
+            let n = values.len();
+            mysql_async::Params::Positional(values.into_iter().cycle().take(n * reads).collect())
         },
     )
     .await?;

@@ -294,8 +294,7 @@ pub const TREND_INDEXES: [(&str, [&str; 16]); 2] = [
     ),
 ];
 
-/// The figures of the [`TREND_INDEXES`] (each after the 4 columns of the key): what a process page's charts draw,
-/// all of them read at once when the page's charts share a read.
+/// The figures of the [`TREND_INDEXES`] (each after the 4 columns of the key): what a process page's charts draw.
 pub const TREND_FIGURES: [&str; 24] = {
     let mut names = [""; 24];
     let mut i = 0;
@@ -305,6 +304,19 @@ pub const TREND_FIGURES: [&str; 24] = {
     }
     names
 };
+
+/// The figures of each of the [`TREND_INDEXES`], in its order. When a page's charts share their reads, a chart reads
+/// every figure of the index that holds its own ([`index_figures_of`]), and the other charts of that index draw
+/// from that read: a page costs one read per index, and a chart alone one.
+pub const INDEX_FIGURES: [&[&str]; 2] = {
+    let (heap_cpu, spaces_handles) = TREND_FIGURES.split_at(12);
+    [heap_cpu, spaces_handles]
+};
+
+/// The figures of the first of the [`TREND_INDEXES`] that holds all of `columns`, if one does.
+pub fn index_figures_of(columns: &[&str]) -> Option<&'static [&'static str]> {
+    INDEX_FIGURES.into_iter().find(|figures| columns.iter().all(|c| figures.contains(c)))
+}
 
 /// `figures` (indexes in [`FIGURES`]) split by the [`TREND_INDEXES`] that hold them (the first that does): the
 /// index's name and its part, one part per index used; `None` when one of them is in no index.
