@@ -278,12 +278,16 @@ where
 /// Which columns a trend read selects: a static list of figure names (the page's, or one chart's).
 pub type Columns = &'static [&'static str];
 
+/// Of a one-half system read: its position and the (step, phase) of its sampled minutes (`osinfo::Half`, whose
+/// minutes read whole are left out: they lie in today's rows, which are read again soon).
+pub type KeptHalf = (u8, Option<(u32, u32)>);
+
 /// The rows behind the trend pages.
 #[derive(Clone)]
 pub struct TrendReads {
     /// (app, agent, columns, half): the agent's `osinfo` rows (the position `figures_between` reads fully, when it
     /// reads only one half, and the step and phase of its sampled minutes).
-    pub system: TrendRows<(u64, String, Columns, Option<(u8, Option<(u32, u32)>)>), OsinfoRow>,
+    pub system: TrendRows<(u64, String, Columns, Option<KeptHalf>), OsinfoRow>,
     /// (app, agent, pid, columns): the process's rows.
     pub process: TrendRows<(u64, String, i64, Columns), ProcessRow>,
 }

@@ -1081,6 +1081,27 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_disks_chart_samples_the_first_minute_of_each_bucket_and_the_last_bucket_whole() {
+        // 12:00:30 local: a week back is 12:00:30 on the 3rd, whose minute (+ 14 × k) starts every bucket.
+        let now = now_at("2026-03-10 12:00:30");
+        let sample = disk_sample(&now, 168).expect("a fixed offset");
+        let first = minute_number(local("2026-03-03 12:00:00"));
+        assert_eq!((sample.step, i64::from(sample.phase)), (14, first.rem_euclid(14)));
+        assert_eq!(sample.whole_from, local("2026-03-10 11:46:00"), "the last bucket starts 14 minutes before now");
+        let b = buckets(std::iter::empty::<(NaiveDateTime, &OsinfoRow)>(), &now, 168);
+        assert!(b.iter().all(|b| minute_number(minute_of(
+            DateTime::from_timestamp_millis(b.time).expect("in range").with_timezone(&tz()).naive_local()
+        ))
+        .rem_euclid(14)
+            == i64::from(sample.phase)));
+        assert_eq!(disk_sample(&now, 24).map(|s| s.step), Some(2));
+        assert_eq!(disk_sample(&now, 72).map(|s| s.step), Some(6));
+        // across a change of offset, local minutes do not follow the buckets: every minute's disks are read
+        let shifted = DateTime::from_timestamp(Shift::AT + 6 * 3600, 0).expect("in range").with_timezone(&Shift);
+        assert_eq!(disk_sample(&shifted, 24), None);
+    }
+
+    #[test]
     fn minutes_ignore_seconds_and_dates_roll_over() {
         let t = NaiveDate::from_ymd_opt(2026, 1, 31).and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999)).expect("valid");
         assert_eq!(minute_of(t), local("2026-01-31 23:59:00"));
