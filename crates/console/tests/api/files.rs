@@ -696,6 +696,50 @@ async fn deep_pages_start_at_seek_points_and_follow_changes() {
     }
 }
 
+/// The console takes a long list's seek points in the background after its first page (`FileHints::take_points`):
+/// the first deep page then reads from them, and a hint kept without points meanwhile does not drop them.
+#[actix_web::test]
+async fn seek_points_taken_in_the_background_serve_the_first_deep_page() {
+    use std::sync::Arc;
+    use store::console_db::files::{self, ListFilter, ListHint, Seeking};
+
+    let app = TestApp::start().await;
+    let owner = app.user("owner@example.com").await;
+    let id = app.team_app("shop", owner.id, None, None).await;
+    let pool = app.env.console_db();
+    let mut conn = pool.get_conn().await.unwrap();
+    conn.exec_drop(
+        "INSERT INTO files (app, agent, type, file, user, status, gm_create) \
+         SELECT ?, 'vm', 'cpuprofile', CONCAT('/f/', seq), ?, 3, TIMESTAMP '2026-11-01 00:00:00' + INTERVAL seq MINUTE FROM seq_1_to_60",
+        (id, owner.id),
+    )
+    .await
+    .unwrap();
+    let seeking = Seeking { from: 10, every: 8 };
+    assert!(files::has_deep_pages(60, seeking) && !files::has_deep_pages(19, seeking));
+    let hints = console::cache::FileHints::default();
+    hints.take_points(pool.clone(), id, ListFilter::All, seeking);
+    // another request meanwhile keeps a hint without points
+    hints.set(id, ListFilter::All, ListHint { count: Some(60), seeks: None }).await;
+    let mut taken = None;
+    for _ in 0..200 {
+        taken = hints.get(id, &ListFilter::All).await.seeks;
+        if taken.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let taken = taken.expect("the points were taken in the background");
+    assert_eq!(taken.list_count(), 60);
+    hints.set(id, ListFilter::All, ListHint { count: Some(60), seeks: None }).await;
+    let kept = hints.get(id, &ListFilter::All).await;
+    assert!(kept.seeks.as_ref().is_some_and(|s| Arc::ptr_eq(s, &taken)), "a hint without points leaves the points kept");
+    let whole = files::page(&pool, id, &ListFilter::All, 0, 100, ListHint::default(), Seeking { from: u64::MAX, every: 1 }).await.unwrap();
+    let deep = files::page(&pool, id, &ListFilter::All, 30, 5, kept, seeking).await.unwrap();
+    assert_eq!(deep.rows, whole.rows[30..35].to_vec());
+    assert!(deep.hint.seeks.is_some_and(|s| Arc::ptr_eq(&s, &taken)), "the deep page read from the points taken before");
+}
+
 #[tokio::test]
 async fn an_original_database_gets_the_files_page_index() {
     let app = TestApp::start().await;

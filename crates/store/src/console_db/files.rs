@@ -242,6 +242,20 @@ pub async fn page(
     query.planned(pool, count, offset, limit, hint.seeks, seeking).await
 }
 
+/// The seek points of a list ([`SeekPoints`]), taken apart from any page: a console takes them in the background
+/// after serving a page of a list long enough to have deep pages, so that its first deep page finds them. `None`
+/// where [`page`] would keep none (a list longer than [`MAX_SEEK_ROWS`], or dates this code does not order).
+pub async fn seek_points(pool: &Pool, app: u64, filter: &ListFilter, seeking: Seeking) -> Result<Option<Arc<SeekPoints>>, mysql_async::Error> {
+    let points = PageQuery::new(app, filter).seek_points(pool, seeking.every.max(1)).await?;
+    Ok(points.ok().map(Arc::new))
+}
+
+/// Whether a list of `count` rows has pages that [`page`] reads from seek points (its middle page skips
+/// `seeking.from` entries or more).
+pub fn has_deep_pages(count: u64, seeking: Seeking) -> bool {
+    count / 2 >= seeking.from
+}
+
 /// A page of the list and what the next call for the same app and filter should be given.
 #[derive(Debug)]
 pub struct Page {
@@ -368,6 +382,11 @@ impl SeekPoints {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// The list's count when the points were taken (moved since).
+    pub fn list_count(&self) -> u64 {
+        self.signature.count()
     }
 
     /// How many rows lie above the first point (added since the points were taken).
