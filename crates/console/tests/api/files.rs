@@ -694,6 +694,8 @@ async fn deep_pages_start_at_seek_points_and_follow_changes() {
         let after = hints[0].seeks.clone().unwrap();
         assert_eq!((!Arc::ptr_eq(&before, &after), after.rows_above()), (retaken, 0), "{change}");
     }
+    drop(conn);
+    app.finish().await;
 }
 
 /// The console takes a long list's seek points in the background after its first page (`FileHints::take_points`):
@@ -738,6 +740,8 @@ async fn seek_points_taken_in_the_background_serve_the_first_deep_page() {
     let deep = files::page(&pool, id, &ListFilter::All, 30, 5, kept, seeking).await.unwrap();
     assert_eq!(deep.rows, whole.rows[30..35].to_vec());
     assert!(deep.hint.seeks.is_some_and(|s| Arc::ptr_eq(&s, &taken)), "the deep page read from the points taken before");
+    drop(conn);
+    app.finish().await;
 }
 
 #[tokio::test]
