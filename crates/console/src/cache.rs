@@ -341,6 +341,21 @@ impl FileHints {
             .await;
     }
 
+    /// After a change below the first seek point of `app`'s lists (a file deleted, a favourite toggled: `only` the
+    /// list that changed, or all of them), the points kept for them are taken again in the background, so that the
+    /// next deep page does not take them itself.
+    pub fn retake_points(&self, pool: &mysql_async::Pool, app: u64, only: Option<&ListFilter>, seeking: files::Seeking) {
+        let kept: Vec<ListFilter> = self
+            .hints
+            .iter()
+            .filter(|(key, hint)| key.0 == app && hint.seeks.is_some() && only.is_none_or(|f| *f == key.1))
+            .map(|(key, _)| key.1.clone())
+            .collect();
+        for filter in kept {
+            self.take_points(pool.clone(), app, filter, seeking);
+        }
+    }
+
     /// Takes the seek points of (app, filter) in a task of its own, unless that is being done already, and keeps them:
     /// the first deep page of a long list then reads from them instead of taking them itself (~100 ms for 100,000
     /// rows). The task's failure is logged; it only means the deep page takes them.

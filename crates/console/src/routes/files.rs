@@ -276,7 +276,11 @@ pub async fn favor(state: State, access: auth::FileAccess<FavorBody>) -> Handled
         FileRecord::Core(_) => coredumps::set_favor(db, file.id, favor).await?,
     };
     match (changed, favor) {
-        (true, _) => done(),
+        (true, _) => {
+            let app = file.app();
+            state.file_hints.retake_points(db, app, Some(&ListFilter::Favor), files::Seeking::DEFAULT);
+            done()
+        }
         (false, 1) => Err(ConsoleError::Declined((&reasons::ALREADY_FAVORITE).into())),
         (false, _) => Err(ConsoleError::Declined((&reasons::NOT_FAVORITE).into())),
     }
@@ -297,5 +301,8 @@ pub async fn delete(state: State, access: auth::FileAccess) -> Handled {
         }
     }
     tracing::info!(file_id = file.id, file_type = %file.file_type, user_id = access.user.id, deleted, "file deleted");
+    if deleted {
+        state.file_hints.retake_points(db, file.app(), None, files::Seeking::DEFAULT);
+    }
     done()
 }

@@ -699,7 +699,8 @@ async fn deep_pages_start_at_seek_points_and_follow_changes() {
 }
 
 /// The console takes a long list's seek points in the background after its first page (`FileHints::take_points`):
-/// the first deep page then reads from them, and a hint kept without points meanwhile does not drop them.
+/// the first deep page then reads from them, and a hint kept without points meanwhile does not drop them. After a
+/// deletion (`FileHints::retake_points`) they are taken again the same way.
 #[actix_web::test]
 async fn seek_points_taken_in_the_background_serve_the_first_deep_page() {
     use std::sync::Arc;
@@ -740,6 +741,24 @@ async fn seek_points_taken_in_the_background_serve_the_first_deep_page() {
     let deep = files::page(&pool, id, &ListFilter::All, 30, 5, kept, seeking).await.unwrap();
     assert_eq!(deep.rows, whole.rows[30..35].to_vec());
     assert!(deep.hint.seeks.is_some_and(|s| Arc::ptr_eq(&s, &taken)), "the deep page read from the points taken before");
+    // a row deleted below the first point: the kept points are taken again, and the deep page reads from those
+    conn.exec_drop("DELETE FROM files WHERE app = ? AND file = '/f/20'", (id,)).await.unwrap();
+    hints.retake_points(&pool, id, Some(&ListFilter::Favor), seeking);
+    hints.retake_points(&pool, id, None, seeking);
+    let mut retaken = None;
+    for _ in 0..200 {
+        retaken = hints.get(id, &ListFilter::All).await.seeks.filter(|s| !Arc::ptr_eq(s, &taken));
+        if retaken.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let retaken = retaken.expect("the points were taken again");
+    assert_eq!(retaken.list_count(), 59);
+    let whole = files::page(&pool, id, &ListFilter::All, 0, 100, ListHint::default(), Seeking { from: u64::MAX, every: 1 }).await.unwrap();
+    let deep = files::page(&pool, id, &ListFilter::All, 30, 5, hints.get(id, &ListFilter::All).await, seeking).await.unwrap();
+    assert_eq!(deep.rows, whole.rows[30..35].to_vec());
+    assert!(deep.hint.seeks.is_some_and(|s| Arc::ptr_eq(&s, &retaken)), "the deep page read from the points taken again");
     drop(conn);
     app.finish().await;
 }
