@@ -12,7 +12,9 @@ directory under /tmp, and stopped at the end: the shared ones are never touched.
 import argparse, json, os, secrets, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../../.."))
-MYSQL_PORT, REDIS_PORT, MANAGER_PORT, WS_PORT = 13406, 16479, 38543, 39190
+# Below the kernel's ephemeral range (32768-60999 here): a port in it may be an outgoing connection's at the moment a
+# service binds it ("Address already in use").
+MYSQL_PORT, REDIS_PORT, MANAGER_PORT, WS_PORT = 13406, 16479, 14543, 14190
 FAULT_AT = 12
 
 
@@ -103,10 +105,15 @@ class Stack:
                         EZM__WS_SERVER__HOST="127.0.0.1", EZM__WS_SERVER__PORT=str(WS_PORT),
                         EZM__WS_SERVER__ADVERTISE_ADDRESS=f"127.0.0.1:{WS_PORT}",
                         EZM__WS_SERVER__MANAGER_BASE_URL=f"http://127.0.0.1:{MANAGER_PORT}")
-        self.manager = self.start_manager()
-        private.sql(f"INSERT INTO apps (id, name, owner, secret) VALUES (1, 'faults', 1, '{self.app_secret}')", f"{self.db}_console")
-        self.ws = self.spawn("ws-server", "ws-server")
-        wait_until(lambda: get(f"http://127.0.0.1:{WS_PORT}/healthz"), "the ws-server start")
+        try:
+            self.manager = self.start_manager()
+            private.sql(f"INSERT INTO apps (id, name, owner, secret) VALUES (1, 'faults', 1, '{self.app_secret}')", f"{self.db}_console")
+            self.ws = self.spawn("ws-server", "ws-server")
+            wait_until(lambda: get(f"http://127.0.0.1:{WS_PORT}/healthz"), "the ws-server start")
+        except BaseException:
+            # A service that did not come up: the others are stopped, not left running past the test.
+            self.stop()
+            raise
 
     def spawn(self, name, binary):
         out = open(os.path.join(self.log_dir, f"{name}.log"), "a")
