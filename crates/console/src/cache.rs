@@ -300,12 +300,17 @@ impl TrendReads {
 
 /// What the files list learnt per (app, filter) (`store::console_db::files::ListHint`): the last count, which lets
 /// the next page read its count and its rows at once, and the seek points of a long list's deep pages. A stale hint
-/// costs a second read, never a wrong answer. Weighed by seek points, so that lists of millions of rows fit too.
+/// costs a second read, never a wrong answer (the store checks points against the list's signature before it uses
+/// them). Weighed by seek points, so that lists of millions of rows fit too.
 #[derive(Clone)]
 pub struct FileHints {
     hints: moka::future::Cache<(u64, ListFilter), ListHint>,
-    /// The lists whose seek points are being taken in the background ([`FileHints::take_points`]).
-    taking: Arc<std::sync::Mutex<std::collections::HashSet<(u64, ListFilter)>>>,
+    /// The lists whose seek points a task is taking ([`FileHints::take_points`]); `true`: take them again when done
+    /// (the list changed meanwhile).
+    taking: Arc<std::sync::Mutex<std::collections::HashMap<(u64, ListFilter), bool>>>,
+    /// The lists whose points could not be kept (longer than the store keeps points for, or dates it does not order):
+    /// not tried again in the background for a while.
+    unseekable: moka::future::Cache<(u64, ListFilter), ()>,
 }
 
 impl Default for FileHints {
@@ -319,8 +324,29 @@ impl Default for FileHints {
                 .time_to_idle(Duration::from_secs(3600))
                 .build(),
             taking: Arc::default(),
+            unseekable: moka::future::Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(600)).build(),
         }
     }
+}
+
+/// Removes a list from [`FileHints::taking`] however its task ends (a panic, or its runtime stopping), unless the task
+/// did so itself: a list left there would never be taken in the background again.
+struct Taking {
+    taking: Arc<std::sync::Mutex<std::collections::HashMap<(u64, ListFilter), bool>>>,
+    key: (u64, ListFilter),
+    done: bool,
+}
+
+impl Drop for Taking {
+    fn drop(&mut self) {
+        if !self.done {
+            lock(&self.taking).remove(&self.key);
+        }
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl FileHints {
@@ -328,17 +354,72 @@ impl FileHints {
         self.hints.get(&(app, filter.clone())).await.unwrap_or_default()
     }
 
-    /// Keeps `hint`; when it has no seek points, those kept meanwhile stay (taken in the background while its page
-    /// was read: if they are stale, the deep page that uses them finds out and takes them again).
-    pub async fn set(&self, app: u64, filter: ListFilter, hint: ListHint) {
+    /// Keeps what a page of the list returned (`hint`), given the points it was given (`given`), and says whether the
+    /// list is left without points that it could have (then [`FileHints::take_points`] is worth it). Points the page
+    /// took or moved replace those kept; points it only passed on leave those kept meanwhile (newer, taken in the
+    /// background); points it dropped are dropped; a page that had none leaves those kept.
+    pub async fn keep_page(&self, app: u64, filter: ListFilter, given: Option<Arc<files::SeekPoints>>, hint: ListHint) -> bool {
         use moka::ops::compute::Op;
-        self.hints
+        let passed_on = matches!((&hint.seeks, &given), (Some(p), Some(g)) if Arc::ptr_eq(p, g));
+        let dropped = hint.seeks.is_none() && given.is_some();
+        let entry = self
+            .hints
             .entry((app, filter))
             .and_compute_with(|kept| {
-                let seeks = hint.seeks.clone().or_else(|| kept.and_then(|k| k.into_value().seeks));
+                let kept = kept.and_then(|k| k.into_value().seeks);
+                let seeks = match (hint.seeks.clone(), dropped) {
+                    (Some(page), _) if passed_on => kept.or(Some(page)),
+                    (Some(page), _) => Some(page),
+                    (None, true) => None,
+                    (None, false) => kept,
+                };
                 std::future::ready(Op::Put(ListHint { count: hint.count, seeks }))
             })
             .await;
+        let without = match entry {
+            moka::ops::compute::CompResult::Inserted(e) | moka::ops::compute::CompResult::ReplacedWith(e) => e.value().seeks.is_none(),
+            _ => true,
+        };
+        without && !dropped
+    }
+
+    /// Takes the seek points of (app, filter) in a task of its own and keeps them: the first deep page of a long list
+    /// then reads from them instead of taking them itself (~50-100 ms for 100,000 rows). A list whose points are being
+    /// taken is taken once more after (it may have changed since the task's snapshot); one the store keeps no points
+    /// for is left alone for 10 minutes. A failure is logged: it only means the deep page takes them.
+    pub fn take_points(&self, pool: mysql_async::Pool, app: u64, filter: ListFilter, seeking: files::Seeking) {
+        let key = (app, filter);
+        if self.unseekable.contains_key(&key) {
+            return;
+        }
+        {
+            let mut taking = lock(&self.taking);
+            if let Some(again) = taking.get_mut(&key) {
+                *again = true;
+                return;
+            }
+            taking.insert(key.clone(), false);
+        }
+        let hints = self.clone();
+        actix_web::rt::spawn(async move {
+            let mut task = Taking { taking: hints.taking.clone(), key: key.clone(), done: false };
+            loop {
+                match files::seek_points(&pool, key.0, &key.1, seeking).await {
+                    Ok(Some(points)) => hints.hints.insert(key.clone(), ListHint { count: Some(points.list_count()), seeks: Some(points) }).await,
+                    Ok(None) => hints.unseekable.insert(key.clone(), ()).await,
+                    Err(e) => tracing::warn!(app = key.0, error = %e, "could not take the files list's seek points"),
+                }
+                let mut taking = lock(&hints.taking);
+                match taking.get_mut(&key) {
+                    Some(again) if *again => *again = false,
+                    _ => {
+                        taking.remove(&key);
+                        task.done = true;
+                        break;
+                    }
+                }
+            }
+        });
     }
 
     /// After a change below the first seek point of `app`'s lists (a file deleted, a favourite toggled: `only` the
@@ -354,28 +435,6 @@ impl FileHints {
         for filter in kept {
             self.take_points(pool.clone(), app, filter, seeking);
         }
-    }
-
-    /// Takes the seek points of (app, filter) in a task of its own, unless that is being done already, and keeps them:
-    /// the first deep page of a long list then reads from them instead of taking them itself (~100 ms for 100,000
-    /// rows). The task's failure is logged; it only means the deep page takes them.
-    pub fn take_points(&self, pool: mysql_async::Pool, app: u64, filter: ListFilter, seeking: files::Seeking) {
-        let key = (app, filter);
-        if !self.taking.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.clone()) {
-            return;
-        }
-        let hints = self.clone();
-        actix_web::rt::spawn(async move {
-            match files::seek_points(&pool, key.0, &key.1, seeking).await {
-                Ok(Some(points)) => {
-                    let count = Some(points.list_count());
-                    hints.set(key.0, key.1.clone(), ListHint { count, seeks: Some(points) }).await;
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!(app = key.0, error = %e, "could not take the files list's seek points"),
-            }
-            hints.taking.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
-        });
     }
 }
 

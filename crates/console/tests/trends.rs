@@ -220,12 +220,14 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
         assert_eq!(read.len(), 65, "{name}");
         assert_eq!(trends::system_trend(kind, &read, &now, 24), trends::system_trend(kind, &os_rows, &now, 24), "{name}");
     }
-    // the disks chart reads the disks of each bucket's first minute and of the last bucket's minutes only
-    for hours in [24, 72, 168] {
+    // the disks chart reads the disks of each bucket's first minute and the one after, and of the last bucket's
+    // minutes, only; 2-minute buckets (24 h) read every minute's
+    assert_eq!(trends::disk_sample(&now, 24), None);
+    for (hours, expected_step) in [(72, 6), (168, 14)] {
         let window = trends::window(&now, hours);
         let sample = trends::disk_sample(&now, hours).expect("no change of offset in the window");
-        let (step, phase) = (sample.step as i64, sample.phase as i64);
-        assert_eq!(step, [2, 6, 14][[24, 72, 168].iter().position(|h| *h == hours).unwrap()], "{hours} h");
+        let (step, phase) = (i64::from(sample.step), i64::from(sample.phase));
+        assert_eq!(step, expected_step, "{hours} h");
         let kind = SystemTrendType::DiskUsage;
         let read = osinfo::figures_between(&pool, APP, "vm", (window.from, window.to), kind.columns(), Some(Half::sampled(osinfo::SYSTEM, sample)))
             .await
@@ -233,12 +235,39 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
         let all = osinfo::rows_between(&pool, APP, "vm", window.from, window.to).await.unwrap();
         assert_eq!(read.len(), all.len(), "{hours} h: every row, of most only the minute");
         let minute = |t: NaiveDateTime| t.and_utc().timestamp().div_euclid(60);
+        let sampled = |t: NaiveDateTime| [phase, (phase + 1) % step].contains(&minute(t).rem_euclid(step)) || t >= sample.whole_from;
         for row in &read {
-            let carries = row.position == osinfo::SYSTEM && (minute(row.log_time).rem_euclid(step) == phase || row.log_time >= sample.whole_from);
-            assert_eq!(!row.disks.is_empty(), carries, "{hours} h: {row:?}");
+            assert_eq!(!row.disks.is_empty(), row.position == osinfo::SYSTEM && sampled(row.log_time), "{hours} h: {row:?}");
         }
         assert!(read.iter().filter(|r| !r.disks.is_empty()).count() < all.iter().filter(|r| r.position == osinfo::SYSTEM).count());
-        assert_eq!(trends::system_trend(kind, &read, &now, hours), trends::system_trend(kind, &all, &now, hours), "{hours} h");
+        let drawn = |rows: &[OsinfoRow]| trends::system_trend(kind, rows, &now, hours);
+        assert_eq!(drawn(&read), drawn(&all), "{hours} h");
+        // a bucket whose first minute is missing takes the next minute's disks, in both reads
+        let gap = all
+            .iter()
+            .map(|r| r.log_time)
+            .find(|t| minute(*t).rem_euclid(step) == phase && *t < sample.whole_from && all.iter().any(|r| r.log_time == *t - TimeDelta::minutes(1)))
+            .expect("a bucket's first minute with data before it");
+        // without the minute, and the next minute's disks told apart (where the read carries them)
+        let next = gap + TimeDelta::minutes(1);
+        let without = |rows: &[OsinfoRow]| {
+            let kept = rows.iter().filter(|r| r.log_time != gap).cloned();
+            kept.map(|mut r| {
+                if r.log_time == next && r.position == osinfo::SYSTEM && !r.disks.is_empty() {
+                    r.disks = r#"{"/":41,"/data":71}"#.into();
+                }
+                r
+            })
+            .collect::<Vec<_>>()
+        };
+        let (read_gap, all_gap) = (without(&read), without(&all));
+        assert_ne!(drawn(&all_gap), drawn(&all), "{hours} h: the gap at {gap} changes the chart");
+        assert_eq!(drawn(&read_gap), drawn(&all_gap), "{hours} h: gap at {gap}");
+        // the mounts' row (the newest complete minute, 00:28), whose disks the route reads when the read left them out
+        let mounts = trends::mounts_row(&read).expect("a system row");
+        assert_eq!(mounts.log_time, at("2026-01-15 00:28:00"));
+        assert_eq!(osinfo::disks_at(&pool, APP, "vm", mounts.log_time).await.unwrap().as_deref(), Some(r#"{"/":40,"/data":70}"#));
+        assert_eq!(osinfo::disks_at(&pool, APP, "vm", at("2026-01-15 00:28:30")).await.unwrap(), None);
     }
 
     // the overview: the latest system half (00:29) with the latest xprofiler half (00:28)

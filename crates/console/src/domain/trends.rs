@@ -44,8 +44,11 @@ pub fn periods<Tz: TimeZone>(now: &DateTime<Tz>, duration_hours: u32) -> Vec<Day
 }
 
 /// The minutes whose disks the disks chart of `[now − duration_hours, now)` draws ([`disk_points`]): the first of
-/// each bucket, and every minute of the last. `None` when that is not one minute in a whole number of minutes (the
-/// zone's offset changes in the window, or a bucket is not a whole number of minutes long): then every minute's.
+/// each bucket and the one after it (a bucket whose first minute is missing takes the next one's, as `buckets` fills a
+/// lone gap), and every minute of the last bucket (still filling, it shows its first minute with data). `None` when
+/// that would not save a read (buckets of 2 minutes, the 24 h chart), or is not one minute in a whole number of
+/// minutes (the zone's offset changes in the window, or a bucket is not a whole number of minutes long): then
+/// every minute's disks are read.
 pub fn disk_sample<Tz: TimeZone>(now: &DateTime<Tz>, duration_hours: u32) -> Option<Sample> {
     let interval = i64::from(duration_hours) * HOUR_MS / POINTS;
     if duration_hours == 0 || interval % MINUTE_MS != 0 {
@@ -57,6 +60,9 @@ pub fn disk_sample<Tz: TimeZone>(now: &DateTime<Tz>, duration_hours: u32) -> Opt
     let clock = LocalClock::new(&tz, start - MINUTE_MS, end + MINUTE_MS);
     let LocalClock::Fixed(_) = clock else { return None };
     let step = interval / MINUTE_MS;
+    if step <= 2 {
+        return None;
+    }
     let phase = clock.minute(start)?.rem_euclid(step);
     let last = DateTime::from_timestamp_millis(start + (POINTS - 1) * interval)?.with_timezone(&tz).naive_local();
     Some(Sample { step: u32::try_from(step).ok()?, phase: u32::try_from(phase).ok()?, whole_from: minute_of(last) })
@@ -584,9 +590,7 @@ pub fn system_trend<'a, Tz: TimeZone>(
     let total_memory = latest_system.map_or(0.0, |s| s.total_memory);
     match kind {
         SystemTrendType::DiskUsage => {
-            // A sampled read (`disk_sample`) carries the disks of some minutes only: the newest that has them.
-            let latest_disks = minutes.iter().rev().filter_map(|m| m.system).find(|s| !s.disks.is_empty());
-            let mounts = latest_disks.map(|s| parse_disks(&s.disks).into_iter().map(|(mount, _)| mount).collect()).unwrap_or_default();
+            let mounts = latest_system.map(|s| parse_disks(&s.disks).into_iter().map(|(mount, _)| mount).collect()).unwrap_or_default();
             SystemTrend { list: disk_points(&buckets), extra: None, y_axis: Some(mounts) }
         }
         SystemTrendType::OsCpu => {
@@ -601,15 +605,20 @@ pub fn system_trend<'a, Tz: TimeZone>(
     }
 }
 
-/// `{<mount>: pct, …, time}` per bucket: the disks of the bucket's first minute, not averaged (as the original); of
-/// a sampled read ([`disk_sample`]), its first minute that carries disks.
+/// The system row whose disks name the mounts of the disks chart (`yAxis`): the newest minute's that has the system
+/// half. A sampled read ([`disk_sample`]) may not carry its disks (an agent that stopped reporting before the last
+/// bucket): the route then reads them and gives that row first.
+pub fn mounts_row<'a>(rows: impl IntoIterator<Item = &'a OsinfoRow>) -> Option<&'a OsinfoRow> {
+    merge_halves(rows).iter().rev().find_map(|m| m.system)
+}
+
+/// `{<mount>: pct, …, time}` per bucket: the disks of the bucket's first minute, not averaged (as the original).
 fn disk_points(buckets: &[Bucket<'_, SystemMinute<'_>>]) -> Vec<Value> {
     buckets
         .iter()
         .map(|b| {
             let mut point = Map::new();
-            let carried = |m: &&SystemMinute<'_>| m.system.is_some_and(|s| !s.disks.is_empty());
-            let first = b.slots.as_ref().and_then(|slots| slots.iter().flatten().copied().find(carried));
+            let first = b.slots.as_ref().and_then(|slots| slots.first().copied().flatten());
             if let Some(system) = first.and_then(|m| m.system) {
                 for (mount, pct) in parse_disks(&system.disks) {
                     point.insert(mount, js_number(pct));
@@ -1081,7 +1090,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_disks_chart_samples_the_first_minute_of_each_bucket_and_the_last_bucket_whole() {
+    fn the_disks_chart_samples_each_buckets_first_minute_and_the_last_bucket_whole() {
         // 12:00:30 local: a week back is 12:00:30 on the 3rd, whose minute (+ 14 × k) starts every bucket.
         let now = now_at("2026-03-10 12:00:30");
         let sample = disk_sample(&now, 168).expect("a fixed offset");
@@ -1094,11 +1103,12 @@ pub(crate) mod tests {
         ))
         .rem_euclid(14)
             == i64::from(sample.phase)));
-        assert_eq!(disk_sample(&now, 24).map(|s| s.step), Some(2));
+        assert_eq!(disk_sample(&now, 24), None, "2-minute buckets: every minute is read anyway");
         assert_eq!(disk_sample(&now, 72).map(|s| s.step), Some(6));
         // across a change of offset, local minutes do not follow the buckets: every minute's disks are read
         let shifted = DateTime::from_timestamp(Shift::AT + 6 * 3600, 0).expect("in range").with_timezone(&Shift);
-        assert_eq!(disk_sample(&shifted, 24), None);
+        assert!(disk_sample(&now_at("2026-03-10 12:00:30"), 72).is_some());
+        assert_eq!(disk_sample(&shifted, 72), None);
     }
 
     #[test]

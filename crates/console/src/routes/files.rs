@@ -64,11 +64,11 @@ pub async fn list(state: State, access: auth::AppMember<ListQuery>) -> Handled {
     let app = access.app.id;
     // With the last count as a hint, the count and the page are read at once; a deep page starts at a seek point.
     let hint = state.file_hints.get(app, &filter).await;
+    let given = hint.seeks.clone();
     let files::Page { count, rows, hint } = files::page(db, app, &filter, offset, q.page_size, hint, files::Seeking::DEFAULT).await?;
     // A long list's deep pages read from seek points: taken now in the background, the first deep page finds them.
-    let take_points = hint.seeks.is_none() && files::has_deep_pages(count, files::Seeking::DEFAULT);
-    state.file_hints.set(app, filter.clone(), hint).await;
-    if take_points {
+    let without = state.file_hints.keep_page(app, filter.clone(), given, hint).await;
+    if without && files::has_deep_pages(count, files::Seeking::DEFAULT) {
         state.file_hints.take_points(db.clone(), app, filter, files::Seeking::DEFAULT);
     }
     let mut ids: Vec<u64> = rows.iter().map(|r| r.user).filter(|u| u64::from(SYSTEM_USER) != *u).collect();

@@ -15,7 +15,7 @@ use protocol::{AgentId, AppId};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use store::console_db::strategies;
-use store::logs_db::osinfo::{self, Half};
+use store::logs_db::osinfo::{self, Half, OsinfoRow};
 use store::logs_db::process;
 
 use crate::auth;
@@ -121,9 +121,18 @@ pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery
     let kept = half.map(|h| (h.position, h.sampled.map(|s| (s.step, s.phase))));
     let chunks = reads.rows((app, agent.to_owned(), columns, kept), (window.from, window.to), cache::settled_before(&now), read).await?;
     // Whole days and shared reads may hold rows before this window.
-    let rows = chunks.iter().flat_map(|c| c.iter()).filter(|r| r.log_time >= window.from);
-    ok(trends::system_trend(kind, rows, &now, hours))
+    let rows = || chunks.iter().flat_map(|c| c.iter()).filter(|r| r.log_time >= window.from);
+    // The mounts come from the newest minute's disks, which a sampled read carries unless the agent stopped
+    // reporting before the last bucket: then that row's disks are read, and the row given first (the first row of a
+    // minute is the one kept).
+    let sampled = half.is_some_and(|h| h.sampled.is_some());
+    let patched = match trends::mounts_row(rows()).filter(|r| sampled && r.disks.is_empty()) {
+        Some(row) => osinfo::disks_at(db, app as i64, agent, row.log_time).await?.map(|disks| OsinfoRow { disks, ..row.clone() }),
+        None => None,
+    };
+    ok(trends::system_trend(kind, patched.iter().chain(rows()), &now, hours))
 }
+
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]

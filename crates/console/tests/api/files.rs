@@ -722,8 +722,8 @@ async fn seek_points_taken_in_the_background_serve_the_first_deep_page() {
     assert!(files::has_deep_pages(60, seeking) && !files::has_deep_pages(19, seeking));
     let hints = console::cache::FileHints::default();
     hints.take_points(pool.clone(), id, ListFilter::All, seeking);
-    // another request meanwhile keeps a hint without points
-    hints.set(id, ListFilter::All, ListHint { count: Some(60), seeks: None }).await;
+    // another request meanwhile keeps the hint of a page given no points, that took none
+    hints.keep_page(id, ListFilter::All, None, ListHint { count: Some(60), seeks: None }).await;
     let mut taken = None;
     for _ in 0..200 {
         taken = hints.get(id, &ListFilter::All).await.seeks;
@@ -734,9 +734,9 @@ async fn seek_points_taken_in_the_background_serve_the_first_deep_page() {
     }
     let taken = taken.expect("the points were taken in the background");
     assert_eq!(taken.list_count(), 60);
-    hints.set(id, ListFilter::All, ListHint { count: Some(60), seeks: None }).await;
+    let without = hints.keep_page(id, ListFilter::All, None, ListHint { count: Some(60), seeks: None }).await;
     let kept = hints.get(id, &ListFilter::All).await;
-    assert!(kept.seeks.as_ref().is_some_and(|s| Arc::ptr_eq(s, &taken)), "a hint without points leaves the points kept");
+    assert!(!without && kept.seeks.as_ref().is_some_and(|s| Arc::ptr_eq(s, &taken)), "a page without points leaves the points kept");
     let whole = files::page(&pool, id, &ListFilter::All, 0, 100, ListHint::default(), Seeking { from: u64::MAX, every: 1 }).await.unwrap();
     let deep = files::page(&pool, id, &ListFilter::All, 30, 5, kept, seeking).await.unwrap();
     assert_eq!(deep.rows, whole.rows[30..35].to_vec());
@@ -755,6 +755,12 @@ async fn seek_points_taken_in_the_background_serve_the_first_deep_page() {
     }
     let retaken = retaken.expect("the points were taken again");
     assert_eq!(retaken.list_count(), 59);
+    // a page that was given the old points and passed them on leaves the newer ones kept; one that dropped them drops them
+    hints.keep_page(id, ListFilter::All, Some(taken.clone()), ListHint { count: Some(59), seeks: Some(taken.clone()) }).await;
+    assert!(hints.get(id, &ListFilter::All).await.seeks.is_some_and(|s| Arc::ptr_eq(&s, &retaken)), "passed on: the newer stay");
+    let without = hints.keep_page(id, ListFilter::All, Some(retaken.clone()), ListHint { count: Some(59), seeks: None }).await;
+    assert!(!without && hints.get(id, &ListFilter::All).await.seeks.is_none(), "dropped: none kept, and none to take");
+    hints.keep_page(id, ListFilter::All, None, ListHint { count: Some(59), seeks: Some(retaken.clone()) }).await;
     let whole = files::page(&pool, id, &ListFilter::All, 0, 100, ListHint::default(), Seeking { from: u64::MAX, every: 1 }).await.unwrap();
     let deep = files::page(&pool, id, &ListFilter::All, 30, 5, hints.get(id, &ListFilter::All).await, seeking).await.unwrap();
     assert_eq!(deep.rows, whole.rows[30..35].to_vec());
