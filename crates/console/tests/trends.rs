@@ -235,9 +235,15 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
         let all = osinfo::rows_between(&pool, APP, "vm", window.from, window.to).await.unwrap();
         assert_eq!(read.len(), all.len(), "{hours} h: every row, of most only the minute");
         let minute = |t: NaiveDateTime| t.and_utc().timestamp().div_euclid(60);
-        let sampled = |t: NaiveDateTime| [phase, (phase + 1) % step].contains(&minute(t).rem_euclid(step)) || t >= sample.whole_from;
+        let first_of_bucket = |t: NaiveDateTime| minute(t).rem_euclid(step) == phase || t >= sample.whole_from;
         for row in &read {
-            assert_eq!(!row.disks.is_empty(), row.position == osinfo::SYSTEM && sampled(row.log_time), "{hours} h: {row:?}");
+            let carries = !row.disks.is_empty();
+            if row.position == osinfo::SYSTEM && first_of_bucket(row.log_time) {
+                assert!(carries, "{hours} h: {row:?}");
+            } else if carries {
+                // the minute after a bucket's first, which lacks a half or lies before the read
+                assert!(row.position == osinfo::SYSTEM && minute(row.log_time).rem_euclid(step) == (phase + 1) % step, "{hours} h: {row:?}");
+            }
         }
         assert!(read.iter().filter(|r| !r.disks.is_empty()).count() < all.iter().filter(|r| r.position == osinfo::SYSTEM).count());
         let drawn = |rows: &[OsinfoRow]| trends::system_trend(kind, rows, &now, hours);
@@ -246,23 +252,26 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
         let gap = all
             .iter()
             .map(|r| r.log_time)
-            .find(|t| minute(*t).rem_euclid(step) == phase && *t < sample.whole_from && all.iter().any(|r| r.log_time == *t - TimeDelta::minutes(1)))
-            .expect("a bucket's first minute with data before it");
-        // without the minute, and the next minute's disks told apart (where the read carries them)
-        let next = gap + TimeDelta::minutes(1);
-        let without = |rows: &[OsinfoRow]| {
-            let kept = rows.iter().filter(|r| r.log_time != gap).cloned();
-            kept.map(|mut r| {
-                if r.log_time == next && r.position == osinfo::SYSTEM && !r.disks.is_empty() {
-                    r.disks = r#"{"/":41,"/data":71}"#.into();
-                }
-                r
+            .find(|t| {
+                let present = |t: NaiveDateTime| all.iter().any(|r| r.log_time == t);
+                minute(*t).rem_euclid(step) == phase && *t < sample.whole_from && present(*t - TimeDelta::minutes(1)) && present(*t + TimeDelta::minutes(1))
             })
-            .collect::<Vec<_>>()
-        };
-        let (read_gap, all_gap) = (without(&read), without(&all));
+            .expect("a bucket's first minute with data either side");
+        let (table, next) = (format!("osinfo_{}", gap.format("%d")), gap + TimeDelta::minutes(1));
+        let mut conn = pool.get_conn().await.unwrap();
+        conn.exec_drop(format!("DELETE FROM `{table}` WHERE app = ? AND log_time = ?"), (APP, text(gap))).await.unwrap();
+        let table = format!("osinfo_{}", next.format("%d"));
+        conn.exec_drop(format!("UPDATE `{table}` SET disks = '{{\"/\":41,\"/data\":71}}' WHERE app = ? AND position = 0 AND log_time = ?"), (APP, text(next)))
+            .await
+            .unwrap();
+        drop(conn);
+        let read_gap = osinfo::figures_between(&pool, APP, "vm", (window.from, window.to), kind.columns(), Some(Half::sampled(osinfo::SYSTEM, sample)))
+            .await
+            .unwrap();
+        let all_gap = osinfo::rows_between(&pool, APP, "vm", window.from, window.to).await.unwrap();
         assert_ne!(drawn(&all_gap), drawn(&all), "{hours} h: the gap at {gap} changes the chart");
         assert_eq!(drawn(&read_gap), drawn(&all_gap), "{hours} h: gap at {gap}");
+        assert!(read_gap.iter().any(|r| r.log_time == next && r.position == osinfo::SYSTEM && !r.disks.is_empty()), "{hours} h: {next} read after");
         // the mounts' row (the newest complete minute, 00:28), whose disks the route reads when the read left them out
         let mounts = trends::mounts_row(&read).expect("a system row");
         assert_eq!(mounts.log_time, at("2026-01-15 00:28:00"));

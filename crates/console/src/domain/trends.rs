@@ -44,8 +44,8 @@ pub fn periods<Tz: TimeZone>(now: &DateTime<Tz>, duration_hours: u32) -> Vec<Day
 }
 
 /// The minutes whose disks the disks chart of `[now − duration_hours, now)` draws ([`disk_points`]): the first of
-/// each bucket and the one after it (a bucket whose first minute is missing takes the next one's, as `buckets` fills a
-/// lone gap), and every minute of the last bucket (still filling, it shows its first minute with data). `None` when
+/// each bucket (and where that one is missing the next, which `buckets` fills a lone gap from: the store reads it
+/// after), and every minute of the last bucket (still filling, it shows its first minute with data). `None` when
 /// that would not save a read (buckets of 2 minutes, the 24 h chart), or is not one minute in a whole number of
 /// minutes (the zone's offset changes in the window, or a bucket is not a whole number of minutes long): then
 /// every minute's disks are read.

@@ -4,6 +4,7 @@
 use std::sync::LazyLock;
 
 use chrono::NaiveDateTime;
+use mysql_async::prelude::Queryable;
 use mysql_async::Pool;
 
 use crate::logs_db::{bound, datetime, number, query_days, query_days_through, text};
@@ -196,10 +197,11 @@ impl Half {
     }
 }
 
-/// Two minutes in `step`, those whose number (whole minutes of the local `log_time` since 1970-01-01 00:00) is
-/// `phase` or `phase + 1` modulo `step`, and every minute from `whole_from` on. The disks chart draws the disks of each
-/// bucket's first minute, or of the next when that one is missing (two minutes in 14 for a week), and the last
-/// bucket, still filling, from its first minute with data.
+/// One minute in `step`, those whose number (whole minutes of the local `log_time` since 1970-01-01 00:00) is
+/// `phase` modulo `step`, the minute after one of those that lacks a row of either position, and every minute from
+/// `whole_from` on. The disks chart draws the disks of each bucket's first minute (one minute in 14 for a week), of
+/// the next when that one is missing (a lone gap takes its later neighbour's row), and the last bucket, still
+/// filling, from its first minute with data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sample {
     pub step: u32,
@@ -230,7 +232,7 @@ pub async fn rows_between(
 ///   the order of their figures);
 /// - else with `half`: only that position's rows carry the columns (with [`Half::sampled`], only those of its
 ///   sampled minutes), and of the others only `position` and `log_time` are read, from the `sample` key alone (the
-///   disks chart of a week: 1,440 row lookups instead of 10,080);
+///   disks chart of a week: 720 row lookups, and rarely a few more, instead of 10,080);
 /// - else every row of both positions, `ORDER BY log_time, id`.
 pub async fn figures_between(
     pool: &Pool,
@@ -255,9 +257,8 @@ pub async fn figures_between(
                 None => (format!("position = {position}"), format!("position = {other}")),
                 Some(_) => {
                     // The local minute number of `log_time` (`NaiveDateTime` minutes since 1970), as the console's;
-                    // bound (step, phase, the next phase, whole_from), so that the statement's text stays the same
-                    // minute after minute.
-                    let on = "(MOD(TIMESTAMPDIFF(MINUTE, '1970-01-01 00:00:00', log_time), ?) IN (?, ?) OR log_time >= ?)";
+                    // bound (step, phase, whole_from), so that the statement's text stays the same minute after minute.
+                    let on = "(MOD(TIMESTAMPDIFF(MINUTE, '1970-01-01 00:00:00', log_time), ?) = ? OR log_time >= ?)";
                     let both = format!("position IN ({SYSTEM}, {XPROFILER})");
                     (format!("position = {position} AND {on}"), format!("{both} AND NOT (position = {position} AND {on})"))
                 }
@@ -291,15 +292,75 @@ pub async fn figures_between(
         |span| {
             let mut values: Vec<mysql_async::Value> = vec![app.into(), agent.into(), bound(span.from).into(), bound(span.to).into()];
             if let Some(Half { sampled: Some(sample), .. }) = half {
-                let next = (sample.phase + 1) % sample.step.max(1);
-                values.extend([sample.step.into(), sample.phase.into(), next.into(), bound(sample.whole_from).into()]);
+                values.extend([sample.step.into(), sample.phase.into(), bound(sample.whole_from).into()]);
             }
             let n = values.len();
             mysql_async::Params::Positional(values.into_iter().cycle().take(n * reads).collect())
         },
     )
     .await?;
-    Ok(rows.iter().filter_map(|row| OsinfoRow::decode(row, &selection)).collect())
+    let Some(Half { position, sampled: Some(sample) }) = half else {
+        return Ok(rows.iter().filter_map(|row| OsinfoRow::decode(row, &selection)).collect());
+    };
+    // The rows with their ids (the last column of a one-half read).
+    let mut read: Vec<(OsinfoRow, u64)> = rows
+        .iter()
+        .filter_map(|row| Some((OsinfoRow::decode(row, &selection)?, row.get_opt::<u64, _>(row.len() - 1)?.ok()?)))
+        .collect();
+    carry_after_gaps(pool, &mut read, position, sample, from, &selection).await?;
+    Ok(read.into_iter().map(|(row, _)| row).collect())
+}
+
+/// A sampled read's second step: where a sampled minute lacks a row of either position (or lies before the read), the
+/// console fills it from the minute after (a lone gap takes the later neighbour's row), so that minute's `position`
+/// row gets its columns too, read by id. Rarely any row: a minute missing just at a bucket's start.
+async fn carry_after_gaps(
+    pool: &Pool,
+    read: &mut [(OsinfoRow, u64)],
+    position: u8,
+    sample: Sample,
+    from: NaiveDateTime,
+    selection: &Selection,
+) -> Result<(), mysql_async::Error> {
+    let minute = |t: NaiveDateTime| t.and_utc().timestamp().div_euclid(60);
+    let step = i64::from(sample.step.max(1));
+    let sampled = |m: i64| m.rem_euclid(step) == i64::from(sample.phase);
+    let carried = |r: &OsinfoRow| r.position == position && (sampled(minute(r.log_time)) || r.log_time >= sample.whole_from);
+    // Minutes with a row of `position`, and with one of the other (when the read has any: an agent without the other
+    // half has only incomplete minutes, which the chart keeps).
+    let have = |p: u8| read.iter().filter(|(r, _)| r.position == p).map(|(r, _)| minute(r.log_time)).collect::<std::collections::HashSet<_>>();
+    let (mine, others) = (have(position), have(if position == SYSTEM { XPROFILER } else { SYSTEM }));
+    let whole = |m: i64| mine.contains(&m) && (others.is_empty() || others.contains(&m));
+    let first = minute(from);
+    let wanted: Vec<usize> = (0..read.len())
+        .filter(|i| {
+            let (row, _) = &read[*i];
+            let m = minute(row.log_time);
+            row.position == position && !carried(row) && sampled(m - 1) && (m - 1 < first || !whole(m - 1))
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    // By day table, the columns of those rows by id.
+    let mut tables: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+    for i in wanted {
+        tables.entry(crate::logs_db::day_table("osinfo", &bound(read[i].0.log_time))).or_default().push(i);
+    }
+    let mut conn = pool.get_conn().await?;
+    for (table, at) in tables {
+        let marks = vec!["?"; at.len()].join(", ");
+        let sql = format!("SELECT {}, id FROM `{table}` WHERE id IN ({marks})", selection.list());
+        let ids: Vec<u64> = at.iter().map(|i| read[*i].1).collect();
+        let rows: Vec<mysql_async::Row> = conn.exec(sql, ids).await?;
+        for row in &rows {
+            let (Some(full), Some(Ok(id))) = (OsinfoRow::decode(row, selection), row.get_opt::<u64, _>(row.len() - 1)) else { continue };
+            if let Some(i) = at.iter().find(|i| read[**i].1 == id) {
+                read[*i].0 = full;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `disks` of the system row of (`app`, `agent`) written at `log_time` (the first, if two were), if there is one:
