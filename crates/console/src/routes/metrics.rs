@@ -126,7 +126,8 @@ pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery
     // reporting before the last bucket: then that row's disks are read, and the row given first (the first row of a
     // minute is the one kept).
     let sampled = half.is_some_and(|h| h.sampled.is_some());
-    let patched = match trends::mounts_row(rows()).filter(|r| sampled && r.disks.is_empty()) {
+    let needed = if sampled { trends::mounts_row(rows()).filter(|r| r.disks.is_empty()) } else { None };
+    let patched = match needed {
         Some(row) => osinfo::disks_at(db, app as i64, agent, row.log_time).await?.map(|disks| OsinfoRow { disks, ..row.clone() }),
         None => None,
     };
