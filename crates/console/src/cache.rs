@@ -305,9 +305,7 @@ impl TrendReads {
 #[derive(Clone)]
 pub struct FileHints {
     hints: moka::future::Cache<(u64, ListFilter), ListHint>,
-    /// The lists whose seek points a task is taking ([`FileHints::take_points`]); `true`: take them again when done
-    /// (the list changed meanwhile).
-    taking: Arc<std::sync::Mutex<std::collections::HashMap<(u64, ListFilter), bool>>>,
+    taking: TakingLists,
     /// The lists whose points could not be kept (longer than the store keeps points for, or dates it does not order):
     /// not tried again in the background for a while.
     unseekable: moka::future::Cache<(u64, ListFilter), ()>,
@@ -329,10 +327,14 @@ impl Default for FileHints {
     }
 }
 
+/// The lists whose seek points a task is taking ([`FileHints::take_points`]); `true`: take them again when done (the
+/// list changed meanwhile).
+type TakingLists = Arc<std::sync::Mutex<std::collections::HashMap<(u64, ListFilter), bool>>>;
+
 /// Removes a list from [`FileHints::taking`] however its task ends (a panic, or its runtime stopping), unless the task
 /// did so itself: a list left there would never be taken in the background again.
 struct Taking {
-    taking: Arc<std::sync::Mutex<std::collections::HashMap<(u64, ListFilter), bool>>>,
+    taking: TakingLists,
     key: (u64, ListFilter),
     done: bool,
 }

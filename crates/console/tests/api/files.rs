@@ -5,6 +5,7 @@
 use std::io::{Read, Write};
 
 use chrono::{Local, TimeDelta};
+use common::testing::eventually;
 use futures_util::StreamExt;
 use mysql_async::prelude::Queryable;
 use reqwest::Method;
@@ -724,15 +725,8 @@ async fn seek_points_taken_in_the_background_serve_the_first_deep_page() {
     hints.take_points(pool.clone(), id, ListFilter::All, seeking);
     // another request meanwhile keeps the hint of a page given no points, that took none
     hints.keep_page(id, ListFilter::All, None, ListHint { count: Some(60), seeks: None }).await;
-    let mut taken = None;
-    for _ in 0..200 {
-        taken = hints.get(id, &ListFilter::All).await.seeks;
-        if taken.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    let taken = taken.expect("the points were taken in the background");
+    eventually(5, "the points taken in the background", || async { hints.get(id, &ListFilter::All).await.seeks.is_some() }).await;
+    let taken = hints.get(id, &ListFilter::All).await.seeks.expect("the points were taken in the background");
     assert_eq!(taken.list_count(), 60);
     let without = hints.keep_page(id, ListFilter::All, None, ListHint { count: Some(60), seeks: None }).await;
     let kept = hints.get(id, &ListFilter::All).await;
@@ -745,15 +739,9 @@ async fn seek_points_taken_in_the_background_serve_the_first_deep_page() {
     conn.exec_drop("DELETE FROM files WHERE app = ? AND file = '/f/20'", (id,)).await.unwrap();
     hints.retake_points(&pool, id, Some(&ListFilter::Favor), seeking);
     hints.retake_points(&pool, id, None, seeking);
-    let mut retaken = None;
-    for _ in 0..200 {
-        retaken = hints.get(id, &ListFilter::All).await.seeks.filter(|s| !Arc::ptr_eq(s, &taken));
-        if retaken.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    let retaken = retaken.expect("the points were taken again");
+    let retaken_now = || async { hints.get(id, &ListFilter::All).await.seeks.filter(|s| !Arc::ptr_eq(s, &taken)) };
+    eventually(5, "the points taken again", || async { retaken_now().await.is_some() }).await;
+    let retaken = retaken_now().await.expect("the points were taken again");
     assert_eq!(retaken.list_count(), 59);
     // a page that was given the old points and passed them on leaves the newer ones kept; one that dropped them drops them
     hints.keep_page(id, ListFilter::All, Some(taken.clone()), ListHint { count: Some(59), seeks: Some(taken.clone()) }).await;
