@@ -29,8 +29,8 @@ pub async fn users(state: State, _: Administrator) -> Handled {
 
 /// `GET /xapi/admin/apps`: `{list: [{appId, name, ownerId, ownerInfo, createdAt}]}` (never the secrets).
 pub async fn apps(state: State, _: Administrator) -> Handled {
-    let all = apps::all_created(&state.console_db).await?;
-    let mut owners: Vec<u64> = all.iter().map(|(a, _)| a.owner).collect();
+    let all = apps::all_by_id(&state.console_db).await?;
+    let mut owners: Vec<u64> = all.iter().map(|a| a.owner).collect();
     owners.sort_unstable();
     owners.dedup();
     let names: HashMap<u64, String> = users::by_ids(&state.console_db, &owners)
@@ -40,9 +40,9 @@ pub async fn apps(state: State, _: Administrator) -> Handled {
         .collect();
     let list: Vec<_> = all
         .into_iter()
-        .map(|(a, created)| {
+        .map(|a| {
             json!({"appId": a.id, "name": a.name, "ownerId": a.owner,
-                   "ownerInfo": names.get(&a.owner).cloned().unwrap_or_default(), "createdAt": created})
+                   "ownerInfo": names.get(&a.owner).cloned().unwrap_or_default(), "createdAt": a.created_ms})
         })
         .collect();
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"list": list}))))

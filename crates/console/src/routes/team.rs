@@ -20,7 +20,8 @@ fn done() -> Handled {
     Ok(HttpResponse::Ok().json(Reply::done()))
 }
 
-/// `GET /xapi/team_members`: the owner (status 0) and every member or invitee.
+/// `GET /xapi/team_members`: the owner (status 0, since the app's creation, as the original) and every member or
+/// invitee (since they joined or were invited).
 pub async fn list(state: State, access: auth::AppMember) -> Handled {
     let db = &state.console_db;
     let (app, user) = (access.app, access.user);
@@ -34,7 +35,7 @@ pub async fn list(state: State, access: auth::AppMember) -> Handled {
     };
     let mut list: Vec<_> =
         rows.iter().map(|m| json!({"userId": m.user, "status": m.status, "timestamp": m.since_ms, "userInfo": info(m.user)})).collect();
-    list.push(json!({"userId": app.owner, "status": 0, "timestamp": 0, "userInfo": info(app.owner)}));
+    list.push(json!({"userId": app.owner, "status": 0, "timestamp": app.created_ms, "userInfo": info(app.owner)}));
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"list": list, "currentUserId": user.id}))))
 }
 

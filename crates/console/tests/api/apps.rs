@@ -69,6 +69,13 @@ async fn invitations_are_accepted_declined_and_ownership_moves() {
     let list = body["data"]["list"].as_array().unwrap();
     assert_eq!(list.len(), 2, "{body}");
     assert_eq!(body["data"]["currentUserId"], owner_user.id);
+    // Every row's time is real: the app's creation for the owner, the acceptance for the member (within this test's
+    // minutes, never the epoch).
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    for row in list {
+        let ms = row["timestamp"].as_i64().unwrap_or_else(|| panic!("a time on every row: {body}"));
+        assert!((now_ms - 600_000..=now_ms + 60_000).contains(&ms), "a time of this test: {row}");
+    }
 
     // Ownership moves to the guest; the old owner stays as a member.
     let (_, body) = owner.call(Method::POST, "/xapi/team_ownership", json!({"appId": id, "userId": guest.id})).await;

@@ -9,12 +9,19 @@ pub struct App {
     pub name: String,
     pub owner: u64,
     pub secret: String,
+    /// `gm_create` as milliseconds since the epoch (the owner's join time on the team page); `None` only for a row
+    /// written without it.
+    pub created_ms: Option<i64>,
 }
 
-type Row = (u64, String, u64, String);
+type Row = (u64, String, u64, String, Option<i64>);
 
-fn app((id, name, owner, secret): Row) -> App {
-    App { id, name, owner, secret }
+/// The columns of [`Row`], for every `SELECT` of apps (`a.` prefixed where a join needs it).
+const COLUMNS: &str = "id, name, owner, secret, CAST(UNIX_TIMESTAMP(gm_create) * 1000 AS SIGNED)";
+const COLUMNS_A: &str = "a.id, a.name, a.owner, a.secret, CAST(UNIX_TIMESTAMP(a.gm_create) * 1000 AS SIGNED)";
+
+fn app((id, name, owner, secret, created_ms): Row) -> App {
+    App { id, name, owner, secret, created_ms }
 }
 
 /// The secret of app `id`, if the app exists.
@@ -25,14 +32,14 @@ pub async fn secret(pool: &Pool, id: u64) -> Result<Option<String>, mysql_async:
 
 pub async fn by_id(pool: &Pool, id: u64) -> Result<Option<App>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let row: Option<Row> = conn.exec_first("SELECT id, name, owner, secret FROM apps WHERE id = ?", (id,)).await?;
+    let row: Option<Row> = conn.exec_first(format!("SELECT {COLUMNS} FROM apps WHERE id = ?"), (id,)).await?;
     Ok(row.map(app))
 }
 
 /// Apps `user` owns, oldest change first (as the original lists them).
 pub async fn owned_by(pool: &Pool, user: u64) -> Result<Vec<App>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let rows: Vec<Row> = conn.exec("SELECT id, name, owner, secret FROM apps WHERE owner = ? ORDER BY gm_modified, id", (user,)).await?;
+    let rows: Vec<Row> = conn.exec(format!("SELECT {COLUMNS} FROM apps WHERE owner = ? ORDER BY gm_modified, id"), (user,)).await?;
     Ok(rows.into_iter().map(app).collect())
 }
 
@@ -41,8 +48,10 @@ pub async fn with_member(pool: &Pool, user: u64, status: u8) -> Result<Vec<App>,
     let mut conn = pool.get_conn().await?;
     let rows: Vec<Row> = conn
         .exec(
-            "SELECT a.id, a.name, a.owner, a.secret FROM apps a JOIN members m ON m.app = a.id \
-             WHERE m.user = ? AND m.status = ? ORDER BY a.gm_modified, a.id",
+            format!(
+                "SELECT {COLUMNS_A} FROM apps a JOIN members m ON m.app = a.id \
+                 WHERE m.user = ? AND m.status = ? ORDER BY a.gm_modified, a.id"
+            ),
             (user, status),
         )
         .await?;
@@ -52,17 +61,15 @@ pub async fn with_member(pool: &Pool, user: u64, status: u8) -> Result<Vec<App>,
 /// Every app (administrators).
 pub async fn all(pool: &Pool) -> Result<Vec<App>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let rows: Vec<Row> = conn.query("SELECT id, name, owner, secret FROM apps ORDER BY gm_modified, id").await?;
+    let rows: Vec<Row> = conn.query(format!("SELECT {COLUMNS} FROM apps ORDER BY gm_modified, id")).await?;
     Ok(rows.into_iter().map(app).collect())
 }
 
-/// Every app with its creation time in epoch ms, oldest first (the administration page).
-pub async fn all_created(pool: &Pool) -> Result<Vec<(App, i64)>, mysql_async::Error> {
+/// Every app, oldest first (the administration page).
+pub async fn all_by_id(pool: &Pool) -> Result<Vec<App>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let rows: Vec<(u64, String, u64, String, Option<i64>)> = conn
-        .query("SELECT id, name, owner, secret, CAST(UNIX_TIMESTAMP(gm_create) * 1000 AS SIGNED) FROM apps ORDER BY id")
-        .await?;
-    Ok(rows.into_iter().map(|(id, name, owner, secret, created)| (App { id, name, owner, secret }, created.unwrap_or(0))).collect())
+    let rows: Vec<Row> = conn.query(format!("SELECT {COLUMNS} FROM apps ORDER BY id")).await?;
+    Ok(rows.into_iter().map(app).collect())
 }
 
 /// Adds an app with a given id (tests, demo set-up).

@@ -10,8 +10,10 @@ pub const JOINED: u8 = 2;
 pub struct Member {
     pub user: u64,
     pub status: u8,
-    /// `gm_create` as milliseconds since the epoch.
-    pub since_ms: i64,
+    /// When the row took its status, in milliseconds since the epoch: the invitation for an invitee, the
+    /// acceptance (or the ownership hand-over that made them a member) for a member. Accepting is the only update
+    /// a row sees, so it is `gm_modified`; `gm_create` where a row has none.
+    pub since_ms: Option<i64>,
 }
 
 /// The status of `user` in `app`, if they have a row.
@@ -22,9 +24,10 @@ pub async fn status(pool: &Pool, app: u64, user: u64) -> Result<Option<u8>, mysq
 
 pub async fn of_app(pool: &Pool, app: u64) -> Result<Vec<Member>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let rows: Vec<(u64, u8, i64)> = conn
+    let rows: Vec<(u64, u8, Option<i64>)> = conn
         .exec(
-            "SELECT user, status, CAST(UNIX_TIMESTAMP(gm_create) * 1000 AS SIGNED) FROM members WHERE app = ? ORDER BY status, gm_create",
+            "SELECT user, status, CAST(UNIX_TIMESTAMP(COALESCE(gm_modified, gm_create)) * 1000 AS SIGNED) FROM members \
+             WHERE app = ? ORDER BY status, gm_create",
             (app,),
         )
         .await?;

@@ -164,7 +164,8 @@ export interface FilesReply {
 export interface Member {
   userId: string
   status: number
-  timestamp: number
+  /** Epoch ms: the app's creation for the owner, the invitation or joining for the others; null when unknown. */
+  timestamp: number | null
   userInfo: string
 }
 

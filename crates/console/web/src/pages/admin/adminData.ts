@@ -16,7 +16,8 @@ export interface AdminApp {
   name: string
   ownerId: number
   ownerInfo: string
-  createdAt: number
+  /** Epoch ms; null for an app row written without a creation time. */
+  createdAt: number | null
 }
 
 export type AdminTab = 'users' | 'apps'

@@ -5,7 +5,7 @@ export type MemberAction = 'withdraw' | 'transfer' | 'remove' | 'leave'
 
 /** Rows by status (owner, invited, joined), then by time (the original's order). */
 export function sortMembers(list: readonly Member[]): Member[] {
-  return [...list].sort((a, b) => a.status - b.status || a.timestamp - b.timestamp)
+  return [...list].sort((a, b) => a.status - b.status || (a.timestamp ?? 0) - (b.timestamp ?? 0))
 }
 
 /** The owner's id: the status-0 row's. Ids are compared as strings (the reply has numbers; types.ts says strings). */
