@@ -219,6 +219,10 @@ pub struct ConsoleSettings {
     /// The path prefix the web UI is reached under (`/`, or e.g. `/ezm/` behind a proxy that strips it): written
     /// into the UI's `<base href>` when `index.html` is served. Starts and ends with `/`.
     pub base_path: String,
+    /// A front-end build served instead of the embedded web UI (a customised xui, say): a directory with
+    /// `index.html` at its top, or an xprofiler-console tree (`app/view/index.html` + `app/public/`). Empty: the
+    /// embedded UI.
+    pub ui_dir: String,
     pub manager_base_url: String,
     /// The ws-server address agents are told to use in the configuration a new app shows (`server` of xtransit).
     pub agent_server_url: String,
@@ -247,6 +251,9 @@ pub struct ConsoleSettings {
     pub session_max_secs: u64,
     /// Accept HTTP Basic credentials (scripts, the original front-end). Off: only the session cookie.
     pub basic_auth: bool,
+    /// Answer the page and API calls without a session or credentials with the HTTP Basic challenge, as the
+    /// original did: for a front-end without a sign-in page of its own (the original xui). Needs `basic_auth`.
+    pub basic_challenge: bool,
     /// An unknown e-mail signing in creates an account, as the original did. Off by default.
     pub self_registration: bool,
     /// The first administrator, created at start-up if no user has this name (`CONSOLE_ADMIN_USER`). Empty with
@@ -470,6 +477,7 @@ impl Settings {
                 let admin = (s.admin_user.trim().is_empty(), s.admin_password.expose_secret().is_empty());
                 check(admin.0 == admin.1, "set both CONSOLE_ADMIN_USER and CONSOLE_ADMIN_PASSWORD, or neither");
                 check(s.signin_window_secs >= 1, "console.signin_window_secs must be at least 1");
+                check(!s.basic_challenge || s.basic_auth, "console.basic_challenge needs console.basic_auth");
             }
         }
         if problems.is_empty() {

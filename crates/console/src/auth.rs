@@ -447,6 +447,20 @@ pub async fn csrf(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<S
     Ok(response)
 }
 
+/// With `console.basic_challenge`: a request refused for want of a session or credentials carries the HTTP Basic
+/// challenge, as the original's answers did, so a front-end without a sign-in page (the original xui) gets the
+/// browser's password prompt where its session ended. A failed sign-in form (`/xapi/signin`) does not: the browser
+/// would put its own dialog over the sign-in page.
+pub async fn basic_challenge(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let unauthenticated = response.response().error().and_then(|e| e.as_error::<ConsoleError>()).is_some_and(|e| matches!(e, ConsoleError::Unauthenticated));
+    let headers = response.response_mut().headers_mut();
+    if unauthenticated && !headers.contains_key(header::WWW_AUTHENTICATE) {
+        headers.insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static(crate::error::BASIC_CHALLENGE));
+    }
+    Ok(response)
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

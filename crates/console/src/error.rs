@@ -109,6 +109,9 @@ impl ServiceError for ConsoleError {
     }
 }
 
+/// The HTTP Basic challenge, with the realm the original named.
+pub const BASIC_CHALLENGE: &str = r#"Basic realm="easy-monitor""#;
+
 impl actix_web::ResponseError for ConsoleError {
     fn status_code(&self) -> actix_web::http::StatusCode {
         actix_web::http::StatusCode::from_u16(self.code().status).unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
@@ -120,7 +123,7 @@ impl actix_web::ResponseError for ConsoleError {
         // Wrong HTTP Basic credentials ask the client to authenticate again; a missing session or a failed sign-in
         // form does not (a browser would pop up its own password dialog over the console's sign-in page).
         if matches!(self, ConsoleError::BadBasicCredentials(_)) {
-            let value = actix_web::http::header::HeaderValue::from_static(r#"Basic realm="easy-monitor""#);
+            let value = actix_web::http::header::HeaderValue::from_static(BASIC_CHALLENGE);
             response.headers_mut().insert(actix_web::http::header::WWW_AUTHENTICATE, value);
         }
         response

@@ -3,7 +3,7 @@
 //! the agents' profile uploads (`/xapi/upload_from_xtransit`, see [`routes::upload`]).
 //!
 //! Layout: `routes/` (the route table with who may call each route, and the handlers), `auth` (who is asking, roles,
-//! CSRF), `accounts` (sign-in, the first administrator), `cache` (the app cards' replies, briefly), `error` and `reasons` (every refusal, with its stable key), `domain/` (pure rules), `clients/` (sessions in Redis, the
+//! CSRF), `accounts` (sign-in, the first administrator), `frontend` (the embedded web UI or `console.ui_dir`), `cache` (the app cards' replies, briefly), `error` and `reasons` (every refusal, with its stable key), `domain/` (pure rules), `clients/` (sessions in Redis, the
 //! manager, the profile store); `startup` builds them into the `state`. SQL and key names live in the `store` crate.
 
 pub mod accounts;
@@ -12,6 +12,7 @@ pub mod cache;
 pub mod clients;
 pub mod domain;
 pub mod error;
+pub mod frontend;
 pub mod reasons;
 pub mod routes;
 pub mod startup;

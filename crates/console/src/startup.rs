@@ -14,6 +14,7 @@ use store::keys::Keys;
 use crate::clients::manager::Manager;
 use crate::clients::sessions::{Sessions, SignInLimits};
 use crate::clients::storage::Storage;
+use crate::frontend::Frontend;
 use crate::state::{AppState, AuthPolicy, UploadLimits};
 
 pub struct Application {
@@ -23,6 +24,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let frontend = std::sync::Arc::new(Frontend::from_setting(&settings.console.ui_dir)?);
+        tracing::info!(frontend = %frontend.describe(), "front-end");
         let storage = Storage::from_settings(&settings.console).await?;
         tracing::info!(storage = %storage.describe(), "profile storage");
         // The console owns its database: it creates it and its tables (idempotently) before serving.
@@ -42,13 +45,14 @@ impl Application {
             upload: UploadLimits { max_bytes: c.max_upload_bytes, window_secs: c.upload_window_secs },
             sessions: Sessions::new(redis.clone(), c.session_idle_secs, c.session_max_secs),
             signin_limits: SignInLimits::new(redis.clone(), c.signin_max_failures_per_account, c.signin_max_failures_per_address, c.signin_window_secs),
-            auth: AuthPolicy { basic_auth: c.basic_auth, self_registration: c.self_registration },
+            auth: AuthPolicy { basic_auth: c.basic_auth, basic_challenge: c.basic_challenge, self_registration: c.self_registration },
             manager: Manager::new(client, c.manager_base_url.clone()),
             agent_server_url: c.agent_server_url.clone(),
             stats: std::sync::Arc::new(crate::stats::Stats::default()),
             basic_cache: std::sync::Arc::new(crate::accounts::BasicCache::default()),
             console_base_url: c.base_url.trim_end_matches('/').to_owned(),
             base_path: c.base_path.clone(),
+            frontend: frontend.clone(),
             cards: crate::cache::CardCache::new(Duration::from_millis(c.overview_cache_ttl_ms)),
             trend_reads: crate::cache::TrendReads::new(
                 Duration::from_millis(c.trend_cache_ttl_ms),
@@ -64,9 +68,11 @@ impl Application {
         }
         let listener = TcpListener::bind((settings.console.host.as_str(), settings.console.port))?;
         let port = listener.local_addr()?.port();
+        let challenge = state.auth.basic_challenge;
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::Condition::new(challenge, middleware::from_fn(crate::auth::basic_challenge)))
                 .wrap(middleware::from_fn(crate::auth::csrf))
                 .wrap(middleware::from_fn(crate::stats::record))
                 .wrap(common::RequestSpans::default())
@@ -75,9 +81,9 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        tracing::info!(port, web_ui = crate::routes::ui::is_built(), "console listening");
+        tracing::info!(port, web_ui = frontend.has_index(), "console listening");
         if !cfg!(debug_assertions) {
-            tokio::spawn(crate::routes::ui::warm());
+            tokio::spawn(crate::routes::ui::warm(frontend));
         }
         Ok(Application { port, server })
     }

@@ -30,6 +30,8 @@ pub struct AppState {
     pub console_base_url: String,
     /// `console.base_path`: the web UI's `<base href>` (`/`, or the prefix a proxy strips).
     pub base_path: String,
+    /// The front-end served at `/`: the embedded web UI or `console.ui_dir`.
+    pub frontend: std::sync::Arc<crate::frontend::Frontend>,
     /// The app cards' replies, kept `console.overview_cache_ttl_ms`.
     pub cards: crate::cache::CardCache,
     /// The rows behind the trend charts: past days kept `console.trend_day_cache_ttl_ms`, the rest shared by the
@@ -48,5 +50,7 @@ pub struct UploadLimits {
 #[derive(Debug, Clone, Copy)]
 pub struct AuthPolicy {
     pub basic_auth: bool,
+    /// Answer the page and API calls without credentials with the HTTP Basic challenge (`console.basic_challenge`).
+    pub basic_challenge: bool,
     pub self_registration: bool,
 }

@@ -204,18 +204,60 @@ fn query_string(pairs: &[(&str, &str)]) -> String {
     pairs.iter().map(|(k, v)| format!("{}={}", encode_uri_component(k), encode_uri_component(v))).collect::<Vec<_>>().join("&")
 }
 
-/// Where `/dashboard/devtools-{new,old}` redirect: the web UI's analysis page of the file
-/// (`<base>app/<appId>/file/<type>/<id>`: the flame graph for CPU and heap profiles, the summaries of the other
-/// kinds). The original redirected to Chrome DevTools front-ends it bundled under `/public/devtools/`; we do not ship
-/// DevTools, so the original front-end's two DevTools buttons open our analysis instead of a page that is not there.
+/// The two Chrome DevTools front-ends the original xui bundle ships, behind `/dashboard/devtools-{new,old}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DevTools {
+    New,
+    Old,
+}
+
+impl DevTools {
+    /// The bundle's page of this DevTools (a path of the served front-end).
+    pub fn page(self) -> &'static str {
+        match self {
+            DevTools::New => "public/devtools/new/devtools_app.html",
+            DevTools::Old => "public/devtools/old/devtools_app.html",
+        }
+    }
+}
+
+/// The speedscope page the original xui bundle ships, behind `/dashboard/speedscope`.
+pub const BUNDLE_SPEEDSCOPE: &str = "public/speedscope/flamegraph.html";
+
+/// Where a bundle's DevTools opens a file, as the original redirected: its page with `fileId`, `fileType`,
+/// `fileName` (the stored file's name: DevTools picks the profile kind by its extension) and `selectedTab`
+/// (`js_profiler` opens the profiler, `heap_profiler` the memory panel; a tab the bundle does not know is replaced
+/// by the one for the file's kind). The patched DevTools fetches the file from `/file/download` itself.
+pub fn bundle_devtools_location(base_path: &str, tools: DevTools, file_id: u64, file_type: &str, file_name: &str, tab: Option<&str>) -> String {
+    let tab = match tab {
+        Some(tab @ ("js_profiler" | "heap_profiler")) => tab,
+        _ if file_type == "cpuprofile" => "js_profiler",
+        _ => "heap_profiler",
+    };
+    let id = file_id.to_string();
+    let query = query_string(&[("fileId", &id), ("fileType", file_type), ("fileName", file_name), ("selectedTab", tab)]);
+    format!("{base_path}{}?{query}", tools.page())
+}
+
+/// Where the bundle's speedscope opens a file, as the original redirected: `profileURL` is the download URL
+/// encoded once and then again as a hash parameter (that speedscope decodes the hash and then the URL once more).
+pub fn bundle_speedscope_location(base_path: &str, download_path: &str, file_id: u64, file_type: &str, title: &str) -> String {
+    let base = base_path.trim_end_matches('/');
+    let profile_url = encode_uri_component(&format!("{base}{download_path}?fileType={file_type}&fileId={file_id}"));
+    format!("{base_path}{BUNDLE_SPEEDSCOPE}#{}", query_string(&[("profileURL", &profile_url), ("title", title)]))
+}
+
+/// Where `/dashboard/devtools-{new,old}` redirect when the served front-end ships no DevTools: the web UI's
+/// analysis page of the file (`<base>app/<appId>/file/<type>/<id>`: the flame graph for CPU and heap profiles, the
+/// summaries of the other kinds).
 pub fn devtools_location(base_path: &str, app: u64, file_type: &str, file_id: u64) -> String {
     let base = base_path.trim_end_matches('/');
     format!("{base}/app/{app}/file/{}/{file_id}", encode_uri_component(file_type))
 }
 
-/// Where `/dashboard/speedscope` redirects: the speedscope the console serves (`<base>speedscope/index.html`) with
-/// `profileURL` = the download URL under the base path, ending with the file name (speedscope picks its importer by
-/// the name). The original redirected to its own `/public/speedscope/flamegraph.html`.
+/// Where `/dashboard/speedscope` redirects when the served front-end ships no speedscope of its own: the speedscope
+/// the console serves (`<base>speedscope/index.html`) with `profileURL` = the download URL under the base path,
+/// ending with the file name (speedscope picks its importer by the name).
 pub fn speedscope_location(base_path: &str, download_path: &str, file_id: u64, file_type: &str, title: &str) -> String {
     let base = base_path.trim_end_matches('/');
     let profile_url = format!("{base}{download_path}?fileType={file_type}&fileId={file_id}&name={}", encode_uri_component(title));
@@ -373,6 +415,24 @@ mod tests {
             "/speedscope/index.html#profileURL=%2Ffile%2Fdownload%3FfileType%3Dcpuprofile%26fileId%3D7%26name%3Dx.cpuprofile&title=x.cpuprofile"
         );
         assert!(speedscope_location("/monitor/", "/file/download", 7, "cpuprofile", "x").starts_with("/monitor/speedscope/index.html#profileURL=%2Fmonitor%2Ffile%2Fdownload"));
+    }
+
+    #[test]
+    fn the_bundles_viewers_are_opened_as_the_original_opened_them() {
+        assert_eq!(
+            bundle_devtools_location("/", DevTools::New, 7, "cpuprofile", "x-cpuprofile-1-20261125-1.cpuprofile", Some("js_profiler")),
+            "/public/devtools/new/devtools_app.html?fileId=7&fileType=cpuprofile&fileName=x-cpuprofile-1-20261125-1.cpuprofile&selectedTab=js_profiler"
+        );
+        assert_eq!(
+            bundle_devtools_location("/ezm/", DevTools::Old, 7, "heapsnapshot", "a b.heapsnapshot", Some("<script>")),
+            "/ezm/public/devtools/old/devtools_app.html?fileId=7&fileType=heapsnapshot&fileName=a%20b.heapsnapshot&selectedTab=heap_profiler"
+        );
+        // The download URL encoded twice, as the original's querystring.stringify of an encodeURIComponent.
+        assert_eq!(
+            bundle_speedscope_location("/", "/file/download", 7, "cpuprofile", "x.cpuprofile"),
+            "/public/speedscope/flamegraph.html#profileURL=%252Ffile%252Fdownload%253FfileType%253Dcpuprofile%2526fileId%253D7&title=x.cpuprofile"
+        );
+        assert!(bundle_speedscope_location("/ezm/", "/file/download", 7, "cpuprofile", "x").starts_with("/ezm/public/speedscope/flamegraph.html#profileURL=%252Fezm%252Ffile"));
         assert!(is_local_path("/file/download"));
         for bad in ["https://evil.example/x", "//evil.example/x", "/\\evil", "file/download", "/a?b", "/a#b"] {
             assert!(!is_local_path(bad), "{bad}");

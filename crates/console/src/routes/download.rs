@@ -1,7 +1,7 @@
 //! Reading stored files: `GET /file/download` streams the stored gzip as it is, with `content-encoding: gzip` (so
 //! browsers and the bundled viewers see the plain profile), and the analysis launchers `GET /dashboard/*` redirect
-//! to the bundled speedscope, which fetches the file through the download, and to the web UI's analysis page (the
-//! original bundled DevTools; reference §1.11).
+//! to the viewers the served front-end ships (the original xui's DevTools and speedscope pages, reference §1.11),
+//! or else to our speedscope and the web UI's analysis page. The viewers fetch the file through the download.
 
 use actix_web::body::SizedStream;
 use actix_web::http::header;
@@ -50,25 +50,36 @@ pub async fn download(state: State, access: auth::FileAccess) -> Handled {
     })
 }
 
-/// The original front-end's DevTools launchers also send `fileName` and `selectedTab`; neither is needed.
+/// The original front-end's DevTools launchers also send `fileName` (the agent's path), which is not needed: the
+/// stored name is the file's.
 #[derive(Deserialize)]
-pub struct DevToolsQuery {}
+#[serde(rename_all = "camelCase")]
+pub struct DevToolsQuery {
+    /// The panel the bundle's DevTools opens (`js_profiler` or `heap_profiler`); by the file's kind when absent.
+    selected_tab: Option<String>,
+}
 
-/// `GET /dashboard/devtools-new`: 302 to the web UI's analysis page of the file (the original opened its bundled
-/// DevTools, which we do not ship).
+/// `GET /dashboard/devtools-new`: 302 to the served front-end's new DevTools (the original xui's), or to the web
+/// UI's analysis page of the file when it ships none.
 pub async fn devtools_new(state: web::Data<AppState>, access: auth::FileAccess<DevToolsQuery>) -> Handled {
-    devtools(&state, &access)
+    devtools(&state, &access, rules::DevTools::New)
 }
 
-/// `GET /dashboard/devtools-old`: the same as `devtools-new`.
+/// `GET /dashboard/devtools-old`: the same with the old DevTools.
 pub async fn devtools_old(state: web::Data<AppState>, access: auth::FileAccess<DevToolsQuery>) -> Handled {
-    devtools(&state, &access)
+    devtools(&state, &access, rules::DevTools::Old)
 }
 
-fn devtools(state: &AppState, access: &auth::FileAccess<DevToolsQuery>) -> Handled {
+fn devtools(state: &AppState, access: &auth::FileAccess<DevToolsQuery>, tools: rules::DevTools) -> Handled {
     let file = access.single()?;
-    stored(file, &reasons::NOT_TRANSFERRED_VIEWER)?;
-    let location = rules::devtools_location(&state.base_path, file.app(), &file.file_type, file.id);
+    let name = stored(file, &reasons::NOT_TRANSFERRED_VIEWER)?;
+    let location = match state.frontend.has(tools.page()) {
+        true => {
+            let tab = access.params.selected_tab.as_deref();
+            rules::bundle_devtools_location(&state.base_path, tools, file.id, &file.file_type, rules::display_name(name), tab)
+        }
+        false => rules::devtools_location(&state.base_path, file.app(), &file.file_type, file.id),
+    };
     Ok(HttpResponse::Found().insert_header((header::LOCATION, location)).finish())
 }
 
@@ -78,8 +89,8 @@ pub struct SpeedscopeQuery {
     download_path: String,
 }
 
-/// `GET /dashboard/speedscope`: 302 to the bundled speedscope, which fetches `downloadPath` (a path on this
-/// console: the viewer is never sent to another site).
+/// `GET /dashboard/speedscope`: 302 to the served front-end's speedscope (the original xui's), or to ours, which
+/// fetches `downloadPath` (a path on this console: the viewer is never sent to another site).
 pub async fn speedscope(state: web::Data<AppState>, access: auth::FileAccess<SpeedscopeQuery>) -> Handled {
     let file = access.single()?;
     let name = stored(file, &reasons::NOT_TRANSFERRED_VIEWER)?;
@@ -87,6 +98,10 @@ pub async fn speedscope(state: web::Data<AppState>, access: auth::FileAccess<Spe
     if !rules::is_local_path(path) {
         return Err(ConsoleError::bad(format!("downloadPath must be a path on this console, not {path:?}")));
     }
-    let location = rules::speedscope_location(&state.base_path, path, file.id, &file.file_type, rules::display_name(name));
+    let title = rules::display_name(name);
+    let location = match state.frontend.has(rules::BUNDLE_SPEEDSCOPE) {
+        true => rules::bundle_speedscope_location(&state.base_path, path, file.id, &file.file_type, title),
+        false => rules::speedscope_location(&state.base_path, path, file.id, &file.file_type, title),
+    };
     Ok(HttpResponse::Found().insert_header((header::LOCATION, location)).finish())
 }

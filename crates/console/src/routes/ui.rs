@@ -1,12 +1,16 @@
-//! The web UI (`crates/console/web`, built into `web/dist/`): `index.html` with the configured base path written
-//! into its `<base href>`, the hashed files under `/assets/` and the bundled speedscope under `/speedscope/` with
-//! year-long immutable caching, and the client routes of the single-page app answered with `index.html`.
+//! The front-end's pages and files ([`crate::frontend`]: the embedded web UI, or `console.ui_dir`): the page
+//! (`index.html`) with the configured base path written into its `<base href>`, the hashed files under `/assets/`
+//! and the bundled speedscope under `/speedscope/` with year-long immutable caching, other files revalidated, and
+//! the client routes of the single-page app answered with the page.
 //!
-//! The files are embedded in release builds and read from disk in debug builds (`rust-embed`), so `cargo build`
-//! without Node works: then `/` and the client routes serve the server-rendered sign-in page, which says how to
-//! build the UI. Each file is compressed (brotli and gzip) once, on its first request, on the blocking pool, and
-//! kept in memory with its ETag; no request compresses anything after that. Release builds also compress every
-//! file in the background at start-up ([`warm`]), one at a time, so the first visitors rarely wait for it.
+//! The embedded files are in the binary in release builds and read from disk in debug builds (`rust-embed`), so
+//! `cargo build` without Node works: then `/` and the client routes serve the server-rendered sign-in page, which
+//! says how to build the UI. Each file is compressed (brotli and gzip) once, on its first request, on the blocking
+//! pool, and kept in memory with its ETag; no request compresses anything after that. Release builds also compress
+//! every embedded file in the background at start-up ([`warm`]), one at a time, so the first visitors rarely wait.
+//!
+//! With `console.basic_challenge` (a front-end without a sign-in page of its own, such as the original xui), the
+//! page answers a browser without a session or credentials with the HTTP Basic challenge, as the original did.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -19,18 +23,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
+use crate::auth::CurrentUser;
+use crate::error::{ConsoleError, BASIC_CHALLENGE};
+use crate::frontend::{Body, Frontend, INDEX};
 use crate::routes::auth;
 use crate::state::AppState;
 
 type State = web::Data<AppState>;
-
-#[derive(rust_embed::RustEmbed)]
-#[folder = "web/dist/"]
-#[exclude = ".gitignore"]
-// Vite's manifest (for the bundle budget check), not for browsers.
-#[exclude = ".vite/*"]
-#[allow_missing = true]
-struct Dist;
 
 /// What a built `index.html` holds (`<base href="/">` or `<base href="/" />`): [`index`] replaces its first
 /// occurrence with `<base href="{console.base_path}"`.
@@ -42,17 +41,22 @@ pub const HOW_TO_BUILD: &str = "cd crates/console/web && npm ci && npm run build
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
-/// True when the console has the UI's `index.html` (in debug builds: on disk now).
-pub fn is_built() -> bool {
-    Dist::get("index.html").is_some()
-}
-
 /// `GET /`, `GET /signin` and every client route: the SPA's `index.html`, or the sign-in page without a built UI.
+/// With `console.basic_challenge`, a browser without a session or credentials gets the Basic challenge instead,
+/// but on `/signin`, where a session can still be had.
 pub async fn index(state: State, req: HttpRequest) -> HttpResponse {
-    let Some(file) = Dist::get("index.html") else {
+    if state.auth.basic_challenge && req.path() != "/signin" {
+        match <CurrentUser as actix_web::FromRequest>::extract(&req).await {
+            Ok(_) => {}
+            Err(ConsoleError::Unauthenticated) => return challenge(),
+            Err(e) => return actix_web::ResponseError::error_response(&e),
+        }
+    }
+    let frontend = state.frontend.clone();
+    let Ok(Some(file)) = web::block(move || frontend.index()).await else {
         return auth::page(state, req).await;
     };
-    let html = String::from_utf8_lossy(&file.data);
+    let html = String::from_utf8_lossy(&file);
     let href = format!(r#"<base href="{}""#, state.base_path);
     let body = html.replacen(BASE_PLACEHOLDER, &href, 1);
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(body.as_bytes())[..16]));
@@ -72,13 +76,13 @@ pub async fn index(state: State, req: HttpRequest) -> HttpResponse {
 /// put a content hash in every name) but for an `index.html` (speedscope's page keeps its name across versions and
 /// names the hashed files of its own version: cached for a year, an upgrade would load files that are gone); a miss
 /// is a plain 404, never the SPA's `index.html`.
-pub async fn asset(req: HttpRequest) -> HttpResponse {
+pub async fn asset(state: State, req: HttpRequest) -> HttpResponse {
     let name = req.path().trim_start_matches('/');
     let cache_control = match name.rsplit('/').next() == Some("index.html") {
         true => REVALIDATE,
         false => IMMUTABLE,
     };
-    serve_file(&req, name, cache_control).await.unwrap_or_else(not_found)
+    serve_file(&state.frontend, &req, name, cache_control).await.unwrap_or_else(not_found)
 }
 
 /// Every request no route of the table takes. API paths answer the JSON envelope, the server's own paths and
@@ -93,8 +97,8 @@ pub async fn fallback(state: State, req: HttpRequest) -> HttpResponse {
         return not_found();
     }
     let name = path.trim_start_matches('/');
-    if name != "index.html" && !name.is_empty() {
-        if let Some(response) = serve_file(&req, name, REVALIDATE).await {
+    if name != INDEX && !name.is_empty() {
+        if let Some(response) = serve_file(&state.frontend, &req, name, REVALIDATE).await {
             return response;
         }
     }
@@ -104,13 +108,14 @@ pub async fn fallback(state: State, req: HttpRequest) -> HttpResponse {
     }
 }
 
-/// Compresses every file of an embedded build into the cache, one after the other (called at start-up by release
-/// builds; debug builds, tests included, read files from disk and compress them when asked).
-pub async fn warm() {
+/// Compresses every file of the embedded build into the cache, one after the other (called at start-up by release
+/// builds; debug builds, tests included, read files from disk and compress them when asked; a directory's files are
+/// compressed when first asked for).
+pub async fn warm(frontend: Arc<Frontend>) {
     let started = std::time::Instant::now();
     let mut files = 0;
-    for name in Dist::iter().filter(|name| name != "index.html") {
-        if let Some(Some(_)) = cached(&name).await {
+    for name in frontend.embedded_names() {
+        if let Some(Some(_)) = cached(&frontend, &name).await {
             files += 1;
         }
     }
@@ -125,8 +130,27 @@ fn is_client_route(path: &str) -> bool {
     !server && !last.contains('.')
 }
 
+/// The original's answer to a browser without credentials: 401 with the Basic challenge, which makes the browser
+/// ask for a name and password and send them with every request of the page from then on.
+fn challenge() -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header((header::WWW_AUTHENTICATE, BASIC_CHALLENGE))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; charset=utf-8")
+        .body("Sign in with your Easy-Monitor e-mail and password.\n")
+}
+
 fn not_found() -> HttpResponse {
     HttpResponse::NotFound().content_type("text/plain; charset=utf-8").insert_header((header::CACHE_CONTROL, REVALIDATE)).body("not found\n")
+}
+
+/// How hard a file is compressed: the embedded build's files at the best ratio (they are few, and release builds
+/// compress them at start-up); a directory's at a fast level on their first request, since its files are many (the
+/// original xui ships 40 MB of DevTools) and a visitor waits for each (a 1 MB script: milliseconds, not seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effort {
+    Best,
+    Fast,
 }
 
 /// One file of the build in the encodings worth sending, with its ETag.
@@ -140,13 +164,13 @@ struct Encoded {
 }
 
 impl Encoded {
-    fn new(name: &str, data: Cow<'static, [u8]>, hash: [u8; 32]) -> Encoded {
+    fn new(name: &str, data: Cow<'static, [u8]>, hash: [u8; 32], effort: Effort) -> Encoded {
         let content_type = content_type(name);
         let worth = compressible(content_type) && data.len() >= 1024;
         // Kept only when smaller: an already dense file is sent as it is.
         let smaller = |packed: Vec<u8>| (packed.len() < data.len()).then(|| Bytes::from(packed));
         let (gzip, br) = match worth {
-            true => (smaller(gzip(&data)), smaller(brotli(&data))),
+            true => (smaller(gzip(&data, effort)), smaller(brotli(&data, effort))),
             false => (None, None),
         };
         // Embedded (release) files are borrowed from the binary; files read from disk (debug) are owned.
@@ -158,8 +182,9 @@ impl Encoded {
     }
 }
 
-/// The compressed files, by name and content hash (in debug builds a file changes on disk while the console runs).
-/// Each cell is filled once: concurrent first requests for a file wait for the one compression.
+/// The compressed files, by name and key (the content hash of an embedded file, which in debug builds changes on disk
+/// while the console runs; the path, size and time of a directory's). Each cell is filled once: concurrent first
+/// requests for a file wait for the one compression. A file seen with a new key drops its older ones.
 type Cache = Mutex<HashMap<(String, [u8; 32]), Arc<tokio::sync::OnceCell<Arc<Encoded>>>>>;
 
 fn cache() -> &'static Cache {
@@ -167,30 +192,50 @@ fn cache() -> &'static Cache {
     CACHE.get_or_init(Cache::default)
 }
 
-async fn serve_file(req: &HttpRequest, name: &str, cache_control: &'static str) -> Option<HttpResponse> {
+async fn serve_file(frontend: &Arc<Frontend>, req: &HttpRequest, name: &str, cache_control: &'static str) -> Option<HttpResponse> {
     // Names come from the URL: only plain relative paths inside the build reach rust-embed (which reads the disk in
     // debug builds).
     let plain = !name.is_empty() && !name.contains('\\') && name.split('/').all(|part| !part.is_empty() && part != "." && part != "..");
     if !plain {
         return None;
     }
-    let encoded = cached(name).await??;
+    let encoded = cached(frontend, name).await??;
     Some(respond(req, &encoded, cache_control))
 }
 
-/// The file `name` of the build, compressed: `None` when there is no such file, `Some(None)` when the blocking pool
-/// is gone (the server is stopping).
-async fn cached(name: &str) -> Option<Option<Arc<Encoded>>> {
-    let file = Dist::get(name)?;
-    let hash = file.metadata.sha256_hash();
+/// The file `name` of the front-end, compressed: `None` when there is no such file, `Some(None)` when it could not
+/// be read (gone since it was found) or the blocking pool is gone (the server is stopping).
+async fn cached(frontend: &Arc<Frontend>, name: &str) -> Option<Option<Arc<Encoded>>> {
+    let located = {
+        let frontend = frontend.clone();
+        let owned = name.to_owned();
+        // A directory's file is looked up on disk: off the async workers, as its reading is.
+        web::block(move || frontend.file(&owned)).await.ok()??
+    };
+    let hash = located.key;
     let cell = {
         // The lock is held only to look the cell up, never while compressing.
         let mut map = cache().lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        map.entry((name.to_owned(), hash)).or_default().clone()
+        let key = (name.to_owned(), hash);
+        if !map.contains_key(&key) {
+            map.retain(|(other, _), _| other != name);
+        }
+        map.entry(key).or_default().clone()
     };
-    let data = file.data;
     let owned = name.to_owned();
-    let encoded = cell.get_or_try_init(|| async move { web::block(move || Arc::new(Encoded::new(&owned, data, hash))).await }).await;
+    let effort = match located.body {
+        Body::Embedded(_) => Effort::Best,
+        Body::Path(_) => Effort::Fast,
+    };
+    let encode = move || located.body.read().map(|data| Arc::new(Encoded::new(&owned, data, hash, effort)));
+    let encoded = cell
+        .get_or_try_init(|| async move {
+            match web::block(encode).await {
+                Ok(Ok(encoded)) => Ok(encoded),
+                _ => Err(()),
+            }
+        })
+        .await;
     Some(encoded.ok().cloned())
 }
 
@@ -263,19 +308,24 @@ fn parse_accept_encoding<'a>(items: impl Iterator<Item = &'a str>) -> Accepts {
     accepts
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::best());
+fn gzip(data: &[u8], effort: Effort) -> Vec<u8> {
+    let level = match effort {
+        Effort::Best => flate2::Compression::best(),
+        Effort::Fast => flate2::Compression::default(),
+    };
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), level);
     // Writing into a Vec cannot fail.
     encoder.write_all(data).expect("gzip into memory");
     encoder.finish().expect("gzip into memory")
 }
 
 /// Brotli at its best quality for the usual bundle sizes; above 1 MiB a lower quality keeps the first request of a
-/// large file (speedscope's wasm) within a second or so.
-fn brotli(data: &[u8]) -> Vec<u8> {
-    let quality = match data.len() <= 1024 * 1024 {
-        true => 11,
-        false => 9,
+/// large file (speedscope's wasm) within a second or so. Fast: quality 5, within a few percent of 9 on scripts.
+fn brotli(data: &[u8], effort: Effort) -> Vec<u8> {
+    let quality = match (effort, data.len() <= 1024 * 1024) {
+        (Effort::Fast, _) => 5,
+        (Effort::Best, true) => 11,
+        (Effort::Best, false) => 9,
     };
     let mut out = Vec::with_capacity(data.len() / 4);
     {
@@ -356,13 +406,13 @@ mod tests {
     #[test]
     fn a_file_keeps_only_the_encodings_that_make_it_smaller() {
         let text = "function f() { return 42; }\n".repeat(200).into_bytes();
-        let file = Encoded::new("assets/a.js", Cow::Owned(text.clone()), [7; 32]);
+        let file = Encoded::new("assets/a.js", Cow::Owned(text.clone()), [7; 32], Effort::Best);
         let br = file.br.as_ref().expect("text compresses");
         assert!(br.len() < text.len() && file.gzip.is_some());
         let mut back = Vec::new();
         brotli::BrotliDecompress(&mut br.as_ref(), &mut back).unwrap();
         assert_eq!(back, text);
-        let small = Encoded::new("assets/a.js", Cow::Borrowed(b"x"), [7; 32]);
+        let small = Encoded::new("assets/a.js", Cow::Borrowed(b"x"), [7; 32], Effort::Best);
         assert!(small.br.is_none() && small.gzip.is_none());
         // xorshift noise: nothing to compress
         let mut x = 0x2545_f491_u32;
@@ -374,7 +424,7 @@ mod tests {
                 x as u8
             })
             .collect();
-        let noise = Encoded::new("assets/a.wasm", Cow::Owned(dense), [7; 32]);
+        let noise = Encoded::new("assets/a.wasm", Cow::Owned(dense), [7; 32], Effort::Best);
         assert!(noise.br.is_none() && noise.gzip.is_none());
     }
 }

@@ -436,6 +436,46 @@ async fn the_launchers_redirect_to_the_bundled_viewers() {
 }
 
 #[tokio::test]
+async fn the_launchers_open_the_viewers_the_served_front_end_ships() {
+    let bundle = crate::ui::original_bundle();
+    let app = TestApp::start_with(&[("EZM__CONSOLE__UI_DIR", bundle.to_str().unwrap())]).await;
+    let owner = app.user("owner@example.com").await;
+    let id = app.team_app("shop", owner.id, None, None).await;
+    let object = "u-1-u-x-cpuprofile-1-20261125-1.cpuprofile";
+    let file = file_row(&app, id, "cpuprofile", "/logs/x-cpuprofile-1-20261125-1.cpuprofile", 3, object, owner.id, 0).await;
+    let client = app.sign_in("owner@example.com", PASSWORD).await;
+    let location = |path: &'static str, extra: (&'static str, &'static str)| {
+        let mut query = q(file, "cpuprofile");
+        query.push(("fileName", "/logs/x-cpuprofile-1-20261125-1.cpuprofile".into()));
+        query.push((extra.0, extra.1.to_owned()));
+        let request = client.request(Method::GET, path).query(&query);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 302, "{path}");
+            response.headers().get("location").unwrap().to_str().unwrap().to_owned()
+        }
+    };
+    let name = "x-cpuprofile-1-20261125-1.cpuprofile";
+    for (path, version) in [("/dashboard/devtools-new", "new"), ("/dashboard/devtools-old", "old")] {
+        assert_eq!(
+            location(path, ("selectedTab", "js_profiler")).await,
+            format!("/public/devtools/{version}/devtools_app.html?fileId={file}&fileType=cpuprofile&fileName={name}&selectedTab=js_profiler"),
+            "the bundle's own DevTools"
+        );
+    }
+    assert_eq!(
+        location("/dashboard/speedscope", ("downloadPath", "/file/download")).await,
+        format!("/public/speedscope/flamegraph.html#profileURL=%252Ffile%252Fdownload%253FfileType%253Dcpuprofile%2526fileId%253D{file}&title={name}"),
+        "the bundle's own speedscope"
+    );
+    for target in [format!("/public/devtools/new/devtools_app.html?fileId={file}"), "/public/speedscope/flamegraph.html".to_owned()] {
+        let response = client.request(Method::GET, &target).send().await.unwrap();
+        assert_eq!(response.status(), 200, "the launcher lands on a page the console serves: {target}");
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn the_status_machine_follows_the_windows_without_an_agent() {
     let app = TestApp::start().await;
     let owner = app.user("owner@example.com").await;

@@ -152,7 +152,7 @@ async fn hashed_assets_are_immutable_for_a_year_and_sent_compressed_with_etags()
         return;
     };
     // What release builds do at start-up: every file compressed once, before any request asks.
-    console::routes::ui::warm().await;
+    console::routes::ui::warm(std::sync::Arc::new(console::frontend::Frontend::Embedded)).await;
     let app = TestApp::start().await;
     let name = largest_script(&dist);
     let original = std::fs::read(dist.join("assets").join(&name)).unwrap();
@@ -214,4 +214,93 @@ async fn hashed_assets_are_immutable_for_a_year_and_sent_compressed_with_etags()
         None => eprintln!("no .wasm under {}: speedscope's files not checked", speedscope.display()),
     }
     app.finish().await;
+}
+
+/// The original xui bundle as shipped (`app/view/index.html` + `app/public/**`, an xprofiler-console tree).
+pub fn original_bundle() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/xprofiler-console-1.0.5-ui");
+    assert!(dir.join("app/view/index.html").is_file(), "the original bundle's fixture is at {}", dir.display());
+    dir
+}
+
+#[tokio::test]
+async fn a_front_end_from_ui_dir_is_served_behind_the_basic_challenge() {
+    let bundle = original_bundle();
+    let app = TestApp::start_with(&[("EZM__CONSOLE__UI_DIR", bundle.to_str().unwrap()), ("EZM__CONSOLE__BASIC_CHALLENGE", "true")]).await;
+    let base = &app.console.base;
+    let basic = format!("Basic {}", base64_of(&format!("{}:{}", crate::helpers::ADMIN, crate::helpers::PASSWORD)));
+
+    // Without a session or credentials: the original's browser prompt, on the page and on the API.
+    for path in ["/", "/xapi/user", "/xapi/apps?type=myApps"] {
+        let response = get(&format!("{base}{path}"), &[]).await;
+        assert_eq!(response.status(), 401, "{path}");
+        assert_eq!(header(&response, "www-authenticate"), r#"Basic realm="easy-monitor""#, "{path}");
+    }
+    let wrong = format!("Basic {}", base64_of(&format!("{}:nope", crate::helpers::ADMIN)));
+    let response = get(&format!("{base}/"), &[("authorization", &wrong)]).await;
+    assert_eq!((response.status().as_u16(), header(&response, "www-authenticate")), (401, r#"Basic realm="easy-monitor""#));
+
+    // With credentials: the bundle's page and its files, as the original served them.
+    let response = get(&format!("{base}/"), &[("authorization", &basic)]).await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert_eq!(page, std::fs::read_to_string(bundle.join("app/view/index.html")).unwrap(), "the bundle's page as it is");
+    for (path, file, content_type) in [
+        ("/public/js/app.70f7431b.js", "app/public/js/app.70f7431b.js", "text/javascript"),
+        ("/public/css/app.31883326.css", "app/public/css/app.31883326.css", "text/css"),
+        ("/favicon.ico", "app/public/favicon.ico", "image/x-icon"),
+        ("/public/speedscope/flamegraph.html", "app/public/speedscope/flamegraph.html", "text/html"),
+    ] {
+        let response = get(&format!("{base}{path}"), &[("accept-encoding", "gzip")]).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(header(&response, "content-type").starts_with(content_type), "{path}: {}", header(&response, "content-type"));
+        assert_eq!(header(&response, "cache-control"), "no-cache", "{path}: revalidated, the names need not be hashed");
+        let gzip = header(&response, "content-encoding") == "gzip";
+        let bytes = response.bytes().await.unwrap().to_vec();
+        let body = match gzip {
+            true => {
+                let mut out = Vec::new();
+                flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut out).unwrap();
+                out
+            }
+            false => bytes,
+        };
+        assert_eq!(body, std::fs::read(bundle.join(file)).unwrap(), "{path}");
+    }
+    for path in ["/public/js/nope.js", "/app/view/index.html", "/public/", "/js/app.70f7431b.js"] {
+        assert_eq!(get(&format!("{base}{path}"), &[]).await.status(), 404, "{path}");
+    }
+
+    // The session sign-in keeps working beside it: its page, a refusal without the browser's prompt, a session.
+    let response = get(&format!("{base}/signin"), &[]).await;
+    assert_eq!(response.status(), 200, "the sign-in page stays open");
+    let response = reqwest::Client::new()
+        .post(format!("{base}/xapi/signin"))
+        .header("cookie", "csrfToken=t")
+        .header("x-csrf-token", "t")
+        .json(&serde_json::json!({"name": crate::helpers::ADMIN, "password": "nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((response.status().as_u16(), header(&response, "www-authenticate")), (401, ""), "a failed sign-in form is not challenged");
+    let client = app.sign_in(crate::helpers::ADMIN, crate::helpers::PASSWORD).await;
+    let response = client.request(reqwest::Method::GET, "/").send().await.unwrap();
+    assert_eq!(response.status(), 200, "a session opens the page");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_ui_dir_without_a_page_stops_the_console_with_its_name() {
+    let empty = std::env::temp_dir().join(format!("ezm-ui-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let env = common::testing::TestEnv::new(&[("EZM__CONSOLE__UI_DIR", empty.to_str().unwrap())]).await;
+    let error = console::Application::build(env.settings.clone()).await.err().expect("the console refuses to start").to_string();
+    assert!(error.contains("console.ui_dir") && error.contains(empty.to_str().unwrap()), "{error}");
+    std::fs::remove_dir_all(&empty).unwrap();
+    env.finish().await;
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
 }
