@@ -39,6 +39,8 @@ echo "== the UI's API types match the console's OpenAPI document"
 echo "== browser tests: Debian chromium + playwright-core against the real stack and the real agent"
 crates/console/web/e2e/install-browser.sh
 crates/console/web/e2e/run.sh
+echo "== browser test: the original xui bundle served with console.ui_dir and the Basic challenge, with the real agent"
+crates/console/web/e2e/run.sh xui
 
 echo "== schemathesis against the console's OpenAPI document (no 5xx)"
 crates/console/tests/schemathesis/run.sh
