@@ -147,25 +147,8 @@ pub async fn role(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Re
     Ok((app, role))
 }
 
-/// The original's `appMemberRequired`: owner, joined member (or administrator).
-pub async fn require_member(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Result<(apps::App, Role), ConsoleError> {
-    match role(db, user, app_id).await? {
-        (app, Some(role)) if role.is_member() => Ok((app, role)),
-        _ => Err(ConsoleError::Forbidden((&reasons::NOT_APP_MEMBER).into())),
-    }
-}
-
-/// The original's `appOwnerRequired`.
-pub async fn require_owner(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Result<apps::App, ConsoleError> {
-    match role(db, user, app_id).await? {
-        (app, Some(role)) if role.is_owner() => Ok(app),
-        _ => Err(ConsoleError::Forbidden((&reasons::OWNER_ONLY).into())),
-    }
-}
-
-/// The original's `strategyAccessibleRequired`: the rule, its app and what `user` is to that app (owner, joined
-/// member or administrator).
-pub async fn require_strategy(
+/// The rule, its app and what `user` is to that app, for [`StrategyAccess`].
+async fn require_strategy(
     db: &mysql_async::Pool,
     user: &CurrentUser,
     strategy_id: u64,
@@ -176,15 +159,6 @@ pub async fn require_strategy(
     match role(db, user, strategy.app).await? {
         (app, Some(role)) if role.is_member() => Ok((strategy, app, role)),
         _ => Err(ConsoleError::Forbidden((&reasons::RULE_FORBIDDEN).into())),
-    }
-}
-
-/// The original's `appInvitationRequired`: a pending invitation for `user`.
-pub async fn require_invitation(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Result<apps::App, ConsoleError> {
-    let app = apps::by_id(db, app_id).await?.ok_or_else(|| ConsoleError::NotFound(reasons::APP_NOT_FOUND.arg("appId", app_id)))?;
-    match members::status(db, app_id, user.id).await? {
-        Some(members::INVITED) => Ok(app),
-        _ => Err(ConsoleError::Forbidden((&reasons::NO_INVITATION).into())),
     }
 }
 
@@ -250,6 +224,42 @@ app_guard!(
     AppInvitee,
     |role| role.filter(|r| *r == Role::Invitee).ok_or_else(|| ConsoleError::Forbidden((&reasons::NO_INVITATION).into()))
 );
+
+/// The original's `strategyAccessibleRequired` as an extractor: the user first (401), then `strategyId` (400), then
+/// the rule (404) and what the user is to its app (403: owner, joined member or administrator may), and only then
+/// the route's own parameters `T`, so a caller without access learns nothing of them.
+pub struct StrategyAccess<T = Nothing> {
+    pub user: CurrentUser,
+    pub strategy: strategies::Strategy,
+    pub app: apps::App,
+    pub params: T,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StrategyRef {
+    #[serde(deserialize_with = "protocol::lenient::uint")]
+    strategy_id: u64,
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for StrategyAccess<T> {
+    type Error = ConsoleError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned().expect("the console registers its state");
+        let user = CurrentUser::from_request(req, payload);
+        let strategy_ref = Params::<StrategyRef>::from_request(req, payload);
+        let params = Params::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            let Params(StrategyRef { strategy_id }) = strategy_ref.await?;
+            let (strategy, app, _) = require_strategy(&state.console_db, &user, strategy_id).await?;
+            let Params(params) = params.await?;
+            Ok(StrategyAccess { user, strategy, app, params })
+        })
+    }
+}
 
 /// A file row a [`FileAccess`] guard loaded, as the request named it (`fileId` + `fileType`).
 #[derive(Debug, Clone)]

@@ -14,12 +14,10 @@ use serde_json::json;
 use store::console_db::{alarm_actions, contacts, members, strategies, users};
 use store::logs_db::alarm;
 
-use crate::auth::{self, CurrentUser};
+use crate::auth::{AppMember, StrategyAccess};
 use crate::domain::alarm::{self as rules, RuleForm};
 use crate::error::ConsoleError;
 use crate::reasons;
-use crate::routes::apps::AppQuery;
-use crate::routes::params::Params;
 use crate::state::AppState;
 
 type State = web::Data<AppState>;
@@ -63,7 +61,7 @@ fn done() -> Handled {
 }
 
 /// The rule members of the add and edit forms.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleBody {
     #[serde(deserialize_with = "lenient::text")]
@@ -139,8 +137,8 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 }
 
 /// `GET /xapi/alarm_strategies`: the app's rules, newest first, each with its alarms of the last 24 hours.
-pub async fn list(state: State, user: CurrentUser, Params(q): Params<AppQuery>) -> Handled {
-    let (app, _) = auth::require_member(&state.console_db, &user, q.app_id).await?;
+pub async fn list(state: State, access: AppMember) -> Handled {
+    let app = access.app;
     let list = strategies::of_app(&state.console_db, app.id).await?;
     let ids: Vec<u64> = list.iter().map(|s| s.id).collect();
     let counts = recent_counts(&state, app.id, &ids).await;
@@ -180,19 +178,10 @@ pub async fn recent_counts(state: &AppState, app_id: u64, ids: &[u64]) -> HashMa
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NewRule {
-    #[serde(deserialize_with = "lenient::uint")]
-    app_id: u64,
-    #[serde(flatten)]
-    rule: RuleBody,
-}
-
 /// `POST /xapi/alarm_strategy`: adds an enabled rule (ours: answers its `strategyId`).
-pub async fn create(state: State, user: CurrentUser, Params(body): Params<NewRule>) -> Handled {
-    let (app, _) = auth::require_member(&state.console_db, &user, body.app_id).await?;
-    let rule = body.rule.parse()?;
+pub async fn create(state: State, access: AppMember<RuleBody>) -> Handled {
+    let (app, user) = (access.app, access.user);
+    let rule = access.params.parse()?;
     let id = strategies::insert(&state.console_db, app.id, &stored(&rule)).await?;
     alarm_actions::set(&state.console_db, id, rule.action).await?;
     rules_changed(&state, app.id).await;
@@ -200,19 +189,10 @@ pub async fn create(state: State, user: CurrentUser, Params(body): Params<NewRul
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"strategyId": id}))))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RuleUpdate {
-    #[serde(deserialize_with = "lenient::uint")]
-    strategy_id: u64,
-    #[serde(flatten)]
-    rule: RuleBody,
-}
-
 /// `PUT /xapi/alarm_strategy`: rewrites a rule (the front-end sends no `appId`: a rule stays in its app).
-pub async fn update(state: State, user: CurrentUser, Params(body): Params<RuleUpdate>) -> Handled {
-    let (strategy, app, _) = auth::require_strategy(&state.console_db, &user, body.strategy_id).await?;
-    let rule = body.rule.parse()?;
+pub async fn update(state: State, access: StrategyAccess<RuleBody>) -> Handled {
+    let (strategy, app, user) = (access.strategy, access.app, access.user);
+    let rule = access.params.parse()?;
     strategies::update(&state.console_db, strategy.id, &stored(&rule)).await?;
     alarm_actions::set(&state.console_db, strategy.id, rule.action).await?;
     rules_changed(&state, app.id).await;
@@ -222,16 +202,7 @@ pub async fn update(state: State, user: CurrentUser, Params(body): Params<RuleUp
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
-pub struct StrategyQuery {
-    #[serde(deserialize_with = "lenient::uint")]
-    strategy_id: u64,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase")]
 pub struct StatusChange {
-    #[serde(deserialize_with = "lenient::uint")]
-    strategy_id: u64,
     /// 1 enable, 0 disable.
     #[serde(deserialize_with = "lenient::uint")]
     status: u64,
@@ -239,9 +210,9 @@ pub struct StatusChange {
 
 /// `PUT /xapi/alarm_strategy_status`: enables (1) or disables (0) a rule; a rule already so is the original's
 /// `此规则已经启用` / `此规则已经禁用`.
-pub async fn set_status(state: State, user: CurrentUser, Params(body): Params<StatusChange>) -> Handled {
-    let (strategy, app, _) = auth::require_strategy(&state.console_db, &user, body.strategy_id).await?;
-    let (status, already): (u8, &reasons::Reason) = match body.status {
+pub async fn set_status(state: State, access: StrategyAccess<StatusChange>) -> Handled {
+    let (strategy, app, user) = (access.strategy, access.app, access.user);
+    let (status, already): (u8, &reasons::Reason) = match access.params.status {
         1 => (1, &reasons::RULE_ALREADY_ENABLED),
         0 => (0, &reasons::RULE_ALREADY_DISABLED),
         other => return Err(ConsoleError::bad(format!("status must be 1 (enable) or 0 (disable), not {other}"))),
@@ -255,8 +226,8 @@ pub async fn set_status(state: State, user: CurrentUser, Params(body): Params<St
 }
 
 /// `DELETE /xapi/alarm_strategy`: the rule and its contacts (the original kept the contacts).
-pub async fn delete(state: State, user: CurrentUser, Params(q): Params<StrategyQuery>) -> Handled {
-    let (strategy, app, _) = auth::require_strategy(&state.console_db, &user, q.strategy_id).await?;
+pub async fn delete(state: State, access: StrategyAccess) -> Handled {
+    let (strategy, app, user) = (access.strategy, access.app, access.user);
     if !strategies::delete(&state.console_db, strategy.id).await? {
         return Err(ConsoleError::NotFound((&reasons::RULE_NOT_FOUND).into()));
     }
@@ -268,8 +239,6 @@ pub async fn delete(state: State, user: CurrentUser, Params(q): Params<StrategyQ
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryQuery {
-    #[serde(deserialize_with = "lenient::uint")]
-    strategy_id: u64,
     #[serde(default, deserialize_with = "lenient::opt_uint")]
     current_page: Option<u64>,
     #[serde(default, deserialize_with = "lenient::opt_uint")]
@@ -278,8 +247,8 @@ pub struct HistoryQuery {
 
 /// `GET /xapi/alarm_strategy_history`: one page of the rule's alarms of the last 7 days, newest first (the
 /// original: the last 24 hours, all read and paged in memory), and how many there are.
-pub async fn history(state: State, user: CurrentUser, Params(q): Params<HistoryQuery>) -> Handled {
-    let (strategy, app, _) = auth::require_strategy(&state.console_db, &user, q.strategy_id).await?;
+pub async fn history(state: State, access: StrategyAccess<HistoryQuery>) -> Handled {
+    let (strategy, app, q) = (access.strategy, access.app, access.params);
     let page = q.current_page.unwrap_or(1);
     let size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if page == 0 {
@@ -328,9 +297,9 @@ async fn possible_contacts(db: &mysql_async::Pool, app: &store::console_db::apps
 }
 
 /// `GET /xapi/alarm_strategy_contacts`: the rule's contacts and the app's people who are not one yet, by id.
-pub async fn contacts(state: State, user: CurrentUser, Params(q): Params<StrategyQuery>) -> Handled {
+pub async fn contacts(state: State, access: StrategyAccess) -> Handled {
     let db = &state.console_db;
-    let (strategy, app, _) = auth::require_strategy(db, &user, q.strategy_id).await?;
+    let (strategy, app) = (access.strategy, access.app);
     let current = contacts::of_strategy(db, strategy.id).await?;
     let mut remaining: Vec<u64> = possible_contacts(db, &app).await?.into_iter().filter(|id| !current.contains(id)).collect();
     remaining.sort_unstable();
@@ -348,17 +317,15 @@ pub async fn contacts(state: State, user: CurrentUser, Params(q): Params<Strateg
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactRef {
-    #[serde(deserialize_with = "lenient::uint")]
-    strategy_id: u64,
     /// A user's database id (as `alarm_strategy_contacts` lists it).
     #[serde(deserialize_with = "lenient::uint")]
     user_id: u64,
 }
 
 /// `POST /xapi/alarm_strategy_contact`: the owner or anyone with a members row may be a contact.
-pub async fn add_contact(state: State, user: CurrentUser, Params(body): Params<ContactRef>) -> Handled {
+pub async fn add_contact(state: State, access: StrategyAccess<ContactRef>) -> Handled {
     let db = &state.console_db;
-    let (strategy, app, _) = auth::require_strategy(db, &user, body.strategy_id).await?;
+    let (strategy, app, body) = (access.strategy, access.app, access.params);
     if !possible_contacts(db, &app).await?.contains(&body.user_id) {
         return Err(ConsoleError::Declined(reasons::CONTACT_NOT_MEMBER.arg("userId", body.user_id)));
     }
@@ -371,9 +338,9 @@ pub async fn add_contact(state: State, user: CurrentUser, Params(body): Params<C
 
 /// `DELETE /xapi/alarm_strategy_contact`. Unlike the original, a contact who has left the team can still be
 /// removed (the original refused anyone no longer in the team, so their contact stayed for good).
-pub async fn remove_contact(state: State, user: CurrentUser, Params(body): Params<ContactRef>) -> Handled {
+pub async fn remove_contact(state: State, access: StrategyAccess<ContactRef>) -> Handled {
     let db = &state.console_db;
-    let (strategy, app, _) = auth::require_strategy(db, &user, body.strategy_id).await?;
+    let (strategy, app, body) = (access.strategy, access.app, access.params);
     if !contacts::remove(db, strategy.id, body.user_id).await? {
         return Err(ConsoleError::Declined(reasons::NOT_A_CONTACT.arg("userId", body.user_id)));
     }

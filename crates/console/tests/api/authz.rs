@@ -80,6 +80,49 @@ async fn every_route_lets_in_exactly_who_its_guard_names() {
     app.finish().await;
 }
 
+/// The second pass: a signed-in stranger names an app, rule or file that exists but is not theirs, with the route's
+/// own parameters left out or junk. Every guarded route refuses with 403 or 404 before it looks at them: never a
+/// 400 that tells the stranger which parameters the route takes.
+#[tokio::test]
+async fn a_stranger_is_refused_before_the_routes_own_parameters_are_read() {
+    let app = TestApp::start().await;
+    let owner = app.user("owner@example.com").await;
+    let stranger = app.user("stranger@example.com").await;
+    let id = app.team_app("shop", owner.id, None, None).await;
+    let rule = strategies::Rule { context: "system_log", push: "p3", expression: "@load1 > 2", content: "load", webhook: None };
+    let strategy = strategies::insert(&app.env.console_db(), id, &rule).await.unwrap();
+    let file = app.file(id, "cpuprofile", 1).await;
+    let mut client = app.sign_in(&stranger.name, PASSWORD).await;
+    let guarded = [Guard::Invitee, Guard::Member, Guard::Owner, Guard::Strategy, Guard::File, Guard::Admin];
+    let mut checked = 0;
+    for route in ROUTES.iter().filter(|r| guarded.contains(&r.guard)) {
+        let refs = json!({"appId": id, "strategyId": strategy, "fileId": file, "fileType": "cpuprofile"});
+        let mut junk = refs.clone();
+        for name in [
+            "userId", "status", "newAppName", "type", "contextType", "pushType", "customRuleExpr", "customRuleDesc", "webhookPush",
+            "currentPage", "pageSize", "agentId", "pid", "action", "trendType", "duration", "favor", "errorFile", "moduleFile",
+            "downloadPath", "selectedTab", "filterType",
+        ] {
+            junk[name] = json!({"junk": [1, "x"]});
+        }
+        for params in [refs, junk] {
+            let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
+            let (status, body) = client.call(method, route.path, params.clone()).await;
+            let code = body["code"].as_u64().unwrap_or(status as u64);
+            assert!(
+                matches!(code, 403 | 404) && !matches!(status, 400 | 401),
+                "{} {} ({:?}) as a stranger with {params}: HTTP {status} {body}",
+                route.method,
+                route.path,
+                route.guard
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2 * 40, "{checked}");
+    app.finish().await;
+}
+
 #[tokio::test]
 async fn public_routes_answer_anonymous_callers() {
     let app = TestApp::start().await;
