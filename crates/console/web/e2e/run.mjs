@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { launchBrowser, steps, until } from './lib.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '../../../..')
@@ -15,28 +15,9 @@ const base = process.env.E2E_CONSOLE
 const shots = process.env.EZM_E2E_SHOTS ?? join(here, 'out')
 const state = process.env.E2E_STATE
 mkdirSync(shots, { recursive: true })
-const started = Date.now()
+const { log, step, summary } = steps('e2e')
 const children = []
 const problems = []
-
-function log(...args) {
-  console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s]`, ...args)
-}
-
-async function until(what, fn, { timeout = 60_000, every = 500 } = {}) {
-  const end = Date.now() + timeout
-  let last
-  while (Date.now() < end) {
-    try {
-      const v = await fn()
-      if (v) return v
-    } catch (e) {
-      last = e
-    }
-    await new Promise((r) => setTimeout(r, every))
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`)
-}
 
 /** The real monitored app and the real agent for the app the browser created. */
 function startAgent(appId, secret) {
@@ -68,10 +49,7 @@ function startAgent(appId, secret) {
   return app
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-})
+const browser = await launchBrowser()
 
 async function newPage(locale = 'zh-CN', viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport, locale, acceptDownloads: true })
@@ -98,13 +76,6 @@ async function signIn(page, name, password) {
   await page.waitForURL(/\/apps/)
 }
 
-const steps = []
-async function step(name, fn) {
-  const t0 = Date.now()
-  log(`▶ ${name}`)
-  await fn()
-  steps.push([name, Date.now() - t0])
-}
 
 let exitCode = 0
 try {
@@ -310,7 +281,7 @@ try {
   for (const c of children) c.kill('SIGTERM')
   await browser.close()
 }
-for (const [name, ms] of steps) log(`  ${name}: ${(ms / 1000).toFixed(1)} s`)
+summary()
 if (problems.length) {
   exitCode = 1
   console.error(`browser problems (${problems.length}):\n  ${problems.join('\n  ')}`)

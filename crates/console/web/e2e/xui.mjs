@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { launchBrowser, steps, until } from './lib.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '../../../..')
@@ -14,32 +14,10 @@ const base = process.env.E2E_CONSOLE
 const shots = process.env.EZM_E2E_SHOTS ?? join(here, 'out')
 const appId = process.env.E2E_DEMO_APP
 const credentials = { username: process.env.E2E_ADMIN_USER, password: process.env.E2E_ADMIN_PASSWORD }
-const started = Date.now()
+const { log, step, summary } = steps('xui')
 const problems = []
 
-function log(...args) {
-  console.log(`[xui ${((Date.now() - started) / 1000).toFixed(1)}s]`, ...args)
-}
-
-async function until(what, fn, { timeout = 60_000, every = 500 } = {}) {
-  const end = Date.now() + timeout
-  let last
-  while (Date.now() < end) {
-    try {
-      const v = await fn()
-      if (v) return v
-    } catch (e) {
-      last = e
-    }
-    await new Promise((r) => setTimeout(r, every))
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`)
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-})
+const browser = await launchBrowser()
 
 /** A page of the bundle; console errors, page errors and failed API calls are problems. The fixture leaves out
  * DevTools' own scripts, so the DevTools page itself is only checked for its address. */
@@ -64,13 +42,6 @@ async function shot(page, name) {
   await page.screenshot({ path: join(shots, `xui-${name}.png`), fullPage: true })
 }
 
-const steps = []
-async function step(name, fn) {
-  const t0 = Date.now()
-  log(`▶ ${name}`)
-  await fn()
-  steps.push([name, Date.now() - t0])
-}
 
 let exitCode = 0
 try {
@@ -186,7 +157,7 @@ try {
 } finally {
   await browser.close()
 }
-for (const [name, ms] of steps) log(`  ${name}: ${(ms / 1000).toFixed(1)} s`)
+summary()
 if (problems.length) {
   exitCode = 1
   console.error(`browser problems (${problems.length}):\n  ${problems.join('\n  ')}`)
