@@ -238,7 +238,9 @@ impl<R: BufRead> Tokenizer<R> {
                 }
                 if in_number {
                     sink(value).map_err(|e| match e {
-                        Error::Inconsistent(m) => Error::Inconsistent(format!("{m} (at byte {})", self.offset + i as u64)),
+                        Error::Inconsistent(m) => {
+                            Error::Inconsistent(format!("{m} (at byte {})", self.offset + i as u64))
+                        }
                         other => other,
                     })?;
                     value = 0;
@@ -358,10 +360,20 @@ mod tests {
     #[test]
     fn uint_arrays_parse_across_buffer_boundaries() {
         let mut got = Vec::new();
-        tok(" [ 12345,0 ,\n 18446744073709551615]").read_uint_array("t", |v| Ok(got.push(v))).unwrap();
+        tok(" [ 12345,0 ,\n 18446744073709551615]")
+            .read_uint_array("t", |v| {
+                got.push(v);
+                Ok(())
+            })
+            .unwrap();
         assert_eq!(got, vec![12345, 0, u64::MAX]);
         let mut got = Vec::new();
-        tok("[]").read_uint_array("t", |v| Ok(got.push(v))).unwrap();
+        tok("[]")
+            .read_uint_array("t", |v| {
+                got.push(v);
+                Ok(())
+            })
+            .unwrap();
         assert!(got.is_empty());
     }
 

@@ -153,9 +153,16 @@ fn field(fields: &[String], name: &str, what: &str) -> Result<usize> {
 fn type_names(lists: &[serde_json::Value], at: usize, what: &str) -> Result<Vec<String>> {
     let list = match lists.get(at) {
         Some(serde_json::Value::Array(a)) => a,
-        _ => lists.iter().find_map(|v| v.as_array()).ok_or_else(|| Error::Header(format!("{what} lists no type names")))?,
+        _ => lists
+            .iter()
+            .find_map(|v| v.as_array())
+            .ok_or_else(|| Error::Header(format!("{what} lists no type names")))?,
     };
-    list.iter().map(|v| v.as_str().map(str::to_owned).ok_or_else(|| Error::Header(format!("{what} has a non-string type name")))).collect()
+    list.iter()
+        .map(|v| {
+            v.as_str().map(str::to_owned).ok_or_else(|| Error::Header(format!("{what} has a non-string type name")))
+        })
+        .collect()
 }
 
 fn type_index(names: &[String], name: &str) -> Option<u8> {
@@ -192,7 +199,9 @@ impl HeapSnapshot {
         match t.peek()? {
             None => return Err(Error::Empty),
             Some(b'{') => {}
-            Some(_) => return Err(Error::Syntax { offset: t.offset(), message: "a heap snapshot is a JSON object".into() }),
+            Some(_) => {
+                return Err(Error::Syntax { offset: t.offset(), message: "a heap snapshot is a JSON object".into() })
+            }
         }
         t.expect(b'{', "the top-level object")?;
         let mut snap = HeapSnapshot::default();
@@ -209,19 +218,22 @@ impl HeapSnapshot {
             match key.as_str() {
                 "snapshot" => {
                     let raw = t.capture_value(MAX_HEADER_BYTES, "the snapshot header")?;
-                    let header: RawHeader =
-                        serde_json::from_slice(&raw).map_err(|e| Error::Header(e.to_string()))?;
+                    let header: RawHeader = serde_json::from_slice(&raw).map_err(|e| Error::Header(e.to_string()))?;
                     let (l, c) = snap.apply_header(header, options, &mut root_index)?;
                     layout = Some(l);
                     counts = c;
                 }
                 "nodes" => {
-                    let l = layout.as_ref().ok_or_else(|| Error::Header("'nodes' comes before the 'snapshot' header".into()))?;
+                    let l = layout
+                        .as_ref()
+                        .ok_or_else(|| Error::Header("'nodes' comes before the 'snapshot' header".into()))?;
                     snap.read_nodes(&mut t, l, counts.0, counts.1)?;
                     have_nodes = true;
                 }
                 "edges" => {
-                    let l = layout.as_ref().ok_or_else(|| Error::Header("'edges' comes before the 'snapshot' header".into()))?;
+                    let l = layout
+                        .as_ref()
+                        .ok_or_else(|| Error::Header("'edges' comes before the 'snapshot' header".into()))?;
                     if !have_nodes {
                         return Err(Error::Inconsistent("'edges' comes before 'nodes'".into()));
                     }
@@ -229,7 +241,9 @@ impl HeapSnapshot {
                     have_edges = true;
                 }
                 "locations" => {
-                    let l = layout.as_ref().ok_or_else(|| Error::Header("'locations' comes before the 'snapshot' header".into()))?;
+                    let l = layout
+                        .as_ref()
+                        .ok_or_else(|| Error::Header("'locations' comes before the 'snapshot' header".into()))?;
                     if !have_nodes {
                         return Err(Error::Inconsistent("'locations' comes before 'nodes'".into()));
                     }
@@ -275,7 +289,12 @@ impl HeapSnapshot {
         Ok(snap)
     }
 
-    fn apply_header(&mut self, h: RawHeader, options: &ParseOptions, root_index: &mut Option<u64>) -> Result<(Layout, (usize, usize))> {
+    fn apply_header(
+        &mut self,
+        h: RawHeader,
+        options: &ParseOptions,
+        root_index: &mut Option<u64>,
+    ) -> Result<(Layout, (usize, usize))> {
         let m = &h.meta;
         let n_type = field(&m.node_fields, "type", "node_fields")?;
         let e_type = field(&m.edge_fields, "type", "edge_fields")?;
@@ -358,7 +377,13 @@ impl HeapSnapshot {
         Ok((layout, (h.node_count as usize, h.edge_count as usize)))
     }
 
-    fn read_nodes<R: BufRead>(&mut self, t: &mut Tokenizer<R>, l: &Layout, node_count: usize, edge_count: usize) -> Result<()> {
+    fn read_nodes<R: BufRead>(
+        &mut self,
+        t: &mut Tokenizer<R>,
+        l: &Layout,
+        node_count: usize,
+        edge_count: usize,
+    ) -> Result<()> {
         let fields = l.node_fields;
         let mut f = 0usize;
         let mut cur = [0u64; 16];
@@ -385,14 +410,17 @@ impl HeapSnapshot {
             let ty = if ty < type_count { ty as u8 } else { TYPE_MASK };
             let detached = l.n_detached.map_or(0, |i| cur[i].min(3) as u8);
             let u32_field = |i: usize, what: &str| {
-                u32::try_from(cur[i]).map_err(|_| Error::Inconsistent(format!("node {ordinal}: {what} {} exceeds 32 bits", cur[i])))
+                u32::try_from(cur[i])
+                    .map_err(|_| Error::Inconsistent(format!("node {ordinal}: {what} {} exceeds 32 bits", cur[i])))
             };
             let name = u32_field(l.n_name, "name")?;
             let id = u32_field(l.n_id, "id")?;
             let edges = cur[l.n_edges];
             edges_so_far += edges;
             if edges_so_far > edge_count as u64 {
-                return Err(Error::Inconsistent(format!("the nodes' edge counts add up to more than the header's edge_count {edge_count}")));
+                return Err(Error::Inconsistent(format!(
+                    "the nodes' edge counts add up to more than the header's edge_count {edge_count}"
+                )));
             }
             make_room(&mut self.kind, node_count);
             make_room(&mut self.name, node_count);
@@ -419,7 +447,9 @@ impl HeapSnapshot {
             return Err(Error::Inconsistent(format!("{} nodes, but the header says {node_count}", self.kind.len())));
         }
         if edges_so_far != edge_count as u64 {
-            return Err(Error::Inconsistent(format!("the nodes' edge counts add up to {edges_so_far}, the header says {edge_count}")));
+            return Err(Error::Inconsistent(format!(
+                "the nodes' edge counts add up to {edges_so_far}, the header says {edge_count}"
+            )));
         }
         Ok(())
     }
@@ -448,7 +478,8 @@ impl HeapSnapshot {
             if to % node_fields != 0 || to / node_fields >= node_count {
                 return Err(Error::Inconsistent(format!("edge {ordinal} points at {to}, which is not a node")));
             }
-            let name = u32::try_from(cur[l.e_name]).map_err(|_| Error::Inconsistent(format!("edge {ordinal}: name exceeds 32 bits")))?;
+            let name = u32::try_from(cur[l.e_name])
+                .map_err(|_| Error::Inconsistent(format!("edge {ordinal}: name exceeds 32 bits")))?;
             make_room(&mut self.edge_to, edge_count);
             make_room(&mut self.edge_name, edge_count);
             make_room(&mut self.edge_type, edge_count);
@@ -495,7 +526,12 @@ impl HeapSnapshot {
                 return Err(Error::Inconsistent("more locations than nodes".into()));
             }
             let small = |v: u64| v.min(u32::MAX as u64) as u32;
-            let loc = Location { ordinal: (index / node_fields) as u32, script_id: small(cur[script]), line: small(cur[line]), column: small(cur[column]) };
+            let loc = Location {
+                ordinal: (index / node_fields) as u32,
+                script_id: small(cur[script]),
+                line: small(cur[line]),
+                column: small(cur[column]),
+            };
             if self.locations.last().is_some_and(|last| last.ordinal >= loc.ordinal) {
                 sorted = false;
             }
@@ -503,7 +539,9 @@ impl HeapSnapshot {
             Ok(())
         })?;
         if f != 0 {
-            return Err(Error::Inconsistent(format!("the locations array's length is not a multiple of {fields} fields")));
+            return Err(Error::Inconsistent(format!(
+                "the locations array's length is not a multiple of {fields} fields"
+            )));
         }
         if !sorted {
             // Later entries win, as in DevTools' map.
@@ -526,7 +564,12 @@ impl HeapSnapshot {
             match t.next_byte("strings")? {
                 b',' => continue,
                 b']' => break,
-                other => return Err(Error::Syntax { offset: t.offset(), message: format!("expected ',' or ']' in strings, found '{}'", other as char) }),
+                other => {
+                    return Err(Error::Syntax {
+                        offset: t.offset(),
+                        message: format!("expected ',' or ']' in strings, found '{}'", other as char),
+                    })
+                }
             }
         }
         self.strings.shrink_to_fit();
@@ -537,7 +580,10 @@ impl HeapSnapshot {
     fn check_names(&self) -> Result<()> {
         let count = self.strings.len() as u32;
         if let Some(ordinal) = self.name.iter().position(|&n| n >= count) {
-            return Err(Error::Inconsistent(format!("node {ordinal} names string {}, but there are {count}", self.name[ordinal])));
+            return Err(Error::Inconsistent(format!(
+                "node {ordinal} names string {}, but there are {count}",
+                self.name[ordinal]
+            )));
         }
         let (element, hidden) = (self.edge_types.element, self.edge_types.hidden);
         for (e, (&name, &ty)) in self.edge_name.iter().zip(&self.edge_type).enumerate() {
@@ -653,7 +699,8 @@ impl HeapSnapshot {
 
     /// Bytes held by the parsed arrays (for the figures in the report).
     pub fn resident_bytes(&self) -> (u64, u64) {
-        let nodes = self.kind.capacity() + 4 * (self.name.capacity() + self.id.capacity() + self.self_size.capacity() + self.first_edge.capacity());
+        let nodes = self.kind.capacity()
+            + 4 * (self.name.capacity() + self.id.capacity() + self.self_size.capacity() + self.first_edge.capacity());
         let edges = 4 * (self.edge_to.capacity() + self.edge_name.capacity()) + self.edge_type.capacity();
         (nodes as u64, edges as u64)
     }
@@ -705,7 +752,8 @@ mod tests {
     fn truncated_empty_and_inconsistent_inputs_are_typed_errors() {
         let good = small();
         assert!(matches!(parse(""), Err(Error::Empty)));
-        for cut in [1, 30, good.find("\"nodes\"").unwrap() + 12, good.find("\"strings\"").unwrap() + 14, good.len() - 1] {
+        for cut in [1, 30, good.find("\"nodes\"").unwrap() + 12, good.find("\"strings\"").unwrap() + 14, good.len() - 1]
+        {
             let err = parse(&good[..cut]).unwrap_err();
             assert!(matches!(err, Error::Truncated { .. } | Error::Syntax { .. }), "cut at {cut}: {err}");
         }
