@@ -106,3 +106,57 @@ fn node20_snapshot_matches_devtools_statistics_and_classes() {
     }
     assert!(diffs.is_empty(), "{} classes differ:\n{}", diffs.len(), diffs.join("\n"));
 }
+
+#[test]
+fn planted_leaks_are_the_top_suspects_with_their_accumulation_points() {
+    let a = leaky_node20();
+    let report = a.report(&analysis::heap::ReportLimits::default());
+    let held: Vec<Option<&str>> = report.leak_suspects.iter().map(|s| s.explanation.held_by.as_deref()).collect();
+    assert_eq!(
+        held[..3],
+        [Some("global.sessionCache → table"), Some("global.removedWidgets"), Some("global.duplicated")],
+        "{:#?}",
+        report.leak_suspects.iter().map(|s| &s.description).collect::<Vec<_>>()
+    );
+
+    let map = &report.leak_suspects[0];
+    assert_eq!((map.kind, map.class_name.as_str()), (analysis::heap::SuspectKind::Object, "Map"));
+    assert!(map.share > 0.25, "the Map of closures retains about a third of the heap: {}", map.share);
+    // The accumulation point is the Map's hash table, reached through its `table` edge.
+    let path = &map.retainer_paths[0].steps;
+    assert_eq!(path.last().unwrap().object, map.accumulation_point);
+    assert_eq!(path.last().unwrap().edge_name.as_deref(), Some("table"));
+    let collection = map.explanation.collection.as_ref().unwrap();
+    assert_eq!((collection.kind.as_str(), collection.entries), ("Map", 500));
+    let closure = map.explanation.closure.as_ref().unwrap();
+    assert_eq!(closure.variables, ["session", "scratch"]);
+    assert!(closure.defined_at.as_deref().unwrap().ends_with("leaky-app.js:21:25"), "{closure:?}");
+    assert!(map.related_classes.iter().any(|c| c.class_name == "Float64Array" && c.instance_count >= 500));
+
+    let widgets = &report.leak_suspects[1];
+    assert_eq!(widgets.explanation.collection.as_ref().map(|c| c.entries), Some(300));
+    assert!(widgets.related_classes.iter().any(|c| c.class_name == "DetachedWidget" && c.instance_count == 300));
+
+    let strings = &report.leak_suspects[2];
+    let dup = strings.explanation.duplicated_string.as_ref().unwrap();
+    assert_eq!(dup.count, 1000);
+    assert!(dup.value.starts_with("duplicated string value, "));
+    assert!(report.duplicated_strings[0].count >= 1000, "the copies plus the original");
+}
+
+#[test]
+fn retainer_paths_are_distinct_and_shortest_first() {
+    let a = leaky_node20();
+    let map = a.largest_objects(5).into_iter().find(|&n| a.snap.name(n) == "Map").unwrap();
+    let paths = a.retainer_paths(map, 3);
+    assert_eq!(paths.len(), 3);
+    let lens: Vec<usize> = paths.iter().map(|p| p.steps.len()).collect();
+    assert!(lens.windows(2).all(|w| w[0] <= w[1]), "{lens:?}");
+    assert_eq!(
+        paths[0].steps.iter().map(|s| s.edge_name.clone()).collect::<Vec<_>>(),
+        [None, Some("sessionCache".into())]
+    );
+    let ids: std::collections::HashSet<Vec<u32>> =
+        paths.iter().map(|p| p.steps.iter().map(|s| s.object.id).collect()).collect();
+    assert_eq!(ids.len(), 3, "paths are distinct");
+}

@@ -3,9 +3,15 @@
 pub mod analyze;
 mod bits;
 mod dominators;
+pub mod paths;
+pub mod report;
 pub mod snapshot;
+pub mod suspects;
 #[cfg(test)]
 pub(crate) mod testing;
 
 pub use analyze::{ClassSummary, HeapAnalysis, Statistics};
+pub use paths::{PathStep, RetainerPath};
+pub use report::{DominatorNode, DuplicatedString, HeapReport, ObjectInfo, ReportLimits};
 pub use snapshot::{memory_estimate, HeapSnapshot, Location, ParseOptions};
+pub use suspects::{Explanation, LeakSuspect, SuspectKind};
