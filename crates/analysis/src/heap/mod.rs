@@ -2,6 +2,7 @@
 
 pub mod analyze;
 mod bits;
+pub mod diff;
 mod dominators;
 pub mod paths;
 pub mod report;

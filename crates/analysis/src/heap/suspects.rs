@@ -207,7 +207,6 @@ pub fn accumulation_point(a: &HeapAnalysis, n: u32) -> u32 {
 }
 
 /// Script URLs by V8 script id, from the functions that carry one (closure → shared → script_or_debug_info).
-#[allow(dead_code)]
 pub fn script_urls_by_id(a: &HeapAnalysis) -> HashMap<u32, String> {
     script_urls(a)
 }
