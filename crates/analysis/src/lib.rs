@@ -13,5 +13,6 @@ pub mod error;
 pub mod heap;
 mod inflate;
 mod json;
+pub mod text;
 
 pub use error::{Error, Result};

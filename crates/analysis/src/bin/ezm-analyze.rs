@@ -1,1 +1,107 @@
-fn main() {}
+//! `ezm-analyze`: the analysis crate's reports for a file on disk, for people who have a file and no console.
+//!
+//! `ezm-analyze heap FILE [--base OTHER] [--json]`, `ezm-analyze cpu FILE [--base OTHER] [--json]`,
+//! `ezm-analyze heapprofile FILE [--json]`. Readable text by default; `--json` prints the same serde types the
+//! console stores. Stage timings go to stderr when it is a terminal.
+
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use analysis::heap::{HeapAnalysis, HeapReport, HeapSnapshot, ParseOptions, ReportLimits};
+use analysis::text;
+
+#[derive(Parser)]
+#[command(name = "ezm-analyze", about = "Analyse V8 heap snapshots, CPU profiles and sampling heap profiles")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A heap snapshot (.heapsnapshot, plain or gzip): totals, leak suspects, classes, largest objects.
+    Heap {
+        file: PathBuf,
+        /// An earlier snapshot to compare with.
+        #[arg(long)]
+        base: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        /// Refuse a snapshot whose header says the analysis needs more than this many MiB.
+        #[arg(long)]
+        budget_mib: Option<u64>,
+    },
+}
+
+struct Stages {
+    show: bool,
+    start: Instant,
+}
+
+impl Stages {
+    fn done(&self, what: &str) {
+        if self.show {
+            eprintln!("[{:>7.2} s] {what}", self.start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+fn open(path: &Path) -> anyhow::Result<(File, u64)> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok((file, len))
+}
+
+fn analyse_heap(path: &Path, budget_mib: Option<u64>, stages: &Stages) -> anyhow::Result<HeapAnalysis> {
+    let (file, len) = open(path)?;
+    let gzip = path.extension().is_some_and(|e| e == "gz");
+    // A plain file's size bounds what its header may claim; a gzip file's inflated size is unknown.
+    let options = ParseOptions { budget_bytes: budget_mib.map(|m| m << 20), input_bytes: (!gzip).then_some(len) };
+    let snap = HeapSnapshot::from_reader(file, &options).with_context(|| format!("parsing {}", path.display()))?;
+    stages.done(&format!("parsed {} ({} nodes, {} edges)", path.display(), snap.node_count(), snap.edge_count()));
+    let analysis = HeapAnalysis::new(snap);
+    stages.done("analysed");
+    Ok(analysis)
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let stages = Stages { show: std::io::stderr().is_terminal(), start: Instant::now() };
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Heap { file, base, json, budget_mib } => {
+            let limits = ReportLimits::default();
+            let target = analyse_heap(&file, budget_mib, &stages)?;
+            let report: HeapReport = target.report(&limits);
+            stages.done("report");
+            let comparison = match base {
+                Some(base) => {
+                    // The target's summary is kept; its graph is not needed for the comparison.
+                    let summary = analysis::heap::diff::SnapshotSummary::of(&target);
+                    drop(target);
+                    let base = analyse_heap(&base, budget_mib, &stages)?;
+                    let base_summary = analysis::heap::diff::SnapshotSummary::of(&base);
+                    drop(base);
+                    Some(analysis::heap::diff::compare(&base_summary, &summary, limits.classes))
+                }
+                None => None,
+            };
+            if json {
+                let value = serde_json::json!({ "heap": report, "comparison": comparison });
+                serde_json::to_writer_pretty(&mut out, &value)?;
+                writeln!(out)?;
+            } else {
+                out.write_all(text::heap_report(&report).as_bytes())?;
+                if let Some(c) = &comparison {
+                    out.write_all(text::heap_comparison(c).as_bytes())?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
