@@ -9,10 +9,13 @@
 //! thread by flate2 with the zlib-rs backend) into compact arrays, then analysed the way Chrome DevTools does
 //! (`heap::analyze`): same essential edges, class names, shallow-size reattribution, dominators and retained sizes.
 
+pub mod cpu;
 pub mod error;
 pub mod heap;
+pub mod heapprofile;
 mod inflate;
 mod json;
+mod profile_input;
 pub mod text;
 
 pub use error::{Error, Result};

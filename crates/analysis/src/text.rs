@@ -2,8 +2,10 @@
 
 use std::fmt::Write;
 
+use crate::cpu::{CpuDiff, CpuReport, Function, TreeNode};
 use crate::heap::diff::Comparison;
 use crate::heap::{DominatorNode, HeapReport, ObjectInfo};
+use crate::heapprofile::{AllocationNode, HeapProfileReport};
 
 /// `1.5 MiB`, `812 B`.
 pub fn bytes(n: u64) -> String {
@@ -139,5 +141,104 @@ pub fn heap_comparison(c: &Comparison) -> String {
             d.name
         );
     }
+    s
+}
+
+fn ms(us: f64) -> String {
+    format!("{:.1} ms", us / 1000.0)
+}
+
+fn place(f: &Function) -> String {
+    if f.url.is_empty() {
+        String::new()
+    } else {
+        format!("  {}:{}:{}", f.url, f.line, f.column)
+    }
+}
+
+pub fn cpu_report(r: &CpuReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "CPU profile ({}): {} samples over {}\n", r.format, r.sample_count, ms(r.duration_us));
+    let _ = writeln!(s, "Functions by self time:");
+    let _ = writeln!(s, "  {:>12} {:>12}  function", "self", "total");
+    for f in r.functions.iter().take(25) {
+        let at = f.function.as_ref().map_or(String::new(), place);
+        let _ = writeln!(s, "  {:>12} {:>12}  {}{at}", ms(f.self_us), ms(f.total_us), f.name);
+    }
+    for (title, rows) in [("Files", &r.files), ("Packages", &r.packages)] {
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n{title} by self time:");
+        for f in rows.iter().take(15) {
+            let _ = writeln!(s, "  {:>12} {:>12}  {}", ms(f.self_us), ms(f.total_us), f.name);
+        }
+    }
+    let _ = writeln!(s, "\nTop-down (total, self):");
+    fn tree(s: &mut String, nodes: &[TreeNode], depth: usize) {
+        for n in nodes.iter().take(8) {
+            let _ = writeln!(s, "  {}{} ({}, {})", "  ".repeat(depth), n.function.name, ms(n.total_us), ms(n.self_us));
+            if depth < 6 {
+                tree(s, &n.children, depth + 1);
+            }
+        }
+    }
+    tree(&mut s, &r.top_down, 0);
+    let _ = writeln!(s, "\nBottom-up (callers of the heaviest functions):");
+    tree(&mut s, &r.bottom_up, 0);
+    s
+}
+
+pub fn cpu_diff(d: &CpuDiff) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "\nDiff against the base: {} → {}", ms(d.base_total_us), ms(d.target_total_us));
+    let _ = writeln!(s, "  {:>12} {:>12} {:>10}  function", "self Δ", "total Δ", "share Δ");
+    for f in d.functions.iter().take(25) {
+        let share = f.total_share_change_pct.map_or(f.status.clone(), |p| format!("{p:+.0} %"));
+        let _ = writeln!(
+            s,
+            "  {:>+12.1} {:>+12.1} {:>10}  {}{}",
+            f.self_delta_us / 1000.0,
+            f.total_delta_us / 1000.0,
+            share,
+            f.function.name,
+            place(&f.function)
+        );
+    }
+    let _ = writeln!(s, "  new functions: {}, vanished: {}", d.new_functions.len(), d.vanished_functions.len());
+    s
+}
+
+pub fn heap_profile(r: &HeapProfileReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Sampling heap profile: {} sampled\n", bytes(r.total_size));
+    let _ = writeln!(s, "Top allocators:");
+    for f in r.functions.iter().take(20) {
+        let at = f.function.as_ref().map_or(String::new(), place);
+        let _ = writeln!(s, "  {:>12} {:>12}  {}{at}", bytes(f.self_size), bytes(f.total_size), f.name);
+    }
+    if !r.packages.is_empty() {
+        let _ = writeln!(s, "\nPackages:");
+        for p in r.packages.iter().take(10) {
+            let _ = writeln!(s, "  {:>12} {:>12}  {}", bytes(p.self_size), bytes(p.total_size), p.name);
+        }
+    }
+    let _ = writeln!(s, "\nAllocation tree (total, self):");
+    fn tree(s: &mut String, nodes: &[AllocationNode], depth: usize) {
+        for n in nodes.iter().take(8) {
+            let _ = writeln!(
+                s,
+                "  {}{} ({}, {})",
+                "  ".repeat(depth),
+                n.function.name,
+                bytes(n.total_size),
+                bytes(n.self_size)
+            );
+            if depth < 6 {
+                tree(s, &n.children, depth + 1);
+            }
+        }
+    }
+    tree(&mut s, &r.tree, 0);
     s
 }

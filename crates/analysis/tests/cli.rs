@@ -45,3 +45,27 @@ fn a_broken_file_is_a_clear_error_not_a_panic() {
     assert!(!ok && err.contains("truncated"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn cpu_profiles_from_xprofiler_are_read_with_one_based_lines() {
+    // Captured from xprofiler 3.1.0 on Node 20 (shared/fixtures/xtransit-3.1.0/artifacts/sample.cpuprofile).
+    let file = fixture("xprofiler-sample.cpuprofile");
+    let (ok, out, err) = run(&["cpu", &file, "--json"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["cpu"]["format"], "xprofiler");
+    let on_incoming =
+        v["cpu"]["functions"].as_array().unwrap().iter().find(|f| f["name"] == "parserOnIncoming").unwrap();
+    assert_eq!(on_incoming["function"]["line"], 1026, "xprofiler's line numbers are already 1-based");
+    let (ok, out, err) = run(&["cpu", &file, "--base", &file]);
+    assert!(ok, "{err}");
+    assert!(out.contains("new functions: 0, vanished: 0"), "{out}");
+}
+
+#[test]
+fn heap_profiles_list_top_allocators() {
+    // Written by `node --heap-prof` (Node 20) for a script that allocates 200,000 objects.
+    let (ok, out, err) = run(&["heapprofile", &fixture("node20.heapprofile")]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Top allocators:") && out.contains("[eval]:1:1"), "{out}");
+}

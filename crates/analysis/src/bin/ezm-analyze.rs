@@ -13,7 +13,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use analysis::heap::{HeapAnalysis, HeapReport, HeapSnapshot, ParseOptions, ReportLimits};
-use analysis::text;
+use analysis::{cpu, heapprofile, text};
 
 #[derive(Parser)]
 #[command(name = "ezm-analyze", about = "Analyse V8 heap snapshots, CPU profiles and sampling heap profiles")]
@@ -35,6 +35,21 @@ enum Command {
         /// Refuse a snapshot whose header says the analysis needs more than this many MiB.
         #[arg(long)]
         budget_mib: Option<u64>,
+    },
+    /// A CPU profile (.cpuprofile, CDP or xprofiler): functions, files and packages by self time, call trees.
+    Cpu {
+        file: PathBuf,
+        /// A profile to compare with: this file is the target, the base is subtracted.
+        #[arg(long)]
+        base: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A sampling heap profile (.heapprofile, CDP or xprofiler): allocation tree and top allocators.
+    Heapprofile {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -100,6 +115,37 @@ fn main() -> anyhow::Result<()> {
                 if let Some(c) = &comparison {
                     out.write_all(text::heap_comparison(c).as_bytes())?;
                 }
+            }
+        }
+        Command::Cpu { file, base, json } => {
+            let target =
+                cpu::CpuProfile::from_reader(open(&file)?.0).with_context(|| format!("parsing {}", file.display()))?;
+            let report = target.report();
+            let diff = match &base {
+                Some(base) => {
+                    let base = cpu::CpuProfile::from_reader(open(base)?.0)
+                        .with_context(|| format!("parsing {}", base.display()))?;
+                    Some(cpu::diff(&base, &target))
+                }
+                None => None,
+            };
+            if json {
+                serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "cpu": report, "diff": diff }))?;
+                writeln!(out)?;
+            } else {
+                out.write_all(text::cpu_report(&report).as_bytes())?;
+                if let Some(d) = &diff {
+                    out.write_all(text::cpu_diff(d).as_bytes())?;
+                }
+            }
+        }
+        Command::Heapprofile { file, json } => {
+            let report = heapprofile::analyse(open(&file)?.0).with_context(|| format!("parsing {}", file.display()))?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "heapprofile": report }))?;
+                writeln!(out)?;
+            } else {
+                out.write_all(text::heap_profile(&report).as_bytes())?;
             }
         }
     }
