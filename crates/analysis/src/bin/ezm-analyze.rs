@@ -5,7 +5,7 @@
 //! console stores. Stage timings go to stderr when it is a terminal.
 
 use std::fs::File;
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -20,6 +20,9 @@ use analysis::{cpu, heapprofile, text};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print each stage's time and the memory held per node and edge to stderr (also when it is not a terminal).
+    #[arg(long, global = true)]
+    timings: bool,
 }
 
 #[derive(Subcommand)]
@@ -55,7 +58,35 @@ enum Command {
 
 struct Stages {
     show: bool,
+    progress: bool,
     start: Instant,
+}
+
+/// Counts the bytes read from the file and draws a percentage on a terminal.
+struct Progress<R> {
+    inner: R,
+    read: u64,
+    total: u64,
+    shown: u64,
+    draw: bool,
+}
+
+impl<R: Read> Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.draw && self.total > 0 {
+            let pct = self.read * 100 / self.total;
+            if pct != self.shown {
+                self.shown = pct;
+                eprint!("\rreading {pct:>3} %");
+                if pct == 100 {
+                    eprintln!();
+                }
+            }
+        }
+        Ok(n)
+    }
 }
 
 impl Stages {
@@ -77,16 +108,24 @@ fn analyse_heap(path: &Path, budget_mib: Option<u64>, stages: &Stages) -> anyhow
     let gzip = path.extension().is_some_and(|e| e == "gz");
     // A plain file's size bounds what its header may claim; a gzip file's inflated size is unknown.
     let options = ParseOptions { budget_bytes: budget_mib.map(|m| m << 20), input_bytes: (!gzip).then_some(len) };
-    let snap = HeapSnapshot::from_reader(file, &options).with_context(|| format!("parsing {}", path.display()))?;
+    let reader = Progress { inner: file, read: 0, total: len, shown: 0, draw: stages.progress };
+    let snap = HeapSnapshot::from_reader(reader, &options).with_context(|| format!("parsing {}", path.display()))?;
     stages.done(&format!("parsed {} ({} nodes, {} edges)", path.display(), snap.node_count(), snap.edge_count()));
     let analysis = HeapAnalysis::new(snap);
-    stages.done("analysed");
+    let (node_bytes, edge_bytes) = analysis.resident_bytes();
+    let (nodes, edges) = (analysis.snap.node_count().max(1) as f64, analysis.snap.edge_count().max(1) as f64);
+    stages.done(&format!(
+        "analysed; resident {:.1} bytes per node, {:.1} per edge",
+        node_bytes as f64 / nodes,
+        edge_bytes as f64 / edges
+    ));
     Ok(analysis)
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let stages = Stages { show: std::io::stderr().is_terminal(), start: Instant::now() };
+    let terminal = std::io::stderr().is_terminal();
+    let stages = Stages { show: terminal || cli.timings, progress: terminal, start: Instant::now() };
     let mut out = std::io::stdout().lock();
     match cli.command {
         Command::Heap { file, base, json, budget_mib } => {

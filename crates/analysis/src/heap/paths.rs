@@ -42,9 +42,16 @@ fn is_start(a: &HeapAnalysis, n: u32) -> bool {
     d == 1 || d == SYSTEM_DISTANCE + 1 || n == a.root()
 }
 
-/// Edge preference: property and context edges are cheapest, then elements, then the rest.
+/// Nodes with more edges than this are not scanned for the edge's type while searching (a huge array would make
+/// every step through it slow); they rank as elements, and the shown edge is looked up once per found path.
+const MAX_RANK_SCAN: usize = 256;
+
+/// Edge preference: property and context edges are cheapest, then elements, then the rest; 3 means weak only.
 fn edge_rank(a: &HeapAnalysis, from: u32, to: u32) -> u32 {
     let et = &a.snap.edge_types;
+    if a.snap.edges(from).len() > MAX_RANK_SCAN {
+        return 1;
+    }
     a.snap
         .edges(from)
         .filter(|&e| a.snap.edge_to(e) == to && !a.snap.edge_is(e, et.weak))

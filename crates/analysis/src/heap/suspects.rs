@@ -132,44 +132,53 @@ fn dominates(a: &HeapAnalysis, ancestor: u32, n: u32) -> bool {
     false
 }
 
-/// A class's largest instance, and the most specific object that dominates 80 % of what its instances retain.
-fn class_accumulation_point(a: &HeapAnalysis, class: usize) -> Option<(u32, u32)> {
-    const MAX_INSTANCES: usize = 100_000;
-    const MAX_WALK: usize = 256;
-    let instances = crate::heap::report::top_by(
-        MAX_INSTANCES,
-        (0..a.snap.node_count() as u32)
-            .filter(|&n| a.class_of[n as usize] as usize == class && a.snap.self_size(n) != 0),
-        |n| a.retained[n as usize],
-    );
-    let largest = *instances.first()?;
-    let mut sums: HashMap<u32, u64> = HashMap::new();
-    let mut total = 0u64;
-    let mut chain = Vec::new();
-    'instances: for &n in &instances {
-        chain.clear();
-        let mut x = n;
-        for _ in 0..MAX_WALK {
-            chain.push(x);
-            if x == a.root() {
-                break;
-            }
-            x = a.dominator[x as usize];
-            if a.class_of[x as usize] as usize == class && a.snap.self_size(x) != 0 {
-                continue 'instances; // nested in another instance: counted there
-            }
+/// The dominator tree in pre-order (parents before children).
+fn dominator_preorder(a: &HeapAnalysis) -> Vec<u32> {
+    let mut order = Vec::with_capacity(a.snap.node_count());
+    let mut stack = vec![a.root()];
+    while let Some(n) = stack.pop() {
+        order.push(n);
+        stack.extend_from_slice(a.dominated(n));
+    }
+    order
+}
+
+/// A class's largest instance, and the most specific object (smallest retained size) that dominates 80 % of what
+/// the class's top-level instances retain. Two passes over the dominator tree with plain arrays.
+fn class_accumulation_point(a: &HeapAnalysis, class: usize, preorder: &[u32]) -> Option<(u32, u32)> {
+    let n = a.snap.node_count();
+    let is_instance = |x: u32| a.class_of[x as usize] as usize == class && a.snap.self_size(x) != 0;
+    // Pre-order: an instance is top-level when no dominator above it is an instance.
+    let mut covered = crate::heap::bits::Bits::new(n);
+    let mut sums = vec![0u64; n];
+    let mut largest: Option<u32> = None;
+    for &x in preorder {
+        let parent = a.dominator[x as usize];
+        let above = x != a.root() && (covered.get(parent as usize) || is_instance(parent));
+        if above {
+            covered.set(x as usize);
+        } else if is_instance(x) {
+            sums[x as usize] = a.retained[x as usize];
         }
-        let r = a.retained[n as usize];
-        total += r;
-        for &c in &chain {
-            *sums.entry(c).or_insert(0) += r;
+        if is_instance(x) && largest.is_none_or(|l| a.retained[x as usize] > a.retained[l as usize]) {
+            largest = Some(x);
         }
     }
-    let point = sums
-        .into_iter()
-        .filter(|&(_, s)| s as f64 >= 0.8 * total as f64)
-        .min_by_key(|&(x, _)| (a.retained[x as usize], std::cmp::Reverse(x)))
-        .map_or(largest, |(x, _)| x);
+    let largest = largest?;
+    // Post-order: each node's sum of its subtree's top-level instances.
+    for &x in preorder.iter().rev() {
+        if x != a.root() {
+            let p = a.dominator[x as usize] as usize;
+            sums[p] += sums[x as usize];
+        }
+    }
+    let total = sums[a.root() as usize];
+    let point = preorder
+        .iter()
+        .copied()
+        .filter(|&x| sums[x as usize] as f64 >= 0.8 * total as f64)
+        .min_by_key(|&x| (a.retained[x as usize], std::cmp::Reverse(x)))
+        .unwrap_or(largest);
     Some((largest, point))
 }
 
@@ -489,12 +498,16 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
     }
 
     let object_suspects: Vec<u32> = suspects.iter().map(|s| s.object.ordinal).collect();
+    let mut preorder: Vec<u32> = Vec::new();
     for (ci, class) in a.classes.iter().enumerate() {
         let internal = class.name.starts_with('(') || class.name.starts_with("system /") || class.name.is_empty();
         if class.retained_size < threshold || internal || class.count < 2 {
             continue;
         }
-        let Some((largest, point)) = class_accumulation_point(a, ci) else { continue };
+        if preorder.is_empty() {
+            preorder = dominator_preorder(a);
+        }
+        let Some((largest, point)) = class_accumulation_point(a, ci, &preorder) else { continue };
         if is_container(a, point, &globals) {
             // Spread over the whole application: no single place to look at.
             continue;
