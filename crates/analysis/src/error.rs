@@ -9,6 +9,8 @@ pub enum Error {
     Empty,
     #[error("the input ends early (truncated file) at byte {offset} while reading {context}")]
     Truncated { offset: u64, context: &'static str },
+    #[error("the gzip stream ends early (truncated file)")]
+    TruncatedGzip,
     #[error("malformed JSON at byte {offset}: {message}")]
     Syntax { offset: u64, message: String },
     #[error("the snapshot header is malformed: {0}")]

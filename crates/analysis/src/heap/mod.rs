@@ -5,6 +5,7 @@ mod bits;
 pub mod diff;
 mod dominators;
 pub mod paths;
+pub mod queries;
 pub mod report;
 pub mod snapshot;
 pub mod suspects;
@@ -13,6 +14,7 @@ pub(crate) mod testing;
 
 pub use analyze::{ClassSummary, HeapAnalysis, Statistics};
 pub use paths::{PathStep, RetainerPath};
+pub use queries::Page;
 pub use report::{DominatorNode, DuplicatedString, HeapReport, ObjectInfo, ReportLimits};
 pub use snapshot::{memory_estimate, HeapSnapshot, Location, ParseOptions};
 pub use suspects::{Explanation, LeakSuspect, SuspectKind};

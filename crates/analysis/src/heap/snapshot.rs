@@ -186,11 +186,17 @@ impl HeapSnapshot {
         if magic.is_empty() {
             return Err(Error::Empty);
         }
-        if magic.starts_with(&[0x1f, 0x8b]) {
+        let result = if magic.starts_with(&[0x1f, 0x8b]) {
             let inflater = crate::inflate::Inflater::spawn(buffered);
-            return Self::parse(BufReader::with_capacity(1 << 16, inflater), options);
-        }
-        Self::parse(buffered, options)
+            Self::parse(BufReader::with_capacity(1 << 16, inflater), options)
+        } else {
+            Self::parse(buffered, options)
+        };
+        // A gzip stream that ends early is a truncated file, like a JSON text that does.
+        result.map_err(|e| match e {
+            Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => Error::TruncatedGzip,
+            other => other,
+        })
     }
 
     /// Parses a snapshot from plain JSON, in the calling thread.
@@ -778,7 +784,8 @@ mod tests {
         let s = HeapSnapshot::from_reader(std::io::Cursor::new(bytes.clone()), &ParseOptions::default()).unwrap();
         assert_eq!(s.node_count(), 3);
         let cut = bytes[..bytes.len() / 2].to_vec();
-        assert!(HeapSnapshot::from_reader(std::io::Cursor::new(cut), &ParseOptions::default()).is_err());
+        let err = HeapSnapshot::from_reader(std::io::Cursor::new(cut), &ParseOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::TruncatedGzip | Error::Truncated { .. }), "{err}");
     }
 }
 
