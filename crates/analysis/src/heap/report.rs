@@ -206,9 +206,14 @@ impl HeapAnalysis {
 
 /// The `limit` items with the largest keys, largest first, without sorting everything.
 pub fn top_by(limit: usize, items: impl Iterator<Item = u32>, key: impl Fn(u32) -> u64) -> Vec<u32> {
-    let mut heap = std::collections::BinaryHeap::new();
+    let mut heap = std::collections::BinaryHeap::with_capacity(limit + 1);
     for i in items {
-        heap.push(std::cmp::Reverse((key(i), std::cmp::Reverse(i))));
+        let k = key(i);
+        // Most items are smaller than the smallest kept one: skip them without touching the heap.
+        if heap.len() == limit && heap.peek().is_some_and(|std::cmp::Reverse((min, _))| k <= *min) {
+            continue;
+        }
+        heap.push(std::cmp::Reverse((k, std::cmp::Reverse(i))));
         if heap.len() > limit {
             heap.pop();
         }

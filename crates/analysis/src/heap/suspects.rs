@@ -145,12 +145,12 @@ fn dominator_preorder(a: &HeapAnalysis) -> Vec<u32> {
 
 /// A class's largest instance, and the most specific object (smallest retained size) that dominates 80 % of what
 /// the class's top-level instances retain. Two passes over the dominator tree with plain arrays.
-fn class_accumulation_point(a: &HeapAnalysis, class: usize, preorder: &[u32]) -> Option<(u32, u32)> {
+fn class_accumulation_point(a: &HeapAnalysis, class: usize, preorder: &[u32], sums: &mut [u64]) -> Option<(u32, u32)> {
     let n = a.snap.node_count();
     let is_instance = |x: u32| a.class_of[x as usize] as usize == class && a.snap.self_size(x) != 0;
     // Pre-order: an instance is top-level when no dominator above it is an instance.
     let mut covered = crate::heap::bits::Bits::new(n);
-    let mut sums = vec![0u64; n];
+    sums.fill(0);
     let mut largest: Option<u32> = None;
     for &x in preorder {
         let parent = a.dominator[x as usize];
@@ -499,6 +499,7 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
 
     let object_suspects: Vec<u32> = suspects.iter().map(|s| s.object.ordinal).collect();
     let mut preorder: Vec<u32> = Vec::new();
+    let mut sums: Vec<u64> = Vec::new();
     for (ci, class) in a.classes.iter().enumerate() {
         let internal = class.name.starts_with('(') || class.name.starts_with("system /") || class.name.is_empty();
         if class.retained_size < threshold || internal || class.count < 2 {
@@ -506,8 +507,9 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
         }
         if preorder.is_empty() {
             preorder = dominator_preorder(a);
+            sums = vec![0; a.snap.node_count()];
         }
-        let Some((largest, point)) = class_accumulation_point(a, ci, &preorder) else { continue };
+        let Some((largest, point)) = class_accumulation_point(a, ci, &preorder, &mut sums) else { continue };
         if is_container(a, point, &globals) {
             // Spread over the whole application: no single place to look at.
             continue;
