@@ -111,12 +111,16 @@ impl HeapAnalysis {
         let mut weak_names = WeakMapNames { state: vec![0; snap.strings.len()] };
         let essential = essential_edges(&snap, &page_owned, &mut weak_names);
         let retainers = dominators::retainers(&snap, &essential);
-        let sizes: Vec<u64> = (0..snap.node_count() as u32).map(|n| snap.self_size(n)).collect();
-        let doms = dominators::compute(&snap, root, &essential, &retainers, &sizes);
-        drop((sizes, essential));
+        // Distances and dominators only read the graph: compute them on two threads, as DevTools' two workers do.
+        let (doms, distance) = std::thread::scope(|scope| {
+            let bfs = scope.spawn(|| distances(&snap, &mut weak_names));
+            let doms = dominators::compute(&snap, root, &essential, &retainers);
+            // A panic in the BFS thread is a bug; re-raise it here rather than hide it.
+            let distance = bfs.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (doms, distance)
+        });
+        drop((essential, weak_names));
         let (dominated_first, dominated) = dominators::children(&doms.dominator, root);
-        let distance = distances(&snap, &mut weak_names);
-        drop(weak_names);
         let mut analysis = HeapAnalysis {
             snap,
             retainers,

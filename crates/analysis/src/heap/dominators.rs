@@ -51,8 +51,9 @@ pub fn retainers(snap: &HeapSnapshot, essential_edge: &Bits) -> Retainers {
     Retainers { first, node, essential }
 }
 
-/// Lengauer–Tarjan over the essential edges from `root`; retained sizes are `sizes` summed up the dominator tree.
-pub fn compute(snap: &HeapSnapshot, root: u32, essential_edge: &Bits, ret: &Retainers, sizes: &[u64]) -> Dominators {
+/// Lengauer–Tarjan over the essential edges from `root`; retained sizes are the (reattributed) self sizes summed up
+/// the dominator tree, built after the algorithm's temporaries are freed.
+pub fn compute(snap: &HeapSnapshot, root: u32, essential_edge: &Bits, ret: &Retainers) -> Dominators {
     let count = snap.node_count();
     // 1-based vertex numbers as in the paper; 0 means "none".
     let len = count + 1;
@@ -201,7 +202,7 @@ pub fn compute(snap: &HeapSnapshot, root: u32, essential_edge: &Bits, ret: &Reta
 
     let dominator: Vec<u32> = (0..count).map(|o| dom[o + 1] - 1).collect();
     drop(dom);
-    let mut retained = sizes.to_vec();
+    let mut retained: Vec<u64> = (0..count as u32).map(|o| snap.self_size(o)).collect();
     for i in (2..=n).rev() {
         let o = (vertex[i as usize] - 1) as usize;
         let d = dominator[o] as usize;

@@ -1,7 +1,5 @@
 //! The heap snapshot report: what the console stores and pages, and what `ezm-analyze heap --json` prints.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::heap::analyze::{ClassSummary, HeapAnalysis, Statistics};
@@ -150,27 +148,27 @@ impl HeapAnalysis {
     /// string's content is not in the snapshot).
     pub fn duplicated_strings(&self, limit: usize) -> Vec<DuplicatedString> {
         let t = &self.snap.node_types;
-        let mut by_content: HashMap<u32, (u64, u64)> = HashMap::new();
+        // Per string-table entry: (copies, largest size); strings are deduplicated in the table, so the index is the
+        // content, and a dense array avoids hashing millions of nodes.
+        let mut by_content: Vec<(u32, u32)> = vec![(0, 0); self.snap.strings.len()];
         for n in 0..self.snap.node_count() as u32 {
             if self.snap.is_type(n, t.string) {
-                let e = by_content.entry(self.snap.name[n as usize]).or_insert((0, 0));
+                let e = &mut by_content[self.snap.name[n as usize] as usize];
                 e.0 += 1;
-                e.1 = e.1.max(self.snap.self_size(n));
+                e.1 = e.1.max(self.snap.self_size(n).min(u32::MAX as u64) as u32);
             }
         }
-        let rows: Vec<(u32, u64, u64)> = by_content
+        let wasted = |s: u32| {
+            let (count, size) = by_content[s as usize];
+            (count.max(1) as u64 - 1) * size as u64
+        };
+        let candidates = (0..by_content.len() as u32).filter(|&s| by_content[s as usize].0 > 1);
+        top_by(limit, candidates, wasted)
             .into_iter()
-            .filter(|(_, (count, _))| *count > 1)
-            .map(|(s, (c, size))| (s, c, (c - 1) * size))
-            .collect();
-        let mut rows = rows;
-        rows.sort_unstable_by_key(|r| (std::cmp::Reverse(r.2), r.0));
-        rows.truncate(limit);
-        rows.into_iter()
-            .map(|(s, count, wasted)| DuplicatedString {
+            .map(|s| DuplicatedString {
                 value: self.snap.string(s).chars().take(200).collect(),
-                count,
-                wasted_size: wasted,
+                count: by_content[s as usize].0 as u64,
+                wasted_size: wasted(s),
             })
             .collect()
     }

@@ -25,8 +25,8 @@ pub const SUSPECT_SHARE: f64 = 0.10;
 const BIG_DROP_RATIO: f64 = 0.5;
 /// Deepest descent looking for the accumulation point (a long linked list stops here).
 const MAX_DESCENT: usize = 10_000;
-/// Most nodes of a suspect's subtree looked at for detached natives.
-const MAX_SUBTREE_SCAN: usize = 5_000_000;
+/// Longest dominator chain an instance's weight is added along when locating a class's accumulation point.
+const MAX_CHAIN: usize = 512;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -132,52 +132,75 @@ fn dominates(a: &HeapAnalysis, ancestor: u32, n: u32) -> bool {
     false
 }
 
-/// The dominator tree in pre-order (parents before children).
-fn dominator_preorder(a: &HeapAnalysis) -> Vec<u32> {
-    let mut order = Vec::with_capacity(a.snap.node_count());
-    let mut stack = vec![a.root()];
-    while let Some(n) = stack.pop() {
-        order.push(n);
-        stack.extend_from_slice(a.dominated(n));
+/// The top-level instances (no instance of the same class dominates them) of each candidate class, from one walk of
+/// the dominator tree.
+fn top_level_instances(a: &HeapAnalysis, candidates: &[usize]) -> Vec<Vec<u32>> {
+    let mut slot = vec![u32::MAX; a.classes.len()];
+    for (i, &c) in candidates.iter().enumerate() {
+        slot[c] = i as u32;
     }
-    order
+    let mut lists = vec![Vec::new(); candidates.len()];
+    let mut active = vec![0u32; candidates.len()];
+    let mut stack: Vec<(u32, bool)> = vec![(a.root(), false)];
+    while let Some((n, exiting)) = stack.pop() {
+        let s = slot[a.class_of[n as usize] as usize];
+        let instance = s != u32::MAX && a.snap.self_size(n) != 0;
+        if exiting {
+            active[s as usize] -= 1;
+            continue;
+        }
+        if instance {
+            if active[s as usize] == 0 {
+                lists[s as usize].push(n);
+            }
+            active[s as usize] += 1;
+            stack.push((n, true));
+        }
+        stack.extend(a.dominated(n).iter().map(|&c| (c, false)));
+    }
+    lists
 }
 
-/// A class's largest instance, and the most specific object (smallest retained size) that dominates 80 % of what
-/// the class's top-level instances retain. Two passes over the dominator tree with plain arrays.
-fn class_accumulation_point(a: &HeapAnalysis, class: usize, preorder: &[u32], sums: &mut [u64]) -> Option<(u32, u32)> {
-    let n = a.snap.node_count();
-    let is_instance = |x: u32| a.class_of[x as usize] as usize == class && a.snap.self_size(x) != 0;
-    // Pre-order: an instance is top-level when no dominator above it is an instance.
-    let mut covered = crate::heap::bits::Bits::new(n);
-    sums.fill(0);
-    let mut largest: Option<u32> = None;
-    for &x in preorder {
-        let parent = a.dominator[x as usize];
-        let above = x != a.root() && (covered.get(parent as usize) || is_instance(parent));
-        if above {
-            covered.set(x as usize);
-        } else if is_instance(x) {
-            sums[x as usize] = a.retained[x as usize];
-        }
-        if is_instance(x) && largest.is_none_or(|l| a.retained[x as usize] > a.retained[l as usize]) {
-            largest = Some(x);
+/// Node-sized scratch arrays for [`class_accumulation_point`], allocated once per report.
+struct Scratch {
+    sums: Vec<u64>,
+    /// Which class pass last touched a node's sum (so the arrays need no clearing between classes).
+    stamp: Vec<u32>,
+    pass: u32,
+}
+
+/// A class's largest instance, and where its instances accumulate: the most specific object (smallest retained
+/// size) that dominates top-level instances holding 80 % of what the class retains. Each instance's weight is added
+/// along its dominator chain, at most `MAX_CHAIN` steps up (an instance deeper than that, at the end of a very long
+/// linked list, does not count for the objects above it).
+fn class_accumulation_point(a: &HeapAnalysis, instances: &[u32], sc: &mut Scratch) -> Option<(u32, u32)> {
+    let largest = *instances.iter().max_by_key(|&&n| (a.retained[n as usize], std::cmp::Reverse(n)))?;
+    sc.pass += 1;
+    let pass = sc.pass;
+    let mut nodes: Vec<u32> = Vec::with_capacity(instances.len() * 2);
+    let mut total = 0u64;
+    for &n in instances {
+        let r = a.retained[n as usize];
+        total += r;
+        // Add the instance's weight to its dominator chain (chains are short: a few steps to the root).
+        let mut x = n;
+        for _ in 0..MAX_CHAIN {
+            if sc.stamp[x as usize] != pass {
+                sc.stamp[x as usize] = pass;
+                sc.sums[x as usize] = 0;
+                nodes.push(x);
+            }
+            sc.sums[x as usize] += r;
+            if x == a.root() {
+                break;
+            }
+            x = a.dominator[x as usize];
         }
     }
-    let largest = largest?;
-    // Post-order: each node's sum of its subtree's top-level instances.
-    for &x in preorder.iter().rev() {
-        if x != a.root() {
-            let p = a.dominator[x as usize] as usize;
-            sums[p] += sums[x as usize];
-        }
-    }
-    let total = sums[a.root() as usize];
-    let point = preorder
-        .iter()
-        .copied()
-        .filter(|&x| sums[x as usize] as f64 >= 0.8 * total as f64)
-        .min_by_key(|&x| (a.retained[x as usize], std::cmp::Reverse(x)))
+    let point = nodes
+        .into_iter()
+        .filter(|&n| sc.sums[n as usize] as f64 >= 0.8 * total as f64)
+        .min_by_key(|&n| (a.retained[n as usize], std::cmp::Reverse(n)))
         .unwrap_or(largest);
     Some((largest, point))
 }
@@ -333,21 +356,10 @@ fn listeners_of(a: &HeapAnalysis, n: u32) -> Vec<Listeners> {
         .collect()
 }
 
-fn detached_below(a: &HeapAnalysis, n: u32) -> u64 {
-    let mut stack = vec![n];
-    let mut seen = 0usize;
-    let mut count = 0;
-    while let Some(x) = stack.pop() {
-        seen += 1;
-        if seen > MAX_SUBTREE_SCAN {
-            break;
-        }
-        if a.snap.detachedness(x) == 2 {
-            count += 1;
-        }
-        stack.extend_from_slice(a.dominated(x));
-    }
-    count
+/// How many of the snapshot's detached native objects `n` dominates. Node marks only a handful of objects as
+/// detached, so walking each one up the dominator tree is cheaper than walking the suspect's subtree.
+fn detached_below(a: &HeapAnalysis, n: u32, detached: &[u32]) -> u64 {
+    detached.iter().filter(|&&d| dominates(a, n, d)).count() as u64
 }
 
 /// Writes a path like `global.sessionCache` or `(GC roots) → (Global handles)[3]`.
@@ -376,6 +388,7 @@ fn explain(
     point: u32,
     paths: &[RetainerPath],
     urls: &HashMap<u32, String>,
+    detached: &[u32],
 ) -> Explanation {
     // The objects from the suspect down to the accumulation point, then the path that holds the suspect.
     let mut chain = vec![point];
@@ -414,7 +427,7 @@ fn explain(
         collection,
         closure,
         listeners,
-        detached_natives: detached_below(a, suspect),
+        detached_natives: detached_below(a, suspect, detached),
         script,
         package,
         duplicated_string: duplicated_below(a, point),
@@ -466,6 +479,8 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
         .map(|e| a.snap.edge_to(e))
         .collect();
     let urls = script_urls(a);
+    let detached: Vec<u32> =
+        (0..a.snap.node_count() as u32).filter(|&n| a.snap.detachedness(n) == 2).take(100_000).collect();
     let mut suspects = Vec::new();
 
     let mut stack: Vec<u32> = vec![root];
@@ -480,7 +495,7 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
     for n in objects {
         let point = accumulation_point(a, n);
         let paths = a.retainer_paths(point, limits.retainer_paths);
-        let explanation = explain(a, n, point, &paths, &urls);
+        let explanation = explain(a, n, point, &paths, &urls, &detached);
         let share = a.retained[n as usize] as f64 / total as f64;
         suspects.push(LeakSuspect {
             kind: SuspectKind::Object,
@@ -498,18 +513,24 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
     }
 
     let object_suspects: Vec<u32> = suspects.iter().map(|s| s.object.ordinal).collect();
-    let mut preorder: Vec<u32> = Vec::new();
-    let mut sums: Vec<u64> = Vec::new();
-    for (ci, class) in a.classes.iter().enumerate() {
-        let internal = class.name.starts_with('(') || class.name.starts_with("system /") || class.name.is_empty();
-        if class.retained_size < threshold || internal || class.count < 2 {
-            continue;
-        }
-        if preorder.is_empty() {
-            preorder = dominator_preorder(a);
-            sums = vec![0; a.snap.node_count()];
-        }
-        let Some((largest, point)) = class_accumulation_point(a, ci, &preorder, &mut sums) else { continue };
+    let candidates: Vec<usize> = a
+        .classes
+        .iter()
+        .enumerate()
+        .filter(|(_, class)| {
+            let internal = class.name.starts_with('(') || class.name.starts_with("system /") || class.name.is_empty();
+            class.retained_size >= threshold && !internal && class.count >= 2
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let instances = if candidates.is_empty() { Vec::new() } else { top_level_instances(a, &candidates) };
+    let mut scratch = Scratch { sums: Vec::new(), stamp: Vec::new(), pass: 0 };
+    if !candidates.is_empty() {
+        scratch = Scratch { sums: vec![0; a.snap.node_count()], stamp: vec![0; a.snap.node_count()], pass: 0 };
+    }
+    for (&ci, instances) in candidates.iter().zip(instances) {
+        let class = &a.classes[ci];
+        let Some((largest, point)) = class_accumulation_point(a, &instances, &mut scratch) else { continue };
         if is_container(a, point, &globals) {
             // Spread over the whole application: no single place to look at.
             continue;
@@ -525,7 +546,7 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
             continue;
         }
         let paths = a.retainer_paths(point, limits.retainer_paths);
-        let mut explanation = explain(a, point, point, &paths, &urls);
+        let mut explanation = explain(a, point, point, &paths, &urls, &detached);
         if explanation.closure.is_none() {
             explanation.closure = closure_of(a, largest, &urls);
         }
