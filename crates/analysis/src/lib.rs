@@ -20,7 +20,7 @@
 //! - [`cpu::CpuProfile::from_reader`], `report()`, and [`cpu::diff`].
 //! - [`heapprofile::analyse`].
 //!
-//! Memory: about 49 bytes per node and 13 per edge stay resident after the analysis (17 and 9 of them the parsed
+//! Memory: about 41 bytes per node and 13 per edge stay resident after the analysis (17 and 9 of them the parsed
 //! arrays); the dominator computation adds 36 bytes per node for its duration.
 
 pub mod cpu;

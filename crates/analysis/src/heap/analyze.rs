@@ -3,9 +3,10 @@
 //! inference for plain objects), aggregates by class and statistics. Each step follows the function of the same
 //! purpose in DevTools' `HeapSnapshot.ts` (named in its comment), because users compare our numbers with DevTools'.
 //!
-//! Resident cost added to the parsed arrays: per node 8 (retained) + 4 (distance) + 4 (class) + 4 (dominator) + 8
-//! (dominator tree children) + 4 (retainer list start) + ⅛ (page flag); per edge 4 (retainer) + ¼ (essential bits).
-//! The dominator computation's temporaries (36 bytes per node) are freed before the class aggregation.
+//! Resident cost added to the parsed arrays: per node 4 bytes of retained size (a side table holds the few beyond 32
+//! bits), 4 of distance, 4 of class, 8 of dominator tree children lists and 4 of retainer list start; per edge 4 bytes
+//! of retaining node and an eighth for the essential bit of the retainer slot. The dominator computation's
+//! temporaries (36 bytes per node) and the page-owned and essential-edge bits are freed before the class aggregation.
 
 use std::collections::HashMap;
 
@@ -54,12 +55,47 @@ pub struct ClassSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Located(u32, u32, u32, u32);
 
+/// Sizes per node in 4 bytes each; the few beyond 32 bits (the root, the global object of a big heap) are kept in a
+/// side table.
+struct CompactSizes {
+    small: Vec<u32>,
+    big: HashMap<u32, u64>,
+}
+
+impl CompactSizes {
+    fn new(sizes: Vec<u64>) -> CompactSizes {
+        let mut big = HashMap::new();
+        let small = sizes
+            .iter()
+            .enumerate()
+            .map(|(n, &s)| match u32::try_from(s) {
+                Ok(v) if v != u32::MAX => v,
+                _ => {
+                    big.insert(n as u32, s);
+                    u32::MAX
+                }
+            })
+            .collect();
+        CompactSizes { small, big }
+    }
+
+    fn get(&self, n: u32) -> u64 {
+        match self.small[n as usize] {
+            u32::MAX => self.big.get(&n).copied().unwrap_or(u32::MAX as u64),
+            s => s as u64,
+        }
+    }
+
+    fn bytes(&self) -> u64 {
+        4 * self.small.capacity() as u64 + 16 * self.big.capacity() as u64
+    }
+}
+
 /// A snapshot with everything DevTools computes at load time.
 pub struct HeapAnalysis {
     pub snap: HeapSnapshot,
     pub retainers: Retainers,
-    pub dominator: Vec<u32>,
-    pub retained: Vec<u64>,
+    retained: CompactSizes,
     pub dominated_first: Vec<u32>,
     pub dominated: Vec<u32>,
     pub distance: Vec<i32>,
@@ -67,7 +103,6 @@ pub struct HeapAnalysis {
     pub class_of: Vec<u32>,
     pub classes: Vec<ClassSummary>,
     pub statistics: Statistics,
-    pub page_owned: Bits,
 }
 
 struct WeakMapNames {
@@ -110,6 +145,7 @@ impl HeapAnalysis {
         calculate_shallow_sizes(&mut snap);
         let mut weak_names = WeakMapNames { state: vec![0; snap.strings.len()] };
         let essential = essential_edges(&snap, &page_owned, &mut weak_names);
+        drop(page_owned);
         let retainers = dominators::retainers(&snap, &essential);
         // Distances and dominators only read the graph: compute them on two threads, as DevTools' two workers do.
         let (doms, distance) = std::thread::scope(|scope| {
@@ -121,18 +157,17 @@ impl HeapAnalysis {
         });
         drop((essential, weak_names));
         let (dominated_first, dominated) = dominators::children(&doms.dominator, root);
+        drop(doms.dominator);
         let mut analysis = HeapAnalysis {
             snap,
             retainers,
-            dominator: doms.dominator,
-            retained: doms.retained,
+            retained: CompactSizes::new(doms.retained),
             dominated_first,
             dominated,
             distance,
             class_of: Vec::new(),
             classes: Vec::new(),
             statistics: Statistics::default(),
-            page_owned,
         };
         analysis.classify();
         analysis.aggregate();
@@ -140,12 +175,29 @@ impl HeapAnalysis {
         analysis
     }
 
+    /// Bytes `n` keeps alive: its own (reattributed) size plus everything it dominates.
+    pub fn retained(&self, n: u32) -> u64 {
+        self.retained.get(n)
+    }
+
     pub fn root(&self) -> u32 {
         self.snap.root
     }
 
     pub fn total_size(&self) -> u64 {
-        self.retained[self.root() as usize] + self.snap.extra_native_bytes
+        self.retained(self.root()) + self.snap.extra_native_bytes
+    }
+
+    /// Every node's immediate dominator (the root's is itself), rebuilt from the children lists: O(n), 4 bytes per
+    /// node, for the duration of a walk up the tree.
+    pub fn dominator_parents(&self) -> Vec<u32> {
+        let mut parent = vec![self.root(); self.snap.node_count()];
+        for n in 0..self.snap.node_count() as u32 {
+            for &c in self.dominated(n) {
+                parent[c as usize] = n;
+            }
+        }
+        parent
     }
 
     pub fn dominated(&self, n: u32) -> &[u32] {
@@ -164,11 +216,10 @@ impl HeapAnalysis {
     pub fn resident_bytes(&self) -> (u64, u64) {
         let (nodes, edges) = self.snap.resident_bytes();
         let nodes = nodes
-            + 8 * self.retained.capacity() as u64
-            + 4 * (self.distance.capacity() + self.class_of.capacity() + self.dominator.capacity()) as u64
+            + self.retained.bytes()
+            + 4 * (self.distance.capacity() + self.class_of.capacity()) as u64
             + 4 * (self.dominated_first.capacity() + self.dominated.capacity() + self.retainers.first.capacity())
-                as u64
-            + self.page_owned.bytes() as u64;
+                as u64;
         let edges = edges + 4 * self.retainers.node.capacity() as u64 + self.retainers.essential.bytes() as u64;
         (nodes, edges)
     }
@@ -307,7 +358,7 @@ impl HeapAnalysis {
             }
             if counts {
                 if active[c] == 0 {
-                    self.classes[c].retained_size += self.retained[n as usize];
+                    self.classes[c].retained_size += self.retained(n);
                 }
                 active[c] += 1;
                 stack.push((n, true));

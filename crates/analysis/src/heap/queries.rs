@@ -26,7 +26,7 @@ impl HeapAnalysis {
         let members = (0..self.snap.node_count() as u32)
             .filter(|&n| self.class_of[n as usize] == class && self.snap.self_size(n) != 0);
         let total = self.classes[class as usize].count;
-        let top = top_by(offset + limit, members, |n| self.retained[n as usize]);
+        let top = top_by(offset + limit, members, |n| self.retained(n));
         Some(Page {
             total,
             offset: offset as u64,

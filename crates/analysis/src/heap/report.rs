@@ -60,7 +60,7 @@ impl ObjectInfo {
             class_name: a.class_name(n).to_owned(),
             name,
             self_size: a.snap.self_size(n),
-            retained_size: a.retained[n as usize],
+            retained_size: a.retained(n),
             distance: a.distance[n as usize],
         }
     }
@@ -114,7 +114,7 @@ impl HeapAnalysis {
     /// The dominated objects of `n`, largest retained size first.
     pub fn dominated_by_size(&self, n: u32) -> Vec<u32> {
         let mut c = self.dominated(n).to_vec();
-        c.sort_unstable_by_key(|&x| std::cmp::Reverse(self.retained[x as usize]));
+        c.sort_unstable_by_key(|&x| std::cmp::Reverse(self.retained(x)));
         c
     }
 
@@ -139,9 +139,7 @@ impl HeapAnalysis {
 
     /// The objects with the largest retained sizes.
     pub fn largest_objects(&self, limit: usize) -> Vec<u32> {
-        top_by(limit, (0..self.snap.node_count() as u32).filter(|&n| self.is_user_object(n)), |n| {
-            self.retained[n as usize]
-        })
+        top_by(limit, (0..self.snap.node_count() as u32).filter(|&n| self.is_user_object(n)), |n| self.retained(n))
     }
 
     /// Strings whose content occurs more than once, most wasted bytes first (flat strings only: a concatenated

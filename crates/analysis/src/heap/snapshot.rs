@@ -35,7 +35,7 @@ pub struct ParseOptions {
 }
 
 /// Bytes of memory the parse plus the full analysis take at their peak for a snapshot with these header counts.
-/// Measured (benchmark snapshots): 49 bytes per node and 13 per edge stay resident, the dominator computation adds
+/// Measured (benchmark snapshots): 41 bytes per node and 13 per edge stay resident, the dominator computation adds
 /// 36 per node while it runs, and strings, class tables and the report take a few percent more; this estimate adds
 /// a margin on top, so a file it admits fits.
 pub fn memory_estimate(node_count: u64, edge_count: u64) -> u64 {

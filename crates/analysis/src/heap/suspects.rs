@@ -118,7 +118,7 @@ fn is_container(a: &HeapAnalysis, n: u32, globals: &[u32]) -> bool {
 }
 
 /// Whether `ancestor` dominates `n` (or is `n`).
-fn dominates(a: &HeapAnalysis, ancestor: u32, n: u32) -> bool {
+fn dominates(a: &HeapAnalysis, parent: &[u32], ancestor: u32, n: u32) -> bool {
     let mut x = n;
     for _ in 0..MAX_DESCENT {
         if x == ancestor {
@@ -127,7 +127,7 @@ fn dominates(a: &HeapAnalysis, ancestor: u32, n: u32) -> bool {
         if x == a.root() {
             return false;
         }
-        x = a.dominator[x as usize];
+        x = parent[x as usize];
     }
     false
 }
@@ -173,14 +173,19 @@ struct Scratch {
 /// size) that dominates top-level instances holding 80 % of what the class retains. Each instance's weight is added
 /// along its dominator chain, at most `MAX_CHAIN` steps up (an instance deeper than that, at the end of a very long
 /// linked list, does not count for the objects above it).
-fn class_accumulation_point(a: &HeapAnalysis, instances: &[u32], sc: &mut Scratch) -> Option<(u32, u32)> {
-    let largest = *instances.iter().max_by_key(|&&n| (a.retained[n as usize], std::cmp::Reverse(n)))?;
+fn class_accumulation_point(
+    a: &HeapAnalysis,
+    parent: &[u32],
+    instances: &[u32],
+    sc: &mut Scratch,
+) -> Option<(u32, u32)> {
+    let largest = *instances.iter().max_by_key(|&&n| (a.retained(n), std::cmp::Reverse(n)))?;
     sc.pass += 1;
     let pass = sc.pass;
     let mut nodes: Vec<u32> = Vec::with_capacity(instances.len() * 2);
     let mut total = 0u64;
     for &n in instances {
-        let r = a.retained[n as usize];
+        let r = a.retained(n);
         total += r;
         // Add the instance's weight to its dominator chain (chains are short: a few steps to the root).
         let mut x = n;
@@ -194,13 +199,13 @@ fn class_accumulation_point(a: &HeapAnalysis, instances: &[u32], sc: &mut Scratc
             if x == a.root() {
                 break;
             }
-            x = a.dominator[x as usize];
+            x = parent[x as usize];
         }
     }
     let point = nodes
         .into_iter()
         .filter(|&n| sc.sums[n as usize] as f64 >= 0.8 * total as f64)
-        .min_by_key(|&n| (a.retained[n as usize], std::cmp::Reverse(n)))
+        .min_by_key(|&n| (a.retained(n), std::cmp::Reverse(n)))
         .unwrap_or(largest);
     Some((largest, point))
 }
@@ -227,10 +232,10 @@ fn duplicated_below(a: &HeapAnalysis, n: u32) -> Option<DuplicatedString> {
 pub fn accumulation_point(a: &HeapAnalysis, n: u32) -> u32 {
     let mut cur = n;
     for _ in 0..MAX_DESCENT {
-        let Some(&largest) = a.dominated(cur).iter().max_by_key(|&&c| a.retained[c as usize]) else {
+        let Some(&largest) = a.dominated(cur).iter().max_by_key(|&&c| a.retained(c)) else {
             break;
         };
-        if (a.retained[largest as usize] as f64) < BIG_DROP_RATIO * a.retained[cur as usize] as f64 {
+        if (a.retained(largest) as f64) < BIG_DROP_RATIO * a.retained(cur) as f64 {
             break;
         }
         cur = largest;
@@ -358,8 +363,8 @@ fn listeners_of(a: &HeapAnalysis, n: u32) -> Vec<Listeners> {
 
 /// How many of the snapshot's detached native objects `n` dominates. Node marks only a handful of objects as
 /// detached, so walking each one up the dominator tree is cheaper than walking the suspect's subtree.
-fn detached_below(a: &HeapAnalysis, n: u32, detached: &[u32]) -> u64 {
-    detached.iter().filter(|&&d| dominates(a, n, d)).count() as u64
+fn detached_below(a: &HeapAnalysis, parent: &[u32], n: u32, detached: &[u32]) -> u64 {
+    detached.iter().filter(|&&d| dominates(a, parent, n, d)).count() as u64
 }
 
 /// Writes a path like `global.sessionCache` or `(GC roots) → (Global handles)[3]`.
@@ -384,6 +389,7 @@ fn held_by(path: &RetainerPath) -> String {
 
 fn explain(
     a: &HeapAnalysis,
+    parent: &[u32],
     suspect: u32,
     point: u32,
     paths: &[RetainerPath],
@@ -394,7 +400,7 @@ fn explain(
     let mut chain = vec![point];
     let mut x = point;
     while x != suspect && x != a.root() && chain.len() < MAX_DESCENT {
-        x = a.dominator[x as usize];
+        x = parent[x as usize];
         chain.push(x);
     }
     chain.reverse();
@@ -427,7 +433,7 @@ fn explain(
         collection,
         closure,
         listeners,
-        detached_natives: detached_below(a, suspect, detached),
+        detached_natives: detached_below(a, parent, suspect, detached),
         script,
         package,
         duplicated_string: duplicated_below(a, point),
@@ -479,6 +485,8 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
         .map(|e| a.snap.edge_to(e))
         .collect();
     let urls = script_urls(a);
+    // The analysis keeps the dominator tree as children lists; the walks up the tree here need each node's parent.
+    let parent = a.dominator_parents();
     let detached: Vec<u32> =
         (0..a.snap.node_count() as u32).filter(|&n| a.snap.detachedness(n) == 2).take(100_000).collect();
     let mut suspects = Vec::new();
@@ -490,17 +498,17 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
             objects.push(n);
             continue;
         }
-        stack.extend(a.dominated(n).iter().copied().filter(|&c| a.retained[c as usize] >= threshold));
+        stack.extend(a.dominated(n).iter().copied().filter(|&c| a.retained(c) >= threshold));
     }
     for n in objects {
         let point = accumulation_point(a, n);
         let paths = a.retainer_paths(point, limits.retainer_paths);
-        let explanation = explain(a, n, point, &paths, &urls, &detached);
-        let share = a.retained[n as usize] as f64 / total as f64;
+        let explanation = explain(a, &parent, n, point, &paths, &urls, &detached);
+        let share = a.retained(n) as f64 / total as f64;
         suspects.push(LeakSuspect {
             kind: SuspectKind::Object,
             description: describe(a, SuspectKind::Object, n, 1, share, &explanation),
-            retained_size: a.retained[n as usize],
+            retained_size: a.retained(n),
             share,
             object: ObjectInfo::of(a, n),
             class_name: a.class_name(n).to_owned(),
@@ -530,7 +538,7 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
     }
     for (&ci, instances) in candidates.iter().zip(instances) {
         let class = &a.classes[ci];
-        let Some((largest, point)) = class_accumulation_point(a, &instances, &mut scratch) else { continue };
+        let Some((largest, point)) = class_accumulation_point(a, &parent, &instances, &mut scratch) else { continue };
         if is_container(a, point, &globals) {
             // Spread over the whole application: no single place to look at.
             continue;
@@ -541,12 +549,12 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
             retained_size: class.retained_size,
         };
         // Instances that accumulate inside an object suspect are that suspect's story, not a new one.
-        if let Some(owner) = object_suspects.iter().position(|&o| dominates(a, o, point)) {
+        if let Some(owner) = object_suspects.iter().position(|&o| dominates(a, &parent, o, point)) {
             suspects[owner].related_classes.push(related);
             continue;
         }
         let paths = a.retainer_paths(point, limits.retainer_paths);
-        let mut explanation = explain(a, point, point, &paths, &urls, &detached);
+        let mut explanation = explain(a, &parent, point, point, &paths, &urls, &detached);
         if explanation.closure.is_none() {
             explanation.closure = closure_of(a, largest, &urls);
         }
