@@ -169,6 +169,34 @@ fn type_index(names: &[String], name: &str) -> Option<u8> {
     names.iter().position(|n| n == name).map(|i| i as u8)
 }
 
+/// Reads a flat integer array as records of `fields` numbers each and hands every complete record to `sink`.
+fn read_records<R: BufRead>(
+    t: &mut Tokenizer<R>,
+    context: &'static str,
+    fields: usize,
+    mut sink: impl FnMut(&[u64]) -> Result<()>,
+) -> Result<()> {
+    const MAX_FIELDS: usize = 16;
+    if fields == 0 || fields > MAX_FIELDS {
+        return Err(Error::Header(format!("{fields} fields per record in {context} are not supported")));
+    }
+    let mut cur = [0u64; MAX_FIELDS];
+    let mut f = 0;
+    t.read_uint_array(context, |v| {
+        cur[f] = v;
+        f += 1;
+        if f < fields {
+            return Ok(());
+        }
+        f = 0;
+        sink(&cur[..fields])
+    })?;
+    if f != 0 {
+        return Err(Error::Inconsistent(format!("the {context} array's length is not a multiple of {fields} fields")));
+    }
+    Ok(())
+}
+
 /// Grows `v` so one more element fits, never beyond `expected` elements in total.
 fn make_room<T>(v: &mut Vec<T>, expected: usize) {
     if v.len() == v.capacity() {
@@ -390,23 +418,11 @@ impl HeapSnapshot {
         node_count: usize,
         edge_count: usize,
     ) -> Result<()> {
-        let fields = l.node_fields;
-        let mut f = 0usize;
-        let mut cur = [0u64; 16];
-        if fields > cur.len() || fields == 0 {
-            return Err(Error::Header(format!("{fields} node fields are not supported")));
-        }
         let mut edges_so_far: u64 = 0;
         let type_count = self.node_type_names.len() as u64;
         make_room(&mut self.first_edge, node_count + 1);
         self.first_edge.push(0);
-        t.read_uint_array("nodes", |v| {
-            cur[f] = v;
-            f += 1;
-            if f < fields {
-                return Ok(());
-            }
-            f = 0;
+        read_records(t, "nodes", l.node_fields, |cur| {
             let ordinal = self.kind.len();
             if ordinal >= node_count {
                 return Err(Error::Inconsistent(format!("more nodes than the header's node_count {node_count}")));
@@ -446,9 +462,6 @@ impl HeapSnapshot {
             self.first_edge.push(edges_so_far as u32);
             Ok(())
         })?;
-        if f != 0 {
-            return Err(Error::Inconsistent(format!("the nodes array's length is not a multiple of {fields} fields")));
-        }
         if self.kind.len() != node_count {
             return Err(Error::Inconsistent(format!("{} nodes, but the header says {node_count}", self.kind.len())));
         }
@@ -461,21 +474,9 @@ impl HeapSnapshot {
     }
 
     fn read_edges<R: BufRead>(&mut self, t: &mut Tokenizer<R>, l: &Layout, edge_count: usize) -> Result<()> {
-        let fields = l.edge_fields;
-        if fields > 8 || fields == 0 {
-            return Err(Error::Header(format!("{fields} edge fields are not supported")));
-        }
         let node_fields = l.node_fields as u64;
         let node_count = self.kind.len() as u64;
-        let mut cur = [0u64; 8];
-        let mut f = 0usize;
-        t.read_uint_array("edges", |v| {
-            cur[f] = v;
-            f += 1;
-            if f < fields {
-                return Ok(());
-            }
-            f = 0;
+        read_records(t, "edges", l.edge_fields, |cur| {
             let ordinal = self.edge_to.len();
             if ordinal >= edge_count {
                 return Err(Error::Inconsistent(format!("more edges than the header's edge_count {edge_count}")));
@@ -494,9 +495,6 @@ impl HeapSnapshot {
             self.edge_type.push(cur[l.e_type].min(255) as u8);
             Ok(())
         })?;
-        if f != 0 {
-            return Err(Error::Inconsistent(format!("the edges array's length is not a multiple of {fields} fields")));
-        }
         if self.edge_to.len() != edge_count {
             return Err(Error::Inconsistent(format!("{} edges, but the header says {edge_count}", self.edge_to.len())));
         }
@@ -507,22 +505,10 @@ impl HeapSnapshot {
         let (Some(obj), Some(script), Some(line), Some(column)) = (l.l_object, l.l_script, l.l_line, l.l_column) else {
             return t.skip_value("locations");
         };
-        let fields = l.loc_fields;
-        if fields > 8 || fields == 0 {
-            return Err(Error::Header(format!("{fields} location fields are not supported")));
-        }
         let node_fields = l.node_fields as u64;
         let node_count = self.kind.len();
-        let mut cur = [0u64; 8];
-        let mut f = 0usize;
         let mut sorted = true;
-        t.read_uint_array("locations", |v| {
-            cur[f] = v;
-            f += 1;
-            if f < fields {
-                return Ok(());
-            }
-            f = 0;
+        read_records(t, "locations", l.loc_fields, |cur| {
             let index = cur[obj];
             if index % node_fields != 0 || index / node_fields >= node_count as u64 {
                 return Err(Error::Inconsistent(format!("a location names {index}, which is not a node")));
@@ -544,11 +530,6 @@ impl HeapSnapshot {
             self.locations.push(loc);
             Ok(())
         })?;
-        if f != 0 {
-            return Err(Error::Inconsistent(format!(
-                "the locations array's length is not a multiple of {fields} fields"
-            )));
-        }
         if !sorted {
             // Later entries win, as in DevTools' map.
             self.locations.reverse();
