@@ -160,3 +160,17 @@ fn retainer_paths_are_distinct_and_shortest_first() {
         paths.iter().map(|p| p.steps.iter().map(|s| s.object.id).collect()).collect();
     assert_eq!(ids.len(), 3, "paths are distinct");
 }
+
+#[test]
+fn any_object_is_explained_like_a_suspect_with_emitter_listeners() {
+    let a = leaky_node20();
+    let bus = (0..a.snap.node_count() as u32)
+        .find(|&n| a.snap.name(n) == "EventEmitter" && a.class_name(n) == "EventEmitter");
+    let bus = bus.expect("the fixture's emitter");
+    let (point, _, explanation) = a.explain(bus, 1);
+    // The emitter's memory accumulates in its listener array; the path to it is written JavaScript-style.
+    assert_eq!(point.class_name, "Array");
+    assert_eq!(explanation.held_by.as_deref(), Some("global.bus._events.tick"));
+    let tick = explanation.listeners.iter().find(|l| l.event == "tick").unwrap();
+    assert_eq!(tick.count, 50);
+}

@@ -171,6 +171,13 @@ impl HeapAnalysis {
             .collect()
     }
 
+    /// For any object: its accumulation point, the K shortest retainer paths to that point, and the JavaScript-level
+    /// explanation a leak suspect gets.
+    pub fn explain(&self, n: u32, k: usize) -> (ObjectInfo, Vec<RetainerPath>, crate::heap::Explanation) {
+        let (point, paths, explanation) = suspects::explain_object(self, n, k);
+        (ObjectInfo::of(self, point), paths, explanation)
+    }
+
     /// The K shortest distinct retainer paths to the object with this id.
     pub fn retainer_paths(&self, n: u32, k: usize) -> Vec<RetainerPath> {
         crate::heap::paths::retainer_paths(self, n, k)

@@ -584,3 +584,29 @@ pub fn leak_suspects(a: &HeapAnalysis, limits: &ReportLimits) -> Vec<LeakSuspect
         .sort_by(|x, y| y.retained_size.cmp(&x.retained_size).then_with(|| x.object.ordinal.cmp(&y.object.ordinal)));
     suspects
 }
+
+/// The JavaScript-level explanation of any object, as a leak suspect gets it: who holds it, the collection, closure
+/// or emitter on the way to where its memory accumulates, detached natives, repeated strings, script and package.
+pub fn explain_object(a: &HeapAnalysis, n: u32, k_paths: usize) -> (u32, Vec<RetainerPath>, Explanation) {
+    let parent = a.dominator_parents();
+    let detached: Vec<u32> =
+        (0..a.snap.node_count() as u32).filter(|&x| a.snap.detachedness(x) == 2).take(100_000).collect();
+    let point = accumulation_point(a, n);
+    let paths = a.retainer_paths(point, k_paths);
+    let explanation = explain(a, &parent, n, point, &paths, &script_urls(a), &detached);
+    (point, paths, explanation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npm_packages_come_from_the_last_node_modules_in_a_url() {
+        assert_eq!(npm_package("file:///srv/app/node_modules/express/lib/router.js").as_deref(), Some("express"));
+        assert_eq!(npm_package("/a/node_modules/@nestjs/core/x.js").as_deref(), Some("@nestjs/core"));
+        assert_eq!(npm_package("/a/node_modules/x/node_modules/y/i.js").as_deref(), Some("y"));
+        assert_eq!(npm_package("/srv/app/main.js"), None);
+        assert_eq!(npm_package("node:internal/timers"), None);
+    }
+}
