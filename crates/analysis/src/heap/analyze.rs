@@ -141,27 +141,35 @@ impl HeapAnalysis {
     pub fn new(mut snap: HeapSnapshot) -> HeapAnalysis {
         let root = snap.root;
         propagate_dom_state(&mut snap);
-        let page_owned = page_owned_nodes(&snap);
-        calculate_shallow_sizes(&mut snap);
-        let mut weak_names = WeakMapNames { state: vec![0; snap.strings.len()] };
-        let essential = essential_edges(&snap, &page_owned, &mut weak_names);
-        drop(page_owned);
-        let retainers = dominators::retainers(&snap, &essential);
-        // Distances and dominators only read the graph: compute them on two threads, as DevTools' two workers do.
-        let (doms, distance) = std::thread::scope(|scope| {
-            let bfs = scope.spawn(|| distances(&snap, &mut weak_names));
+        let strings = snap.strings.len();
+        // Only reads of the graph from here to the join, on two threads (as DevTools splits its load over two
+        // workers): shallow-size owners and distances beside page flags, essential edges, retainers and dominators.
+        let (owners, distance, retainers, doms) = std::thread::scope(|scope| {
+            let side = scope.spawn(|| {
+                let owners = shallow_size_owners(&snap);
+                let distance = distances(&snap, &mut WeakMapNames { state: vec![0; strings] });
+                (owners, distance)
+            });
+            let page_owned = page_owned_nodes(&snap);
+            let essential = essential_edges(&snap, &page_owned, &mut WeakMapNames { state: vec![0; strings] });
+            drop(page_owned);
+            let retainers = dominators::retainers(&snap, &essential);
             let doms = dominators::compute(&snap, root, &essential, &retainers);
-            // A panic in the BFS thread is a bug; re-raise it here rather than hide it.
-            let distance = bfs.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (doms, distance)
+            drop(essential);
+            // A panic on the other thread is a bug; re-raise it here rather than hide it.
+            let (owners, distance) = side.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (owners, distance, retainers, doms)
         });
-        drop((essential, weak_names));
+        if let Some(owners) = owners {
+            apply_shallow_sizes(&mut snap, &owners);
+        }
+        let retained = dominators::retained_sizes(&snap, &doms);
         let (dominated_first, dominated) = dominators::children(&doms.dominator, root);
-        drop(doms.dominator);
+        drop(doms);
         let mut analysis = HeapAnalysis {
             snap,
             retainers,
-            retained: CompactSizes::new(doms.retained),
+            retained: CompactSizes::new(retained),
             dominated_first,
             dominated,
             distance,
@@ -504,15 +512,17 @@ fn page_owned_nodes(snap: &HeapSnapshot) -> Bits {
     flags
 }
 
-/// DevTools' `calculateShallowSizes`: hidden and array nodes (and native `system / ExternalStringData`) with exactly
-/// one owner give their size to that owner. Skipped when the snapshot has no user roots ("expose internals" mode).
-fn calculate_shallow_sizes(snap: &mut HeapSnapshot) {
+const UNVISITED: u32 = u32::MAX;
+const MULTIPLE: u32 = u32::MAX - 1;
+
+/// DevTools' `calculateShallowSizes`, first half: the owner of every node, found by a worklist over non-weak edges
+/// (hidden and array nodes, and native `system / ExternalStringData`, take their retainers' owner). None when the
+/// snapshot has no user roots ("expose internals" mode), where DevTools moves no sizes.
+fn shallow_size_owners(snap: &HeapSnapshot) -> Option<Vec<u32>> {
     let root = snap.root;
     if !snap.edges(root).any(|e| is_user_root(snap, snap.edge_to(e))) {
-        return;
+        return None;
     }
-    const UNVISITED: u32 = u32::MAX;
-    const MULTIPLE: u32 = u32::MAX - 1;
     let n = snap.node_count();
     let t = snap.node_types.clone();
     let mut owners = vec![0u32; n];
@@ -545,12 +555,18 @@ fn calculate_shallow_sizes(snap: &mut HeapSnapshot) {
             }
         }
     }
-    for i in 0..n as u32 {
+    Some(owners)
+}
+
+/// DevTools' `calculateShallowSizes`, second half: nodes with exactly one owner give their size to it.
+fn apply_shallow_sizes(snap: &mut HeapSnapshot, owners: &[u32]) {
+    let (root, synthetic) = (snap.root, snap.node_types.synthetic);
+    for i in 0..snap.node_count() as u32 {
         let owner = owners[i as usize];
         if owner == UNVISITED || owner == MULTIPLE || owner == i {
             continue;
         }
-        if snap.is_type(owner, t.synthetic) || owner == root {
+        if snap.is_type(owner, synthetic) || owner == root {
             continue;
         }
         let size = snap.self_size(i);

@@ -20,7 +20,8 @@ pub struct Retainers {
 pub struct Dominators {
     /// Immediate dominator of every node (the root's is itself).
     pub dominator: Vec<u32>,
-    pub retained: Vec<u64>,
+    /// Node ordinals in DFS order (dominators before the nodes they dominate).
+    pub order: Vec<u32>,
 }
 
 /// Builds the retainer lists. `essential_edge` is indexed by edge ordinal.
@@ -51,8 +52,7 @@ pub fn retainers(snap: &HeapSnapshot, essential_edge: &Bits) -> Retainers {
     Retainers { first, node, essential }
 }
 
-/// Lengauer–Tarjan over the essential edges from `root`; retained sizes are the (reattributed) self sizes summed up
-/// the dominator tree, built after the algorithm's temporaries are freed.
+/// Lengauer–Tarjan over the essential edges from `root`.
 pub fn compute(snap: &HeapSnapshot, root: u32, essential_edge: &Bits, ret: &Retainers) -> Dominators {
     let count = snap.node_count();
     // 1-based vertex numbers as in the paper; 0 means "none".
@@ -202,13 +202,18 @@ pub fn compute(snap: &HeapSnapshot, root: u32, essential_edge: &Bits, ret: &Reta
 
     let dominator: Vec<u32> = (0..count).map(|o| dom[o + 1] - 1).collect();
     drop(dom);
-    let mut retained: Vec<u64> = (0..count as u32).map(|o| snap.self_size(o)).collect();
-    for i in (2..=n).rev() {
-        let o = (vertex[i as usize] - 1) as usize;
-        let d = dominator[o] as usize;
-        retained[d] += retained[o];
+    let order: Vec<u32> = vertex[1..=n as usize].iter().map(|&v| v - 1).collect();
+    Dominators { dominator, order }
+}
+
+/// Retained sizes: the (reattributed) self sizes summed up the dominator tree, in reverse DFS order as DevTools does.
+pub fn retained_sizes(snap: &HeapSnapshot, doms: &Dominators) -> Vec<u64> {
+    let mut retained: Vec<u64> = (0..snap.node_count() as u32).map(|o| snap.self_size(o)).collect();
+    for &o in doms.order.iter().skip(1).rev() {
+        let d = doms.dominator[o as usize] as usize;
+        retained[d] += retained[o as usize];
     }
-    Dominators { dominator, retained }
+    retained
 }
 
 /// The dominator tree's children lists: `first[n]..first[n + 1]` index `children`.
