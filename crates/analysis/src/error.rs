@@ -21,8 +21,6 @@ pub enum Error {
     OverBudget { needed_bytes: u64, budget_bytes: u64 },
     #[error("the profile is malformed: {0}")]
     Profile(String),
-    #[error("no object with id {0} in the snapshot")]
-    NoSuchObject(u64),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
