@@ -135,6 +135,7 @@ fn planted_leaks_are_the_top_suspects_with_their_accumulation_points() {
 
     let widgets = &report.leak_suspects[1];
     assert_eq!(widgets.explanation.collection.as_ref().map(|c| c.entries), Some(300));
+    assert_eq!(widgets.explanation.closure, None, "the widgets' constructor below the array is not the story");
     assert!(widgets.related_classes.iter().any(|c| c.class_name == "DetachedWidget" && c.instance_count == 300));
 
     let strings = &report.leak_suspects[2];

@@ -409,13 +409,10 @@ fn explain(
     let candidates: Vec<u32> = chain.iter().copied().chain(path_nodes.iter().copied()).collect();
     let collection = candidates.iter().find_map(|&n| collection_of(a, n));
     let closure = candidates.iter().find_map(|&n| closure_of(a, n, urls)).or_else(|| {
-        // A class of closures, or a suspect holding closures: the largest dominated closure tells what they keep.
-        let t = a.snap.node_types.closure;
-        a.dominated_by_size(point)
-            .into_iter()
-            .take(8)
-            .find(|&c| a.snap.is_type(c, t))
-            .and_then(|c| closure_of(a, c, urls))
+        // Memory accumulating in closures (a Map of callbacks): the largest object held there is one, and its
+        // context tells what they all keep. Any other closure below is incidental (a constructor, say).
+        let largest = a.dominated(point).iter().copied().max_by_key(|&c| (a.retained(c), std::cmp::Reverse(c)))?;
+        closure_of(a, largest, urls)
     });
     let listeners = candidates.iter().map(|&n| listeners_of(a, n)).find(|l| !l.is_empty()).unwrap_or_default();
     let script = candidates
