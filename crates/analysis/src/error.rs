@@ -19,6 +19,8 @@ pub enum Error {
     Inconsistent(String),
     #[error("the snapshot needs about {needed_bytes} bytes of memory, more than the budget of {budget_bytes} bytes")]
     OverBudget { needed_bytes: u64, budget_bytes: u64 },
+    #[error("the analysis was cancelled")]
+    Cancelled,
     #[error("the profile is malformed: {0}")]
     Profile(String),
 }

@@ -17,12 +17,15 @@
 //!   and [`heap::HeapAnalysis::report`] for the [`heap::HeapReport`]; paged follow-ups on the analysis
 //!   (`class_instances`, `dominated_page`, `retainer_paths`); [`heap::diff::SnapshotSummary`] and
 //!   [`heap::diff::compare`] / [`heap::diff::growth`] for comparisons.
+//! - A [`Control`] in `ParseOptions` (and given to [`heap::HeapAnalysis::with_control`]) cancels a running
+//!   analysis and tells which [`Step`] it is in; bytes read while parsing are best counted by wrapping the reader.
 //! - [`cpu::CpuProfile::from_reader`], `report()`, and [`cpu::diff`].
 //! - [`heapprofile::analyse`].
 //!
 //! Memory: about 41 bytes per node and 13 per edge stay resident after the analysis (17 and 9 of them the parsed
 //! arrays); the dominator computation adds 36 bytes per node for its duration.
 
+pub mod control;
 pub mod cpu;
 pub mod error;
 pub mod heap;
@@ -32,4 +35,5 @@ mod json;
 mod profile_input;
 pub mod text;
 
+pub use control::{Control, Step};
 pub use error::{Error, Result};

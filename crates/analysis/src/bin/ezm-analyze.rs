@@ -107,7 +107,11 @@ fn analyse_heap(path: &Path, budget_mib: Option<u64>, stages: &Stages) -> anyhow
     let (file, len) = open(path)?;
     let gzip = path.extension().is_some_and(|e| e == "gz");
     // A plain file's size bounds what its header may claim; a gzip file's inflated size is unknown.
-    let options = ParseOptions { budget_bytes: budget_mib.map(|m| m << 20), input_bytes: (!gzip).then_some(len) };
+    let options = ParseOptions {
+        budget_bytes: budget_mib.map(|m| m << 20),
+        input_bytes: (!gzip).then_some(len),
+        ..ParseOptions::default()
+    };
     let reader = Progress { inner: file, read: 0, total: len, shown: 0, draw: stages.progress };
     let snap = HeapSnapshot::from_reader(reader, &options).with_context(|| format!("parsing {}", path.display()))?;
     stages.done(&format!("parsed {} ({} nodes, {} edges)", path.display(), snap.node_count(), snap.edge_count()));

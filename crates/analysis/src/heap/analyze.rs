@@ -12,6 +12,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::control::{Control, Step};
+use crate::error::Result;
 use crate::heap::bits::Bits;
 use crate::heap::dominators::{self, Retainers};
 use crate::heap::snapshot::HeapSnapshot;
@@ -138,7 +140,13 @@ impl WeakMapNames {
 }
 
 impl HeapAnalysis {
-    pub fn new(mut snap: HeapSnapshot) -> HeapAnalysis {
+    pub fn new(snap: HeapSnapshot) -> HeapAnalysis {
+        Self::with_control(snap, &Control::new()).expect("a control nobody else holds is never cancelled")
+    }
+
+    /// The analysis, checking `control` for cancellation between its steps and reporting the step it is in.
+    pub fn with_control(mut snap: HeapSnapshot, control: &Control) -> Result<HeapAnalysis> {
+        control.enter(Step::Graph)?;
         let root = snap.root;
         propagate_dom_state(&mut snap);
         let strings = snap.strings.len();
@@ -177,10 +185,12 @@ impl HeapAnalysis {
             classes: Vec::new(),
             statistics: Statistics::default(),
         };
+        control.enter(Step::Classes)?;
         analysis.classify();
         analysis.aggregate();
         analysis.statistics = analysis.statistics();
-        analysis
+        control.enter(Step::Done)?;
+        Ok(analysis)
     }
 
     /// Bytes `n` keeps alive: its own (reattributed) size plus everything it dominates.

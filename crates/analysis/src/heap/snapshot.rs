@@ -21,6 +21,8 @@ const MAX_HEADER_BYTES: usize = 1 << 20;
 /// Types are kept in the low 6 bits of a byte, detachedness in the high 2.
 const MAX_NODE_TYPES: usize = 64;
 const TYPE_MASK: u8 = 0x3f;
+/// Records between two looks at the cancel flag while parsing (a power of two: checked with a mask).
+const CHECK_EVERY: usize = 1 << 20;
 /// `self_size` values that do not fit in 32 bits are stored as this marker plus an entry in the side table.
 const BIG_SIZE: u32 = u32::MAX;
 
@@ -32,6 +34,8 @@ pub struct ParseOptions {
     /// The size of the (uncompressed, if known) input: a header claiming more nodes or edges than this many bytes
     /// could hold is refused before any allocation.
     pub input_bytes: Option<u64>,
+    /// Cancels the parse (checked every million records) and shows its step.
+    pub control: crate::control::Control,
 }
 
 /// Bytes of memory the parse plus the full analysis take at their peak for a snapshot with these header counts.
@@ -229,6 +233,7 @@ impl HeapSnapshot {
 
     /// Parses a snapshot from plain JSON, in the calling thread.
     pub fn parse(reader: impl BufRead, options: &ParseOptions) -> Result<HeapSnapshot> {
+        options.control.enter(crate::control::Step::Parsing)?;
         let mut t = Tokenizer::new(reader);
         match t.peek()? {
             None => return Err(Error::Empty),
@@ -261,7 +266,7 @@ impl HeapSnapshot {
                     let l = layout
                         .as_ref()
                         .ok_or_else(|| Error::Header("'nodes' comes before the 'snapshot' header".into()))?;
-                    snap.read_nodes(&mut t, l, counts.0, counts.1)?;
+                    snap.read_nodes(&mut t, l, counts.0, counts.1, &options.control)?;
                     have_nodes = true;
                 }
                 "edges" => {
@@ -271,7 +276,7 @@ impl HeapSnapshot {
                     if !have_nodes {
                         return Err(Error::Inconsistent("'edges' comes before 'nodes'".into()));
                     }
-                    snap.read_edges(&mut t, l, counts.1)?;
+                    snap.read_edges(&mut t, l, counts.1, &options.control)?;
                     have_edges = true;
                 }
                 "locations" => {
@@ -417,6 +422,7 @@ impl HeapSnapshot {
         l: &Layout,
         node_count: usize,
         edge_count: usize,
+        control: &crate::control::Control,
     ) -> Result<()> {
         let mut edges_so_far: u64 = 0;
         let type_count = self.node_type_names.len() as u64;
@@ -424,6 +430,9 @@ impl HeapSnapshot {
         self.first_edge.push(0);
         read_records(t, "nodes", l.node_fields, |cur| {
             let ordinal = self.kind.len();
+            if ordinal & (CHECK_EVERY - 1) == 0 {
+                control.check()?;
+            }
             if ordinal >= node_count {
                 return Err(Error::Inconsistent(format!("more nodes than the header's node_count {node_count}")));
             }
@@ -473,11 +482,20 @@ impl HeapSnapshot {
         Ok(())
     }
 
-    fn read_edges<R: BufRead>(&mut self, t: &mut Tokenizer<R>, l: &Layout, edge_count: usize) -> Result<()> {
+    fn read_edges<R: BufRead>(
+        &mut self,
+        t: &mut Tokenizer<R>,
+        l: &Layout,
+        edge_count: usize,
+        control: &crate::control::Control,
+    ) -> Result<()> {
         let node_fields = l.node_fields as u64;
         let node_count = self.kind.len() as u64;
         read_records(t, "edges", l.edge_fields, |cur| {
             let ordinal = self.edge_to.len();
+            if ordinal & (CHECK_EVERY - 1) == 0 {
+                control.check()?;
+            }
             if ordinal >= edge_count {
                 return Err(Error::Inconsistent(format!("more edges than the header's edge_count {edge_count}")));
             }
@@ -750,9 +768,16 @@ mod tests {
         assert!(matches!(parse(&huge), Err(Error::Inconsistent(_))));
         let bad_target = good.replacen("2,4,14", "2,4,15", 1);
         assert!(matches!(parse(&bad_target), Err(Error::Inconsistent(_))), "to_node not a multiple of the field count");
-        let opts = ParseOptions { budget_bytes: Some(1000), input_bytes: None };
+        let opts = ParseOptions { budget_bytes: Some(1000), ..ParseOptions::default() };
         assert!(matches!(HeapSnapshot::parse(good.as_bytes(), &opts), Err(Error::OverBudget { .. })));
-        let opts = ParseOptions { budget_bytes: None, input_bytes: Some(10) };
+        let opts = ParseOptions { input_bytes: Some(10), ..ParseOptions::default() };
+        assert!(matches!(HeapSnapshot::parse(good.as_bytes(), &opts), Err(Error::Inconsistent(_))));
+        let cancelled = ParseOptions::default();
+        cancelled.control.cancel();
+        assert!(matches!(HeapSnapshot::parse(good.as_bytes(), &cancelled), Err(Error::Cancelled)));
+        let parsed = parse(&good).unwrap();
+        assert!(matches!(crate::heap::HeapAnalysis::with_control(parsed, &cancelled.control), Err(Error::Cancelled)));
+        let opts = ParseOptions { input_bytes: Some(10), ..ParseOptions::default() };
         assert!(matches!(HeapSnapshot::parse(good.as_bytes(), &opts), Err(Error::Inconsistent(_))));
     }
 
