@@ -273,6 +273,12 @@ mod tests {
         let session = c.classes.iter().find(|d| d.name == "Session").unwrap();
         assert_eq!((session.count_delta, session.self_size_delta, session.retained_size_delta), (2, 200, 200));
         assert_eq!((session.added_count, session.removed_count), (2, 0));
+        // Ids that went down: another process, so classes are matched by key and no object is called new.
+        let restarted = compare(&summary(&heap(3)), &summary(&heap(1)), 10);
+        assert!(!restarted.same_process);
+        assert_eq!(restarted.new_objects_count, 0);
+        let session = restarted.classes.iter().find(|d| d.name == "Session").unwrap();
+        assert_eq!((session.count_delta, session.added_count, session.removed_count), (-2, 0, 0));
         let g = growth(&[summary(&heap(1)), summary(&heap(2)), summary(&heap(4))], 10);
         assert_eq!(g.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["Session"]);
         assert_eq!(g[0].counts, [1, 2, 4]);
