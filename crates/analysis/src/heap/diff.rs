@@ -245,12 +245,10 @@ pub fn growth(summaries: &[SnapshotSummary], limit: usize) -> Vec<Growth> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heap::testing::{snapshot_json, N};
-    use crate::heap::{HeapSnapshot, ParseOptions};
+    use crate::heap::testing::{analyse, N};
 
     fn summary(nodes: &[N]) -> SnapshotSummary {
-        let snap = HeapSnapshot::parse(snapshot_json(nodes).as_bytes(), &ParseOptions::default()).unwrap();
-        SnapshotSummary::of(&HeapAnalysis::new(snap))
+        SnapshotSummary::of(&analyse(nodes))
     }
 
     fn heap(sessions: usize) -> Vec<N<'static>> {

@@ -241,14 +241,13 @@ pub fn children(dominator: &[u32], root: u32) -> (Vec<u32>, Vec<u32>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::heap::testing::{snapshot_json, N};
-    use crate::heap::{HeapAnalysis, HeapSnapshot, ParseOptions};
+    use crate::heap::testing::{analyse, N};
 
     /// root → global → a → b, global → c → b: b is dominated by global, not a or c. d is held only weakly (DevTools
     /// hangs such orphans under the root); e and f only hold each other (a clique, also under the root).
     #[test]
     fn dominators_follow_devtools_for_shared_objects_orphans_and_cliques() {
-        let json = snapshot_json(&[
+        let a = analyse(&[
             N("synthetic", "", 0, vec![("shortcut", "global", 1)]),
             N("object", "global", 10, vec![("property", "a", 2), ("property", "c", 4)]),
             N("object", "A", 100, vec![("property", "b", 3), ("weak", "d", 5)]),
@@ -258,7 +257,6 @@ mod tests {
             N("object", "E", 20, vec![("property", "f", 7)]),
             N("object", "F", 30, vec![("property", "e", 6)]),
         ]);
-        let a = HeapAnalysis::new(HeapSnapshot::parse(json.as_bytes(), &ParseOptions::default()).unwrap());
         let parent = a.dominator_parents();
         assert_eq!(parent, [0, 0, 1, 1, 1, 0, 0, 0]);
         let retained: Vec<u64> = (0..8).map(|n| a.retained(n)).collect();

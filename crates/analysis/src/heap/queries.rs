@@ -47,19 +47,17 @@ impl HeapAnalysis {
 
 #[cfg(test)]
 mod tests {
-    use crate::heap::testing::{snapshot_json, N};
-    use crate::heap::{HeapAnalysis, HeapSnapshot, ParseOptions};
+    use crate::heap::testing::{analyse, N};
 
     #[test]
     fn instances_and_dominated_objects_page_by_retained_size() {
-        let json = snapshot_json(&[
+        let a = analyse(&[
             N("synthetic", "", 0, vec![("shortcut", "global", 1)]),
             N("object", "global", 8, vec![("property", "a", 2), ("property", "b", 3), ("property", "c", 4)]),
             N("object", "Item", 10, vec![]),
             N("object", "Item", 30, vec![]),
             N("object", "Item", 20, vec![]),
         ]);
-        let a = HeapAnalysis::new(HeapSnapshot::parse(json.as_bytes(), &ParseOptions::default()).unwrap());
         let page = a.class_instances(",Item", 1, 5).unwrap();
         assert_eq!(page.total, 3);
         assert_eq!(page.objects.iter().map(|o| o.self_size).collect::<Vec<_>>(), [20, 10]);

@@ -174,10 +174,14 @@ fn type_index(names: &[String], name: &str) -> Option<u8> {
 }
 
 /// Reads a flat integer array as records of `fields` numbers each and hands every complete record to `sink`.
+/// More records than `max` (the header's count) are an error, and `control`'s cancel flag is looked at every
+/// `CHECK_EVERY` records.
 fn read_records<R: BufRead>(
     t: &mut Tokenizer<R>,
     context: &'static str,
     fields: usize,
+    max: usize,
+    control: &crate::control::Control,
     mut sink: impl FnMut(&[u64]) -> Result<()>,
 ) -> Result<()> {
     const MAX_FIELDS: usize = 16;
@@ -186,6 +190,7 @@ fn read_records<R: BufRead>(
     }
     let mut cur = [0u64; MAX_FIELDS];
     let mut f = 0;
+    let mut count = 0usize;
     t.read_uint_array(context, |v| {
         cur[f] = v;
         f += 1;
@@ -193,6 +198,13 @@ fn read_records<R: BufRead>(
             return Ok(());
         }
         f = 0;
+        if count & (CHECK_EVERY - 1) == 0 {
+            control.check()?;
+        }
+        if count >= max {
+            return Err(Error::Inconsistent(format!("more {context} records than the header allows ({max})")));
+        }
+        count += 1;
         sink(&cur[..fields])
     })?;
     if f != 0 {
@@ -286,7 +298,7 @@ impl HeapSnapshot {
                     if !have_nodes {
                         return Err(Error::Inconsistent("'locations' comes before 'nodes'".into()));
                     }
-                    snap.read_locations(&mut t, l)?;
+                    snap.read_locations(&mut t, l, &options.control)?;
                 }
                 "strings" => {
                     snap.read_strings(&mut t)?;
@@ -428,14 +440,8 @@ impl HeapSnapshot {
         let type_count = self.node_type_names.len() as u64;
         make_room(&mut self.first_edge, node_count + 1);
         self.first_edge.push(0);
-        read_records(t, "nodes", l.node_fields, |cur| {
+        read_records(t, "nodes", l.node_fields, node_count, control, |cur| {
             let ordinal = self.kind.len();
-            if ordinal & (CHECK_EVERY - 1) == 0 {
-                control.check()?;
-            }
-            if ordinal >= node_count {
-                return Err(Error::Inconsistent(format!("more nodes than the header's node_count {node_count}")));
-            }
             let ty = cur[l.n_type];
             // An unknown type index is kept as "unknown" so a type added by a newer V8 does not stop the parse.
             let ty = if ty < type_count { ty as u8 } else { TYPE_MASK };
@@ -491,14 +497,8 @@ impl HeapSnapshot {
     ) -> Result<()> {
         let node_fields = l.node_fields as u64;
         let node_count = self.kind.len() as u64;
-        read_records(t, "edges", l.edge_fields, |cur| {
+        read_records(t, "edges", l.edge_fields, edge_count, control, |cur| {
             let ordinal = self.edge_to.len();
-            if ordinal & (CHECK_EVERY - 1) == 0 {
-                control.check()?;
-            }
-            if ordinal >= edge_count {
-                return Err(Error::Inconsistent(format!("more edges than the header's edge_count {edge_count}")));
-            }
             let to = cur[l.e_to];
             if to % node_fields != 0 || to / node_fields >= node_count {
                 return Err(Error::Inconsistent(format!("edge {ordinal} points at {to}, which is not a node")));
@@ -519,21 +519,23 @@ impl HeapSnapshot {
         Ok(())
     }
 
-    fn read_locations<R: BufRead>(&mut self, t: &mut Tokenizer<R>, l: &Layout) -> Result<()> {
+    fn read_locations<R: BufRead>(
+        &mut self,
+        t: &mut Tokenizer<R>,
+        l: &Layout,
+        control: &crate::control::Control,
+    ) -> Result<()> {
         let (Some(obj), Some(script), Some(line), Some(column)) = (l.l_object, l.l_script, l.l_line, l.l_column) else {
             return t.skip_value("locations");
         };
         let node_fields = l.node_fields as u64;
         let node_count = self.kind.len();
         let mut sorted = true;
-        read_records(t, "locations", l.loc_fields, |cur| {
+        // At most one location per node: more would mean the array is not what V8 writes.
+        read_records(t, "locations", l.loc_fields, node_count, control, |cur| {
             let index = cur[obj];
             if index % node_fields != 0 || index / node_fields >= node_count as u64 {
                 return Err(Error::Inconsistent(format!("a location names {index}, which is not a node")));
-            }
-            // At most one location per node: more would mean the array is not what V8 writes.
-            if self.locations.len() >= node_count {
-                return Err(Error::Inconsistent("more locations than nodes".into()));
             }
             let small = |v: u64| v.min(u32::MAX as u64) as u32;
             let loc = Location {

@@ -43,3 +43,9 @@ pub fn snapshot_json(nodes: &[N]) -> String {
         serde_json::to_string(&strings).unwrap()
     )
 }
+
+/// Parses and analyses a synthetic snapshot.
+pub fn analyse(nodes: &[N]) -> crate::heap::HeapAnalysis {
+    let snap = crate::heap::HeapSnapshot::parse(snapshot_json(nodes).as_bytes(), &Default::default()).unwrap();
+    crate::heap::HeapAnalysis::new(snap)
+}
