@@ -231,8 +231,7 @@ impl HeapSnapshot {
             return Err(Error::Empty);
         }
         let result = if magic.starts_with(&[0x1f, 0x8b]) {
-            let inflater = crate::inflate::Inflater::spawn(buffered);
-            Self::parse(BufReader::with_capacity(1 << 16, inflater), options)
+            Self::parse(crate::inflate::Inflater::spawn(buffered), options)
         } else {
             Self::parse(buffered, options)
         };
