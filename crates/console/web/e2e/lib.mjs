@@ -25,7 +25,7 @@ export function launchBrowser() {
   })
 }
 
-/** A log prefixed with `name` and the seconds since start, and steps timed into it. */
+/** A log prefixed with `name` and the seconds since start, steps timed into it, and the end of a run. */
 export function steps(name) {
   const started = Date.now()
   const done = []
@@ -38,8 +38,12 @@ export function steps(name) {
       await fn()
       done.push([title, Date.now() - t0])
     },
-    summary() {
+    /** Logs the steps' times and the browser's problems, and exits: failed when a step or a problem failed it. */
+    exit(exitCode, problems, shots) {
       for (const [title, ms] of done) log(`  ${title}: ${(ms / 1000).toFixed(1)} s`)
+      if (problems.length) console.error(`browser problems (${problems.length}):\n  ${problems.join('\n  ')}`)
+      console.log(`screenshots: ${shots}`)
+      process.exit(problems.length ? 1 : exitCode)
     },
   }
 }

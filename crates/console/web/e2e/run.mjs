@@ -15,7 +15,7 @@ const base = process.env.E2E_CONSOLE
 const shots = process.env.EZM_E2E_SHOTS ?? join(here, 'out')
 const state = process.env.E2E_STATE
 mkdirSync(shots, { recursive: true })
-const { log, step, summary } = steps('e2e')
+const { step, exit } = steps('e2e')
 const children = []
 const problems = []
 
@@ -281,10 +281,4 @@ try {
   for (const c of children) c.kill('SIGTERM')
   await browser.close()
 }
-summary()
-if (problems.length) {
-  exitCode = 1
-  console.error(`browser problems (${problems.length}):\n  ${problems.join('\n  ')}`)
-}
-console.log(`screenshots: ${shots}`)
-process.exit(exitCode)
+exit(exitCode, problems, shots)

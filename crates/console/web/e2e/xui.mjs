@@ -14,7 +14,7 @@ const base = process.env.E2E_CONSOLE
 const shots = process.env.EZM_E2E_SHOTS ?? join(here, 'out')
 const appId = process.env.E2E_DEMO_APP
 const credentials = { username: process.env.E2E_ADMIN_USER, password: process.env.E2E_ADMIN_PASSWORD }
-const { log, step, summary } = steps('xui')
+const { step, exit } = steps('xui')
 const problems = []
 
 const browser = await launchBrowser()
@@ -157,10 +157,4 @@ try {
 } finally {
   await browser.close()
 }
-summary()
-if (problems.length) {
-  exitCode = 1
-  console.error(`browser problems (${problems.length}):\n  ${problems.join('\n  ')}`)
-}
-console.log(`screenshots: ${shots}`)
-process.exit(exitCode)
+exit(exitCode, problems, shots)
