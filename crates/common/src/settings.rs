@@ -612,6 +612,37 @@ mod tests {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
+    /// The keys `deploy/configuration.md`'s key table names: the backticked names of each row's first column after the
+    /// `| key | default | meaning |` header, with `section.a/b/c` meaning `section.a`, `section.b`, `section.c` and
+    /// `section.*` every key of the section.
+    fn documented_keys(doc: &str, known: &BTreeMap<String, config::Value>) -> std::collections::BTreeSet<String> {
+        let mut keys = std::collections::BTreeSet::new();
+        let rows = doc.lines().skip_while(|l| !l.starts_with("| key | default | meaning |")).skip(2);
+        for row in rows.take_while(|l| l.starts_with('|')) {
+            let first = row.trim_start_matches('|').split('|').next().unwrap_or_default();
+            for name in first.split('`').skip(1).step_by(2) {
+                let Some((section, rest)) = name.split_once('.') else { continue };
+                if rest == "*" {
+                    keys.extend(known.keys().filter(|k| k.starts_with(&format!("{section}."))).cloned());
+                    continue;
+                }
+                keys.extend(rest.split('/').map(|key| format!("{section}.{key}")));
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn the_configuration_reference_documents_every_key_and_no_other() {
+        let doc = include_str!("../../../deploy/configuration.md");
+        let known = defaults();
+        let documented = documented_keys(doc, known);
+        let missing: Vec<_> = known.keys().filter(|k| !documented.contains(*k)).collect();
+        let unknown: Vec<_> = documented.iter().filter(|k| !known.contains_key(*k)).collect();
+        assert!(missing.is_empty(), "keys of defaults.toml not in deploy/configuration.md's key table: {missing:?}");
+        assert!(unknown.is_empty(), "keys deploy/configuration.md documents that the services do not read: {unknown:?}");
+    }
+
     #[test]
     fn defaults_are_the_reference_ports_and_databases() {
         let s = Settings::load(&env(&[])).unwrap();
