@@ -187,7 +187,7 @@ fn created(name: &str) -> Option<u64> {
 
 /// True for names of test data created more than [`STALE_AFTER`] before `now`, or of no known form.
 fn is_stale(name: &str, now: u64) -> bool {
-    created(name).map_or(true, |secs| now.saturating_sub(secs) > STALE_AFTER.as_secs())
+    created(name).is_none_or(|secs| now.saturating_sub(secs) > STALE_AFTER.as_secs())
 }
 
 /// Drops the test databases and Redis keys that earlier runs left behind, naming each on stderr.

@@ -159,7 +159,7 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
     assert!(rows.windows(2).all(|w| w[0].log_time < w[1].log_time));
     assert_eq!(rows[9].log_time, at("2026-01-14 23:59:59"));
     let decoded = process::rows_between(&pool, APP, "vm", 300, window.from, window.to).await.unwrap();
-    assert_eq!(decoded, [expected_distinct.clone()], "every column decodes into its field");
+    assert_eq!(decoded, std::slice::from_ref(&expected_distinct), "every column decodes into its field");
     // the charts' reads from the covering indexes: each chart from one, a page's shared read from both joined by row
     for (name, kind) in ProcessTrendType::ALL {
         let read = process::figures_between(&pool, APP, "vm", 100, (window.from, window.to), kind.columns()).await.unwrap();

@@ -54,7 +54,7 @@ impl Default for Stats {
             heartbeats: Counter::default(),
             commands: Counter::default(),
             commands_failed: Counter::default(),
-            lag: Histogram::new(LAG_BUCKETS.into_iter()),
+            lag: Histogram::new(LAG_BUCKETS),
             alarm_events_dropped: Counter::default(),
             alarm_rules_invalid: Counter::default(),
             alarms_fired: Counter::default(),

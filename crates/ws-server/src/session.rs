@@ -242,11 +242,7 @@ impl Conn<'_> {
     async fn drain(&mut self, frames: &mut Frames) {
         while let Some(Ok(frame)) = frames.next().await {
             match frame {
-                Frame::Text(bytes) | Frame::Binary(bytes) => {
-                    if self.text(&bytes).await.is_err() {
-                        return;
-                    }
-                }
+                Frame::Text(bytes) | Frame::Binary(bytes) if self.text(&bytes).await.is_err() => return,
                 Frame::Close(_) => return,
                 _ => {}
             }

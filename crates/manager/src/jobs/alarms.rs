@@ -54,8 +54,10 @@ const ACTION_TIMEOUT_MS: u64 = 15_000;
 /// The "System" user the original records automatic rows under (the console shows it by that name).
 const SYSTEM_USER: u64 = 999_999;
 
-/// What the engine evaluates.
+/// What the engine evaluates. Nearly every event is a `Log` (one per agent log); boxing it to shrink the rare
+/// `Offline` would cost an allocation per log.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     Log { app: u64, agent: String, log: AgentLog },
     Offline { app: u64, agent: String, client: String },

@@ -120,10 +120,13 @@ pub struct Listed {
     pub created_ms: i64,
 }
 
+/// id, name, nick, pass, identity, mail, the administrator row's user, creation time in ms.
+type ListedRow = (u64, String, String, String, String, String, Option<u64>, Option<i64>);
+
 /// Every account, oldest first, with the administrator flag (administrators).
 pub async fn all(pool: &Pool) -> Result<Vec<Listed>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let rows: Vec<(u64, String, String, String, String, String, Option<u64>, Option<i64>)> = conn
+    let rows: Vec<ListedRow> = conn
         .query(
             "SELECT u.id, u.name, u.nick, u.pass, u.identity, u.mail, a.user, \
              CAST(UNIX_TIMESTAMP(u.gm_create) * 1000 AS SIGNED) \

@@ -11,6 +11,12 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Pool, Value};
 
+/// A day-table row's figure: its column, and its field in the row type `R`.
+pub type Figure<R> = (&'static str, fn(&mut R) -> &mut f64);
+
+/// The SQL of one day table's read: the table's name and how many parts the read has.
+type SqlFor<'a> = dyn Fn(&str, usize) -> String + 'a;
+
 /// The template tables that have a ring of day tables.
 pub const DAY_TABLE_PREFIXES: [&str; 3] = ["process", "osinfo", "alarm"];
 
@@ -234,8 +240,8 @@ async fn read_days<P>(
     prefix: &str,
     (from, to): (NaiveDateTime, NaiveDateTime),
     parts: usize,
-    sql: &dyn Fn(&str, usize) -> String,
-    without_index: Option<&dyn Fn(&str, usize) -> String>,
+    sql: &SqlFor<'_>,
+    without_index: Option<&SqlFor<'_>>,
     params: impl Fn(&DaySpan) -> P,
 ) -> Result<Vec<mysql_async::Row>, mysql_async::Error>
 where

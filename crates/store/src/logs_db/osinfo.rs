@@ -60,7 +60,7 @@ pub struct OsinfoRow {
 
 /// The number figures of [`OsinfoRow`], each with its column and its field. Every read selects `position` and
 /// `log_time`; a read may select only some figures (a chart draws a few), the others stay 0.
-pub const FIGURES: [(&str, fn(&mut OsinfoRow) -> &mut f64); 16] = [
+pub const FIGURES: [super::Figure<OsinfoRow>; 16] = [
     ("used_cpu", |r| &mut r.used_cpu),
     ("cpu_count", |r| &mut r.cpu_count),
     ("total_memory", |r| &mut r.total_memory),
@@ -420,6 +420,37 @@ pub async fn latest_halves(
     Ok(halves.into_iter().flatten().collect())
 }
 
+/// The agents of `app` that reported with `log_time` in `[since, until)`, each with its latest `log_time` (the
+/// instance list shows agents that are offline now but have history). One grouped query per day table over the
+/// `(app, agent, log_time)` index.
+pub async fn agents_between(
+    pool: &Pool,
+    app: i64,
+    since: NaiveDateTime,
+    until: NaiveDateTime,
+) -> Result<Vec<(String, NaiveDateTime)>, mysql_async::Error> {
+    let rows = query_days(
+        pool,
+        "osinfo",
+        since,
+        until,
+        |table| format!("SELECT agent, MAX(log_time) FROM `{table}` WHERE app = ? AND log_time >= ? AND log_time < ? GROUP BY agent"),
+        |span| (app, bound(span.from), bound(span.to)),
+    )
+    .await?;
+    let mut latest: std::collections::BTreeMap<String, NaiveDateTime> = std::collections::BTreeMap::new();
+    for row in rows {
+        let (Some(agent), Some(time)) = (row.get_opt::<String, _>(0).and_then(Result::ok), datetime(row.as_ref(1))) else {
+            continue;
+        };
+        let slot = latest.entry(agent).or_insert(time);
+        if time > *slot {
+            *slot = time;
+        }
+    }
+    Ok(latest.into_iter().collect())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -454,35 +485,4 @@ mod tests {
         let some = full.only(&["load1", "http_rt"]);
         assert_eq!(some, super::OsinfoRow { load1: full.load1, http_rt: full.http_rt, ..Default::default() });
     }
-}
-
-/// The agents of `app` that reported with `log_time` in `[since, until)`, each with its latest `log_time` (the
-/// instance list shows agents that are offline now but have history). One grouped query per day table over the
-/// `(app, agent, log_time)` index.
-pub async fn agents_between(
-    pool: &Pool,
-    app: i64,
-    since: NaiveDateTime,
-    until: NaiveDateTime,
-) -> Result<Vec<(String, NaiveDateTime)>, mysql_async::Error> {
-    let rows = query_days(
-        pool,
-        "osinfo",
-        since,
-        until,
-        |table| format!("SELECT agent, MAX(log_time) FROM `{table}` WHERE app = ? AND log_time >= ? AND log_time < ? GROUP BY agent"),
-        |span| (app, bound(span.from), bound(span.to)),
-    )
-    .await?;
-    let mut latest: std::collections::BTreeMap<String, NaiveDateTime> = std::collections::BTreeMap::new();
-    for row in rows {
-        let (Some(agent), Some(time)) = (row.get_opt::<String, _>(0).and_then(Result::ok), datetime(row.as_ref(1))) else {
-            continue;
-        };
-        let slot = latest.entry(agent).or_insert(time);
-        if time > *slot {
-            *slot = time;
-        }
-    }
-    Ok(latest.into_iter().collect())
 }

@@ -77,7 +77,7 @@ pub struct ProcessRow {
 
 /// The figures of [`ProcessRow`] (every field after `pid` and `log_time`, which every read selects), each with its
 /// column and its field. A read may select only some of them (a chart draws a few): the others stay 0.
-pub const FIGURES: [(&str, fn(&mut ProcessRow) -> &mut f64); 26] = [
+pub const FIGURES: [super::Figure<ProcessRow>; 26] = [
     ("uptime", |r| &mut r.uptime),
     ("cpu_now", |r| &mut r.cpu_now),
     ("cpu_15", |r| &mut r.cpu_15),

@@ -58,9 +58,7 @@ impl Stack {
 
     pub async fn agent_on(&self, path: &str, agent_id: &str, secret: &str) -> Agent {
         let url = format!("ws://127.0.0.1:{}{path}", self.ws_port);
-        let mut config = WebSocketConfig::default();
-        config.max_message_size = Some(128 << 20);
-        config.max_frame_size = Some(128 << 20);
+        let config = WebSocketConfig { max_message_size: Some(128 << 20), max_frame_size: Some(128 << 20), ..Default::default() };
         let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), false).await.expect("websocket upgrade");
         let id = Identity { app_id_json: "1".into(), agent_id: agent_id.into(), client_id: new_client_id() };
         Agent { ws, id, secret: secret.into() }
