@@ -49,25 +49,13 @@ impl ServiceClient {
 
     /// POSTs `body` signed with the shared secret to `base` + `path` and decodes the reply envelope.
     /// `base` may lack a scheme (`"10.0.0.5:9190"`, as the original stores ws-servers): `http://` is assumed.
-    pub async fn call<B: Serialize, R: DeserializeOwned>(
-        &self,
-        base: &str,
-        path: &str,
-        body: &B,
-        timeout: Option<Duration>,
-    ) -> Result<Reply<R>, CallError> {
+    pub async fn call<B: Serialize, R: DeserializeOwned>(&self, base: &str, path: &str, body: &B, timeout: Option<Duration>) -> Result<Reply<R>, CallError> {
         let signed = sign_body(self.secret.expose_secret().as_bytes(), body);
         self.post_signed(base, path, signed, timeout).await
     }
 
     /// POSTs an already signed body.
-    pub async fn post_signed<R: DeserializeOwned>(
-        &self,
-        base: &str,
-        path: &str,
-        signed: String,
-        timeout: Option<Duration>,
-    ) -> Result<Reply<R>, CallError> {
+    pub async fn post_signed<R: DeserializeOwned>(&self, base: &str, path: &str, signed: String, timeout: Option<Duration>) -> Result<Reply<R>, CallError> {
         let url = url(base, path);
         let response = self
             .http

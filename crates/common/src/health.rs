@@ -14,10 +14,13 @@ pub fn readiness(checks: Vec<(&'static str, Result<(), String>)>) -> HttpRespons
     let mut body = Map::new();
     body.insert("ok".into(), Value::Bool(ready));
     for (name, result) in checks {
-        body.insert(name.into(), match result {
-            Ok(()) => json!("ok"),
-            Err(e) => json!(e),
-        });
+        body.insert(
+            name.into(),
+            match result {
+                Ok(()) => json!("ok"),
+                Err(e) => json!(e),
+            },
+        );
     }
     match ready {
         true => HttpResponse::Ok().json(body),

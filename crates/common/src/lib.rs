@@ -12,9 +12,9 @@ pub mod retry;
 pub mod settings;
 pub mod signed;
 pub mod telemetry;
-pub mod url;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod url;
 
 pub use settings::Settings;
 /// One tracing span per HTTP request (method, route, status, latency): `App::new().wrap(RequestSpans::default())`.

@@ -36,11 +36,7 @@ impl RedisPool {
         let urls = urls(settings);
         let pool_config = PoolConfig {
             max_size: settings.pool_max.max(1),
-            timeouts: Timeouts {
-                wait: Some(Duration::from_secs(5)),
-                create: Some(Duration::from_secs(5)),
-                recycle: Some(Duration::from_secs(5)),
-            },
+            timeouts: Timeouts { wait: Some(Duration::from_secs(5)), create: Some(Duration::from_secs(5)), recycle: Some(Duration::from_secs(5)) },
             ..Default::default()
         };
         let inner = match urls.len() {
@@ -148,13 +144,7 @@ mod tests {
 
     #[test]
     fn server_lists_become_urls() {
-        let s = RedisSettings {
-            servers: "a:7000, b ,c:x".into(),
-            password: SecretString::from("p@ss"),
-            db: 2,
-            key_prefix: String::new(),
-            pool_max: 1,
-        };
+        let s = RedisSettings { servers: "a:7000, b ,c:x".into(), password: SecretString::from("p@ss"), db: 2, key_prefix: String::new(), pool_max: 1 };
         assert_eq!(urls(&s), ["redis://:p%40ss@a:7000/2", "redis://:p%40ss@b:6379/2", "redis://:p%40ss@c:6379/2"]);
     }
 }

@@ -374,11 +374,8 @@ impl Settings {
         };
         // Structured names first; a reference name fills a key only when no structured name sets it.
         // `<NAME>_FILE` forms are resolved above; passed on they would be unknown keys.
-        let mut structured: HashMap<String, String> = env
-            .iter()
-            .filter(|(k, _)| k.starts_with("EZM__") && file_form(k).is_none())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut structured: HashMap<String, String> =
+            env.iter().filter(|(k, _)| k.starts_with("EZM__") && file_form(k).is_none()).map(|(k, v)| (k.clone(), v.clone())).collect();
         for (name, keys) in LEGACY_ENV {
             let Some(value) = env.get(*name) else { continue };
             let value = match *name {
@@ -391,12 +388,7 @@ impl Settings {
                 structured.entry(env_name).or_insert_with(|| value.clone());
             }
         }
-        builder = builder.add_source(
-            config::Environment::with_prefix("EZM")
-                .prefix_separator("__")
-                .separator("__")
-                .source(Some(structured)),
-        );
+        builder = builder.add_source(config::Environment::with_prefix("EZM").prefix_separator("__").separator("__").source(Some(structured)));
         let settings = parse(builder.build()?)?;
         settings.validate()?;
         Ok(settings)
@@ -430,15 +422,9 @@ impl Settings {
         match service {
             Service::WsServer => {
                 let s = &self.ws_server;
-                check(
-                    s.max_message_bytes >= 1024 * 1024,
-                    "ws_server.max_message_bytes below 1 MiB refuses real agents' package logs",
-                );
+                check(s.max_message_bytes >= 1024 * 1024, "ws_server.max_message_bytes below 1 MiB refuses real agents' package logs");
                 check(s.ping_interval_secs >= 1, "ws_server.ping_interval_secs must be at least 1");
-                check(
-                    s.client_timeout_secs > s.ping_interval_secs,
-                    "ws_server.client_timeout_secs must be greater than ws_server.ping_interval_secs",
-                );
+                check(s.client_timeout_secs > s.ping_interval_secs, "ws_server.client_timeout_secs must be greater than ws_server.ping_interval_secs");
                 let url = is_http_url(&s.manager_base_url);
                 check(url, "ws_server.manager_base_url must start with http:// or https://");
             }
@@ -464,10 +450,7 @@ impl Settings {
                 check(s.max_upload_bytes >= 1, "console.max_upload_bytes must be at least 1");
                 check(is_http_url(&s.base_url), "console.base_url must start with http:// or https://");
                 check(is_http_url(&s.manager_base_url), "console.manager_base_url must start with http:// or https://");
-                check(
-                    is_base_path(&s.base_path),
-                    "console.base_path must start and end with / and hold only letters, digits, - . _ ~ and single /",
-                );
+                check(is_base_path(&s.base_path), "console.base_path must start and end with / and hold only letters, digits, - . _ ~ and single /");
                 let ws = s.agent_server_url.starts_with("ws://") || s.agent_server_url.starts_with("wss://");
                 check(ws, "console.agent_server_url must start with ws:// or wss://");
                 let s3 = s.storage_backend == StorageBackend::S3;
@@ -559,9 +542,7 @@ fn parse(config: config::Config) -> Result<Settings, SettingsError> {
         Err(error) => error,
     };
     let (key, reason) = match error {
-        config::ConfigError::Type { key: Some(key), unexpected, expected, .. } => {
-            (key, format!("{unexpected}, expected {expected}"))
-        }
+        config::ConfigError::Type { key: Some(key), unexpected, expected, .. } => (key, format!("{unexpected}, expected {expected}")),
         error => match given.iter().find(|(key, value)| parse_alone(key, value).is_err()) {
             Some((key, _)) => (key.clone(), error.to_string()),
             None => return Err(error.into()),
@@ -583,9 +564,7 @@ fn file_form(var: &str) -> Option<&str> {
     if LEGACY_ENV.iter().any(|(legacy, _)| *legacy == name) {
         return Some(name);
     }
-    let is_key = |name: &str| {
-        name.strip_prefix("EZM__").is_some_and(|rest| defaults().contains_key(&rest.to_lowercase().replace("__", ".")))
-    };
+    let is_key = |name: &str| name.strip_prefix("EZM__").is_some_and(|rest| defaults().contains_key(&rest.to_lowercase().replace("__", ".")));
     (is_key(name) && !is_key(var)).then_some(name)
 }
 
@@ -597,8 +576,7 @@ fn with_file_values(env: &HashMap<String, String>) -> Result<HashMap<String, Str
         if env.get(name).is_some_and(|v| !v.is_empty()) {
             continue;
         }
-        let content = std::fs::read_to_string(path)
-            .map_err(|e| SettingsError::Invalid(format!("{file_var}={path}: cannot read the file: {e}")))?;
+        let content = std::fs::read_to_string(path).map_err(|e| SettingsError::Invalid(format!("{file_var}={path}: cannot read the file: {e}")))?;
         out.insert(name.to_string(), content.trim_end_matches(['\r', '\n']).to_string());
     }
     Ok(out)
@@ -692,12 +670,8 @@ mod tests {
 
     #[test]
     fn structured_names_win_over_reference_names() {
-        let s = Settings::load(&env(&[
-            ("WSS_PORT", "9999"),
-            ("EZM__WS_SERVER__PORT", "9191"),
-            ("EZM__WS_SERVER__DUPLICATE_AGENT_POLICY", "shutdown_old"),
-        ]))
-        .unwrap();
+        let s = Settings::load(&env(&[("WSS_PORT", "9999"), ("EZM__WS_SERVER__PORT", "9191"), ("EZM__WS_SERVER__DUPLICATE_AGENT_POLICY", "shutdown_old")]))
+            .unwrap();
         assert_eq!(s.ws_server.port, 9191);
         assert_eq!(s.ws_server.duplicate_agent_policy, DuplicateAgentPolicy::ShutdownOld);
     }
@@ -716,13 +690,11 @@ mod tests {
         let secret = dir.join("secret");
         std::fs::write(&secret, "from-file\n").unwrap();
         let path = secret.to_str().unwrap();
-        let s = Settings::load(&env(&[("EZM_SECRET_FILE", path), ("DB_PASSWORD_FILE", path), ("DB_PASSWORD", "")]))
-            .unwrap();
+        let s = Settings::load(&env(&[("EZM_SECRET_FILE", path), ("DB_PASSWORD_FILE", path), ("DB_PASSWORD", "")])).unwrap();
         assert_eq!(s.shared.secret.expose_secret(), "from-file");
         assert_eq!(s.logs_mysql.password.expose_secret(), "from-file");
         // a value set directly wins; unknown *_FILE names are left alone
-        let s = Settings::load(&env(&[("EZM_SECRET_FILE", path), ("EZM_SECRET", "direct"), ("HOME_FILE", "/nope")]))
-            .unwrap();
+        let s = Settings::load(&env(&[("EZM_SECRET_FILE", path), ("EZM_SECRET", "direct"), ("HOME_FILE", "/nope")])).unwrap();
         assert_eq!(s.shared.secret.expose_secret(), "direct");
         let err = Settings::load(&env(&[("EZM__SHARED__SECRET_FILE", "/nonexistent/ezm")])).unwrap_err();
         assert!(err.to_string().contains("EZM__SHARED__SECRET_FILE"), "{err}");
@@ -740,10 +712,7 @@ mod tests {
     #[test]
     fn bad_values_name_their_key() {
         let err = Settings::load(&env(&[("WSS_PORT", "not-a-port")])).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "configuration: bad value for ws_server.port: string \"not-a-port\", expected an integer (in the environment)"
-        );
+        assert_eq!(err.to_string(), "configuration: bad value for ws_server.port: string \"not-a-port\", expected an integer (in the environment)");
         let err = Settings::load(&env(&[("EZM__MANAGER__CREATE_SCHEMA", "maybe")])).unwrap_err();
         assert!(err.to_string().starts_with("configuration: bad value for manager.create_schema: "), "{err}");
         let err = Settings::load(&env(&[("EZM__LOGS_MYSQL__TLS", "sometimes")])).unwrap_err();
@@ -793,12 +762,7 @@ mod tests {
 
     #[test]
     fn the_structs_refuse_unknown_fields_themselves() {
-        let config = config::Config::builder()
-            .add_source(defaults_source())
-            .set_override("log.extra", 1)
-            .unwrap()
-            .build()
-            .unwrap();
+        let config = config::Config::builder().add_source(defaults_source()).set_override("log.extra", 1).unwrap().build().unwrap();
         let err = config.try_deserialize::<Settings>().unwrap_err();
         assert!(err.to_string().contains("unknown field `extra`"), "{err}");
     }
@@ -854,8 +818,7 @@ mod tests {
             assert!(s.check_for(Service::Console).is_ok(), "{good}");
         }
         // every problem at once
-        let s = Settings::load(&env(&[("EZM__MANAGER__RETENTION_HOUR", "24"), ("EZM__MANAGER__RETENTION_DAYS", "0")]))
-            .unwrap();
+        let s = Settings::load(&env(&[("EZM__MANAGER__RETENTION_HOUR", "24"), ("EZM__MANAGER__RETENTION_DAYS", "0")])).unwrap();
         let err = s.check_for(Service::Manager).unwrap_err().to_string();
         assert!(err.contains("manager.retention_hour") && err.contains("manager.retention_days"), "{err}");
     }

@@ -5,9 +5,7 @@ use tracing_subscriber::EnvFilter;
 use crate::settings::{LogFormat, LogSettings};
 
 pub fn init(settings: &LogSettings) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.filter))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&settings.filter)).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
     // `try_init` fails only when a subscriber is already set (tests start several services in one process).
     let _ = match settings.format {

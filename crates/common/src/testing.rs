@@ -62,7 +62,10 @@ impl TestEnv {
         }
         let settings = Settings::load(&env).expect("test settings are valid");
         let env = TestEnv { id, settings };
-        eprintln!("test env {}: databases {} / {}, redis prefix {}", env.id, env.settings.console_mysql.database, env.settings.logs_mysql.database, env.settings.redis.key_prefix);
+        eprintln!(
+            "test env {}: databases {} / {}, redis prefix {}",
+            env.id, env.settings.console_mysql.database, env.settings.logs_mysql.database, env.settings.redis.key_prefix
+        );
         env
     }
 
@@ -142,9 +145,8 @@ pub fn captured_logs() -> Vec<(String, serde_json::Value)> {
 
 /// The first captured log of `kind` that carries data, with its collection time set to now.
 pub fn captured_log(kind: &str) -> serde_json::Value {
-    let found = captured_logs().into_iter().find(|(k, log)| {
-        k == kind && !(kind == "xprofiler_log" && log["data"]["logs"].as_array().is_none_or(|l| l.is_empty()))
-    });
+    let found =
+        captured_logs().into_iter().find(|(k, log)| k == kind && !(kind == "xprofiler_log" && log["data"]["logs"].as_array().is_none_or(|l| l.is_empty())));
     fresh(found.unwrap_or_else(|| panic!("no captured {kind}")).1)
 }
 
@@ -229,8 +231,7 @@ async fn scan(conn: &mut RedisConn, pattern: &str) -> Result<Vec<String>, redis:
     let mut keys = Vec::new();
     let mut cursor = 0u64;
     loop {
-        let (next, batch): (u64, Vec<String>) =
-            redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(1000).query_async(conn).await?;
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(1000).query_async(conn).await?;
         keys.extend(batch);
         if next == 0 {
             break;

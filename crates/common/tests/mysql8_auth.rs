@@ -67,13 +67,7 @@ async fn full_authentication_over_plain_tcp_then_queries_work() {
     let commands: Vec<&Seen> = seen[4..].iter().collect();
     assert_eq!(
         commands,
-        [
-            &Seen::Query("SELECT @@max_allowed_packet".into()),
-            &Seen::Query("SELECT 1".into()),
-            &Seen::Query("SELECT 1".into()),
-            &Seen::Ping,
-            &Seen::Quit,
-        ],
+        [&Seen::Query("SELECT @@max_allowed_packet".into()), &Seen::Query("SELECT 1".into()), &Seen::Query("SELECT 1".into()), &Seen::Ping, &Seen::Quit,],
         "{seen:#?}"
     );
     assert!(!seen.contains(&Seen::ResetConnection), "{seen:#?}");
@@ -145,9 +139,7 @@ async fn ensure_database_authenticates_without_a_schema() {
     let seen = server.wait_for(id, |s| s.contains(&Seen::Quit)).await;
     assert_eq!(seen[0], Seen::Login { user: USER.into(), db: None, plugin: "caching_sha2_password".into() });
     assert_eq!(seen[1..4], [Seen::FullAuthRequested, Seen::PublicKeyRequested, Seen::Authenticated]);
-    assert!(seen.contains(&Seen::Query(format!(
-        "CREATE DATABASE IF NOT EXISTS `{DATABASE}` DEFAULT CHARACTER SET utf8mb4"
-    ))));
+    assert!(seen.contains(&Seen::Query(format!("CREATE DATABASE IF NOT EXISTS `{DATABASE}` DEFAULT CHARACTER SET utf8mb4"))));
 }
 
 fn assert_access_denied(err: &mysql_async::Error) {
@@ -171,7 +163,11 @@ enum Seen {
     /// The client asked to switch to TLS (an SSLRequest instead of a HandshakeResponse41).
     SslRequest,
     /// HandshakeResponse41.
-    Login { user: String, db: Option<String>, plugin: String },
+    Login {
+        user: String,
+        db: Option<String>,
+        plugin: String,
+    },
     /// AuthMoreData 0x03 sent (scramble matched the cache).
     FastAuthSuccess,
     /// AuthMoreData 0x04 sent (not cached or scramble mismatch).
@@ -265,11 +261,7 @@ impl FakeMysql8 {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let state = Arc::new(State {
-            cache: Mutex::new(HashMap::new()),
-            next_connection_id: AtomicU32::new(8),
-            seen: seen.clone(),
-        });
+        let state = Arc::new(State { cache: Mutex::new(HashMap::new()), next_connection_id: AtomicU32::new(8), seen: seen.clone() });
         // Ends with the test's runtime.
         tokio::spawn(async move {
             while let Ok((stream, peer)) = listener.accept().await {
@@ -398,13 +390,8 @@ impl ServerConn {
             r.nul_terminated()
         }
         .to_vec();
-        let db = (self.caps & CLIENT_CONNECT_WITH_DB != 0)
-            .then(|| String::from_utf8_lossy(r.nul_terminated()).into_owned());
-        let plugin = if self.caps & CLIENT_PLUGIN_AUTH != 0 {
-            String::from_utf8_lossy(r.nul_terminated()).into_owned()
-        } else {
-            String::new()
-        };
+        let db = (self.caps & CLIENT_CONNECT_WITH_DB != 0).then(|| String::from_utf8_lossy(r.nul_terminated()).into_owned());
+        let plugin = if self.caps & CLIENT_PLUGIN_AUTH != 0 { String::from_utf8_lossy(r.nul_terminated()).into_owned() } else { String::new() };
         // (CLIENT_CONNECT_ATTRS would follow; not needed.)
         self.saw(Seen::Login { user: user.clone(), db, plugin: plugin.clone() });
         assert_eq!(plugin, "caching_sha2_password", "this fake does not implement AuthSwitchRequest");
@@ -464,11 +451,7 @@ impl ServerConn {
     }
 
     async fn deny(&mut self, user: &str, using_password: bool) -> std::io::Result<Auth> {
-        let message = format!(
-            "Access denied for user '{user}'@'{}' (using password: {})",
-            self.peer.ip(),
-            if using_password { "YES" } else { "NO" }
-        );
+        let message = format!("Access denied for user '{user}'@'{}' (using password: {})", self.peer.ip(), if using_password { "YES" } else { "NO" });
         self.wire.write(&err_packet(1045, "28000", &message)).await?; // ER_ACCESS_DENIED_ERROR
         self.saw(Seen::AccessDenied);
         Ok(Auth::Denied)

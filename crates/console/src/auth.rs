@@ -148,11 +148,7 @@ pub async fn role(db: &mysql_async::Pool, user: &CurrentUser, app_id: u64) -> Re
 }
 
 /// The rule, its app and what `user` is to that app, for [`StrategyAccess`].
-async fn require_strategy(
-    db: &mysql_async::Pool,
-    user: &CurrentUser,
-    strategy_id: u64,
-) -> Result<(strategies::Strategy, apps::App, Role), ConsoleError> {
+async fn require_strategy(db: &mysql_async::Pool, user: &CurrentUser, strategy_id: u64) -> Result<(strategies::Strategy, apps::App, Role), ConsoleError> {
     let Some(strategy) = strategies::by_id(db, strategy_id).await? else {
         return Err(ConsoleError::NotFound((&reasons::RULE_NOT_FOUND).into()));
     };

@@ -109,13 +109,8 @@ where
     R: HeapBytes + Send + Sync + 'static,
 {
     pub fn new(ttl: Duration) -> Self {
-        let reads = (!ttl.is_zero()).then(|| {
-            moka::future::Cache::builder()
-                .time_to_live(ttl)
-                .weigher(|_key, rows: &Arc<Vec<R>>| weight(rows))
-                .max_capacity(MAX_ROW_BYTES)
-                .build()
-        });
+        let reads = (!ttl.is_zero())
+            .then(|| moka::future::Cache::builder().time_to_live(ttl).weigher(|_key, rows: &Arc<Vec<R>>| weight(rows)).max_capacity(MAX_ROW_BYTES).build());
         SharedReads { reads }
     }
 
@@ -246,12 +241,7 @@ where
 /// The rows of one day from `need` on: kept ones that start no later, else read by `read` and kept. Calls for one
 /// day run one after the other (moka's per-key lock), so the charts of a page asking at once read it once; a
 /// failure is not kept.
-async fn kept_day<K, R, Fut>(
-    days: &KeptDays<K, R>,
-    key: (K, chrono::NaiveDate),
-    need: chrono::NaiveDateTime,
-    read: Fut,
-) -> Result<Arc<Vec<R>>, ConsoleError>
+async fn kept_day<K, R, Fut>(days: &KeptDays<K, R>, key: (K, chrono::NaiveDate), need: chrono::NaiveDateTime, read: Fut) -> Result<Arc<Vec<R>>, ConsoleError>
 where
     K: std::hash::Hash + Eq + Send + Sync + 'static,
     R: Send + Sync + 'static,

@@ -136,10 +136,7 @@ impl DirLayout {
         if index.is_file() {
             return Ok(DirLayout { index, mounts: vec![("", root.clone())], root });
         }
-        anyhow::bail!(
-            "console.ui_dir {}: neither {INDEX} at its top nor app/view/index.html with app/public/ (an xprofiler-console tree)",
-            root.display()
-        )
+        anyhow::bail!("console.ui_dir {}: neither {INDEX} at its top nor app/view/index.html with app/public/ (an xprofiler-console tree)", root.display())
     }
 
     fn file(&self, name: &str) -> Option<Located> {

@@ -42,8 +42,7 @@ pub struct Stats {
 
 impl Default for Stats {
     fn default() -> Self {
-        let latency: Family<RouteLabel, Histogram, fn() -> Histogram> =
-            Family::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS));
+        let latency: Family<RouteLabel, Histogram, fn() -> Histogram> = Family::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS));
         let mut s = Stats { requests: Family::default(), latency, signins: Family::default(), uploads: Family::default(), registry: MetricRegistry::default() };
         let r = &mut s.registry;
         r.register("ezm_console_requests", "HTTP requests by route pattern, method and status", s.requests.clone());

@@ -39,8 +39,7 @@ impl TestConsole {
 
     /// The names of the stored objects, sorted.
     pub fn stored(&self) -> Vec<String> {
-        let mut names: Vec<String> =
-            std::fs::read_dir(&self.storage).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut names: Vec<String> = std::fs::read_dir(&self.storage).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         names
     }
@@ -70,11 +69,7 @@ pub struct Moto {
 impl Moto {
     pub fn start() -> Moto {
         let binary = moto_binary();
-        assert!(
-            binary.exists(),
-            "{} is missing: install moto with `crates/console/tests/s3/install-moto.sh` (deploy/local/test.sh runs it)",
-            binary.display()
-        );
+        assert!(binary.exists(), "{} is missing: install moto with `crates/console/tests/s3/install-moto.sh` (deploy/local/test.sh runs it)", binary.display());
         let log = std::env::temp_dir().join(format!("ezm-moto-{}.log", uuid::Uuid::new_v4().simple()));
         let out = std::fs::File::create(&log).expect("temporary log file");
         let err = out.try_clone().expect("log file handle");
@@ -98,10 +93,7 @@ impl Moto {
             if let Ok(Some(status)) = moto.child.try_wait() {
                 panic!("moto_server exited ({status}) before listening:\n{text}");
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "moto_server did not report its port in 30 s:\n{text}"
-            );
+            assert!(started.elapsed() < Duration::from_secs(30), "moto_server did not report its port in 30 s:\n{text}");
             std::thread::sleep(Duration::from_millis(50));
         }
         eprintln!("moto at {} (log {})", moto.endpoint, moto.log.display());

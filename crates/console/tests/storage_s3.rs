@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use common::testing::{eventually, TestEnv};
-use console::testing::Moto;
 use common::Settings;
 use console::clients::storage::Storage;
+use console::testing::Moto;
 use futures_util::TryStreamExt;
 use mysql_async::prelude::Queryable;
 use protocol::sign::upload_signature;
@@ -138,8 +138,7 @@ async fn an_agent_upload_goes_to_s3_through_the_console() {
     // a malformed upload (a second part where one is expected) after a first part of 6 MiB, two S3 parts, was
     // sent: refused, nothing visible, the multipart upload aborted, the row untouched
     let body = data(6 * 1024 * 1024 + 12_345);
-    let reply =
-        agent_upload(&base, id, "tok-s3", "s3-1", &[("x.cpuprofile", body.clone()), ("extra", b"x".to_vec())]).await;
+    let reply = agent_upload(&base, id, "tok-s3", "s3-1", &[("x.cpuprofile", body.clone()), ("extra", b"x".to_vec())]).await;
     assert!(reply["message"].as_str().unwrap_or_default().contains("got more"), "{reply}");
     eventually(10, "the refused upload's multipart upload is aborted", || async {
         !String::from_utf8(moto.get("ezm-console?uploads").await.1).unwrap().contains("<UploadId>")
@@ -158,8 +157,7 @@ async fn an_agent_upload_goes_to_s3_through_the_console() {
     let (status, raw) = moto.get(&format!("ezm-console/profiles/{name}")).await;
     assert!(status == 200 && raw == body, "stored in S3 byte for byte (HTTP {status}, {} bytes)", raw.len());
     assert_eq!(read_all(&storage, &name).await.2, body);
-    let row: (u8, String, String) =
-        conn.exec_first("SELECT status, storage, token FROM files WHERE id = ?", (id,)).await.unwrap().unwrap();
+    let row: (u8, String, String) = conn.exec_first("SELECT status, storage, token FROM files WHERE id = ?", (id,)).await.unwrap().unwrap();
     assert_eq!(row, (3, name.clone(), String::new()), "transferred, token consumed");
     assert!(!storage.exists("u-old-u-previous.cpuprofile").await.unwrap(), "the previous object is deleted");
     let listing = String::from_utf8(moto.get("ezm-console?list-type=2").await.1).unwrap();
@@ -180,13 +178,7 @@ async fn agent_upload(base: &str, id: u64, token: &str, nonce: &str, parts: &[(&
         let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(format!("{name}-0123.gz"));
         form = form.part(name.to_string(), part.mime_str("application/gzip").unwrap());
     }
-    let query = [
-        ("fileId", file_id.as_str()),
-        ("fileType", "cpuprofile"),
-        ("nonce", nonce),
-        ("timestamp", &ts),
-        ("signature", &signature),
-    ];
+    let query = [("fileId", file_id.as_str()), ("fileType", "cpuprofile"), ("nonce", nonce), ("timestamp", &ts), ("signature", &signature)];
     let r = reqwest::Client::new().post(format!("{base}/xapi/upload_from_xtransit")).query(&query).multipart(form);
     r.send().await.unwrap().json().await.unwrap()
 }

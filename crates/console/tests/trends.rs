@@ -52,14 +52,36 @@ async fn insert_osinfo(conn: &mut mysql_async::Conn, position: u8, log_time: Nai
 /// A process row whose every read column holds a different value, and the row the store must decode from it.
 fn distinct_process(pid: i64, log_time: NaiveDateTime) -> (Vec<(&'static str, f64)>, ProcessRow) {
     let columns = [
-        "uptime", "cpu_now", "cpu_15", "cpu_30", "cpu_60", "rss", "heap_used", "heap_total", "heap_limit",
-        "amount_of_external_allocated_memory", "new_space_size", "old_space_size", "code_space_size", "map_space_size",
-        "lo_space_size", "read_only_space_size", "new_lo_space_size", "code_lo_space_size", "gc_time_during_last_record",
-        "scavange_duration_last_record", "marksweep_duration_last_record", "active_handles", "active_timer_handles",
-        "active_tcp_handles", "active_udp_handles", "http_response_sent",
+        "uptime",
+        "cpu_now",
+        "cpu_15",
+        "cpu_30",
+        "cpu_60",
+        "rss",
+        "heap_used",
+        "heap_total",
+        "heap_limit",
+        "amount_of_external_allocated_memory",
+        "new_space_size",
+        "old_space_size",
+        "code_space_size",
+        "map_space_size",
+        "lo_space_size",
+        "read_only_space_size",
+        "new_lo_space_size",
+        "code_lo_space_size",
+        "gc_time_during_last_record",
+        "scavange_duration_last_record",
+        "marksweep_duration_last_record",
+        "active_handles",
+        "active_timer_handles",
+        "active_tcp_handles",
+        "active_udp_handles",
+        "http_response_sent",
     ];
     // cpu columns are DECIMAL(5,2): fractions survive; the others are integers
-    let values: Vec<(&str, f64)> = columns.iter().enumerate().map(|(i, c)| (*c, if c.starts_with("cpu") { i as f64 + 0.25 } else { (i as f64 + 1.0) * 1000.0 })).collect();
+    let values: Vec<(&str, f64)> =
+        columns.iter().enumerate().map(|(i, c)| (*c, if c.starts_with("cpu") { i as f64 + 0.25 } else { (i as f64 + 1.0) * 1000.0 })).collect();
     let v = |name: &str| values.iter().find(|(c, _)| *c == name).unwrap().1;
     let row = ProcessRow {
         pid,
@@ -137,10 +159,23 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
         let t = at("2026-01-14 23:57:00") + TimeDelta::minutes(i);
         let system = [("used_cpu", 0.5), ("cpu_count", 4.0), ("total_memory", 8.0 * 1073741824.0), ("free_memory", 2.0 * 1073741824.0), ("load1", 1.5)];
         insert_osinfo(&mut conn, osinfo::SYSTEM, t, r#"{"/":40,"/data":70}"#, &system).await;
-        let xprofiler = [("http_response_sent", 120.0), ("scavange_duration_last_record", 3.0), ("marksweep_duration_last_record", 5.0), ("http_rt", 1075.5), ("total_gc_times", 9.0)];
+        let xprofiler = [
+            ("http_response_sent", 120.0),
+            ("scavange_duration_last_record", 3.0),
+            ("marksweep_duration_last_record", 5.0),
+            ("http_rt", 1075.5),
+            ("total_gc_times", 9.0),
+        ];
         insert_osinfo(&mut conn, osinfo::XPROFILER, t, "{}", &xprofiler).await;
     }
-    insert_osinfo(&mut conn, osinfo::SYSTEM, at("2026-01-15 00:29:00"), r#"{"/":41,"/data":90}"#, &[("used_cpu", 0.85), ("cpu_count", 4.0), ("total_memory", 100.0), ("free_memory", 25.0), ("load1", 2.0)]).await;
+    insert_osinfo(
+        &mut conn,
+        osinfo::SYSTEM,
+        at("2026-01-15 00:29:00"),
+        r#"{"/":41,"/data":90}"#,
+        &[("used_cpu", 0.85), ("cpu_count", 4.0), ("total_memory", 100.0), ("free_memory", 25.0), ("load1", 2.0)],
+    )
+    .await;
     drop(conn);
 
     let now = now();
@@ -229,9 +264,8 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
         let (step, phase) = (i64::from(sample.step), i64::from(sample.phase));
         assert_eq!(step, expected_step, "{hours} h");
         let kind = SystemTrendType::DiskUsage;
-        let read = osinfo::figures_between(&pool, APP, "vm", (window.from, window.to), kind.columns(), Some(Half::sampled(osinfo::SYSTEM, sample)))
-            .await
-            .unwrap();
+        let read =
+            osinfo::figures_between(&pool, APP, "vm", (window.from, window.to), kind.columns(), Some(Half::sampled(osinfo::SYSTEM, sample))).await.unwrap();
         let all = osinfo::rows_between(&pool, APP, "vm", window.from, window.to).await.unwrap();
         assert_eq!(read.len(), all.len(), "{hours} h: every row, of most only the minute");
         let minute = |t: NaiveDateTime| t.and_utc().timestamp().div_euclid(60);
@@ -265,9 +299,8 @@ async fn trends_overview_and_process_list_come_from_two_day_tables() {
             .await
             .unwrap();
         drop(conn);
-        let read_gap = osinfo::figures_between(&pool, APP, "vm", (window.from, window.to), kind.columns(), Some(Half::sampled(osinfo::SYSTEM, sample)))
-            .await
-            .unwrap();
+        let read_gap =
+            osinfo::figures_between(&pool, APP, "vm", (window.from, window.to), kind.columns(), Some(Half::sampled(osinfo::SYSTEM, sample))).await.unwrap();
         let all_gap = osinfo::rows_between(&pool, APP, "vm", window.from, window.to).await.unwrap();
         assert_ne!(drawn(&all_gap), drawn(&all), "{hours} h: the gap at {gap} changes the chart");
         assert_eq!(drawn(&read_gap), drawn(&all_gap), "{hours} h: gap at {gap}");

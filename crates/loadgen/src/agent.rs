@@ -131,23 +131,9 @@ pub async fn run_agent(shared: Arc<Shared>, index: u64, mut stop: watch::Receive
         let offset = rng.gen_range(0.0..1.0) * shared.cfg.log_interval.as_secs_f64();
         (Pids::random(&mut rng, shared.cfg.processes), Host::random(&mut rng), Duration::from_secs_f64(offset))
     };
-    let id = Identity {
-        app_id_json: shared.cfg.app_id_json.clone(),
-        agent_id: shared.agent_id(index),
-        client_id: new_client_id(),
-    };
+    let id = Identity { app_id_json: shared.cfg.app_id_json.clone(), agent_id: shared.agent_id(index), client_id: new_client_id() };
     let now = Instant::now();
-    let mut agent = Agent {
-        shared: shared.clone(),
-        id,
-        pids,
-        host,
-        started: now,
-        conn: None,
-        ever_connected: false,
-        parked: Vec::new(),
-        pending: Vec::new(),
-    };
+    let mut agent = Agent { shared: shared.clone(), id, pids, host, started: now, conn: None, ever_connected: false, parked: Vec::new(), pending: Vec::new() };
     let reason = agent.run(&mut stop, now + first_log).await;
     agent.finish(reason).await;
     shared.running.fetch_sub(1, Relaxed);
@@ -335,24 +321,14 @@ impl Agent {
         let error = payload::error_log(cfg.error_path.as_deref(), first_pid, now_ms());
         let xprofiler = {
             let mut rng = rand::thread_rng();
-            payload::xprofiler_log(
-                &mut rng,
-                self.pids,
-                uptime.as_secs() + 5,
-                cfg.log_interval.as_secs().max(1),
-                now_ms(),
-            )
+            payload::xprofiler_log(&mut rng, self.pids, uptime.as_secs() + 5, cfg.log_interval.as_secs().max(1), now_ms())
         };
         let system = {
             let mut rng = rand::thread_rng();
             payload::system_log(&mut rng, self.host, uptime.as_secs_f64(), self.pids.count + 1, now_ms())
         };
-        for (kind, data) in [
-            (LOG_ERROR, error.as_str()),
-            (LOG_XPROFILER, xprofiler.as_str()),
-            (LOG_SYSTEM, system.as_str()),
-            (LOG_CORE, payload::core_files()),
-        ] {
+        for (kind, data) in [(LOG_ERROR, error.as_str()), (LOG_XPROFILER, xprofiler.as_str()), (LOG_SYSTEM, system.as_str()), (LOG_CORE, payload::core_files())]
+        {
             let frame = self.frame("log", data);
             self.send(Key::Log(kind), frame).await;
         }

@@ -163,34 +163,14 @@ mod tests {
     #[test]
     fn agent_mode_needs_url_secret_and_duration_but_subcommands_do_not() {
         assert!(Cli::try_parse_from(["ezm-loadgen", "--agents", "3"]).is_err());
-        let cli = Cli::try_parse_from([
-            "ezm-loadgen",
-            "--url",
-            "ws://127.0.0.1:9190",
-            "--app-secret",
-            "s",
-            "--duration-secs",
-            "5",
-            "--agents",
-            "3",
-        ])
-        .expect("agent mode parses");
+        let cli = Cli::try_parse_from(["ezm-loadgen", "--url", "ws://127.0.0.1:9190", "--app-secret", "s", "--duration-secs", "5", "--agents", "3"])
+            .expect("agent mode parses");
         assert!(cli.mode.is_none());
         assert_eq!(cli.agents.agents, 3);
-        let cli = Cli::try_parse_from([
-            "ezm-loadgen",
-            "command",
-            "--manager",
-            "http://127.0.0.1:8543",
-            "--secret",
-            "x",
-            "--agents",
-            "10",
-        ])
-        .expect("command mode parses");
+        let cli = Cli::try_parse_from(["ezm-loadgen", "command", "--manager", "http://127.0.0.1:8543", "--secret", "x", "--agents", "10"])
+            .expect("command mode parses");
         assert!(matches!(cli.mode, Some(Mode::Command(ref c)) if c.count == 200 && c.concurrency == 1));
-        let cli =
-            Cli::try_parse_from(["ezm-loadgen", "sink", "--app-secret", "s", "--duration-secs", "3"]).expect("sink");
+        let cli = Cli::try_parse_from(["ezm-loadgen", "sink", "--app-secret", "s", "--duration-secs", "3"]).expect("sink");
         assert!(matches!(cli.mode, Some(Mode::Sink(_))));
     }
 }

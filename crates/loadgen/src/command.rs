@@ -101,13 +101,11 @@ pub async fn run_command(args: &CommandArgs) -> anyhow::Result<CommandSummary> {
     if args.agents == 0 || args.count == 0 || args.concurrency == 0 {
         bail!("--agents, --count and --concurrency must be at least 1");
     }
-    let base: reqwest::Url =
-        args.manager.parse().with_context(|| format!("--manager {:?} is not a URL", args.manager))?;
+    let base: reqwest::Url = args.manager.parse().with_context(|| format!("--manager {:?} is not a URL", args.manager))?;
     if base.scheme() != "http" {
         bail!("--manager must be an http:// URL");
     }
-    let host =
-        base.host_str().context("--manager has no host")?.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let host = base.host_str().context("--manager has no host")?.trim_start_matches('[').trim_end_matches(']').to_owned();
     net::resolve_loopback(&host, base.port_or_known_default().unwrap_or(80)).await?;
     let url = base.join(ROUTE).context("cannot build the route URL")?;
     let client = reqwest::Client::builder()
@@ -119,38 +117,28 @@ pub async fn run_command(args: &CommandArgs) -> anyhow::Result<CommandSummary> {
     let width = (args.first_index + args.agents - 1).to_string().len().max(6);
 
     let next = Arc::new(AtomicU64::new(0));
-    let results = Arc::new(Mutex::new((
-        Vec::<f64>::with_capacity(args.count as usize),
-        BTreeMap::<String, u64>::new(),
-        None::<String>,
-    )));
+    let results = Arc::new(Mutex::new((Vec::<f64>::with_capacity(args.count as usize), BTreeMap::<String, u64>::new(), None::<String>)));
     let start = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..args.concurrency.min(args.count) {
-        let (client, url, next, results, args) =
-            (client.clone(), url.clone(), next.clone(), results.clone(), args.clone());
+        let (client, url, next, results, args) = (client.clone(), url.clone(), next.clone(), results.clone(), args.clone());
         workers.push(tokio::spawn(async move {
             while next.fetch_add(1, Relaxed) < args.count {
                 let index = args.first_index + rand::thread_rng().gen_range(0..args.agents);
                 let agent_id = format!("{}{:0width$}", args.agent_prefix, index);
-                let body = protocol::service::sign_body(
-                    args.secret.as_bytes(),
-                    &Body { app_id: &args.app_id, agent_id: &agent_id },
-                );
+                let body = protocol::service::sign_body(args.secret.as_bytes(), &Body { app_id: &args.app_id, agent_id: &agent_id });
                 let t0 = Instant::now();
-                let outcome =
-                    match client.post(url.clone()).header("content-type", "application/json").body(body).send().await {
-                        Ok(resp) => {
-                            let status = resp.status().as_u16();
-                            match resp.text().await {
-                                // Reasons are grouped without the agent id (messages like "app 1 agent <id> not connected!").
-                                Ok(text) => check_reply(status, &text)
-                                    .map_err(|e| (e.replace(&agent_id, "<agent>"), format!("{agent_id}: {text:.300}"))),
-                                Err(e) => Err((format!("reading reply: {}", short(&e)), format!("{agent_id}: {e}"))),
-                            }
+                let outcome = match client.post(url.clone()).header("content-type", "application/json").body(body).send().await {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        match resp.text().await {
+                            // Reasons are grouped without the agent id (messages like "app 1 agent <id> not connected!").
+                            Ok(text) => check_reply(status, &text).map_err(|e| (e.replace(&agent_id, "<agent>"), format!("{agent_id}: {text:.300}"))),
+                            Err(e) => Err((format!("reading reply: {}", short(&e)), format!("{agent_id}: {e}"))),
                         }
-                        Err(e) => Err((format!("request: {}", short(&e)), format!("{agent_id}: {e}"))),
-                    };
+                    }
+                    Err(e) => Err((format!("request: {}", short(&e)), format!("{agent_id}: {e}"))),
+                };
                 let ms = t0.elapsed().as_secs_f64() * 1000.0;
                 if let Ok(mut r) = results.lock() {
                     r.0.push(ms);
@@ -211,8 +199,7 @@ mod tests {
         let good = r#"{"ok":true,"data":{"ok":true,"data":{"stdout":"{\"nodeVersion\":\"20.20.2\",\"xtransitVersion\":\"3.1.0\"}\n","stderr":""}}}"#;
         assert_eq!(check_reply(200, good), Ok(()));
         assert!(check_reply(500, good).is_err());
-        assert!(check_reply(200, r#"{"ok":true,"data":{"ok":false,"message":"app 1 agent x not connected!"}}"#)
-            .is_err_and(|e| e.contains("not connected")));
+        assert!(check_reply(200, r#"{"ok":true,"data":{"ok":false,"message":"app 1 agent x not connected!"}}"#).is_err_and(|e| e.contains("not connected")));
         assert!(check_reply(200, r#"{"ok":true}"#).is_err());
         assert!(check_reply(200, r#"{"ok":false,"message":"签名错误"}"#).is_err());
     }

@@ -45,14 +45,7 @@ pub fn json_str(s: &str) -> String {
 }
 
 /// Builds and signs one frame. `data_json` is the compact JSON of `data`, in the agent's key order.
-pub fn build_frame(
-    secret: &[u8],
-    id: &Identity,
-    trace_id: &str,
-    timestamp: i64,
-    kind: &str,
-    data_json: &str,
-) -> String {
+pub fn build_frame(secret: &[u8], id: &Identity, trace_id: &str, timestamp: i64, kind: &str, data_json: &str) -> String {
     let mut text = String::with_capacity(200 + data_json.len());
     text.push_str("{\"appId\":");
     text.push_str(&id.app_id_json);
@@ -80,22 +73,14 @@ mod tests {
 
     #[test]
     fn reproduces_the_reference_heartbeat_vectors() {
-        let id = Identity {
-            app_id_json: "1".into(),
-            agent_id: "vm".into(),
-            client_id: "de7e5efef286721e1a06b0b4d543283c".into(),
-        };
+        let id = Identity { app_id_json: "1".into(), agent_id: "vm".into(), client_id: "de7e5efef286721e1a06b0b4d543283c".into() };
         let frame = build_frame(SECRET, &id, "312a863d-3bb9-417e-bcc5-0d3cd584fab7", 1795628290084, "heartbeat", "{}");
         assert_eq!(
             frame,
             r#"{"appId":1,"agentId":"vm","traceId":"312a863d-3bb9-417e-bcc5-0d3cd584fab7","clientId":"de7e5efef286721e1a06b0b4d543283c","timestamp":1795628290084,"type":"heartbeat","data":{},"signature":"977aa2bf0ae2f7ad79d81e2392ca982c5c45e4b0"}"#
         );
 
-        let id = Identity {
-            app_id_json: "\"7\"".into(),
-            agent_id: "vm".into(),
-            client_id: "eedff4f59b477a5c4b8b184befe3d328".into(),
-        };
+        let id = Identity { app_id_json: "\"7\"".into(), agent_id: "vm".into(), client_id: "eedff4f59b477a5c4b8b184befe3d328".into() };
         let frame = build_frame(SECRET, &id, "429f4b6a-9cae-4082-9c32-973c149ffd0c", 1795628362736, "heartbeat", "{}");
         assert!(frame.ends_with(r#","signature":"79fcd39593e587cbd4180f526735d82ae7e0cab8"}"#), "{frame}");
     }

@@ -32,8 +32,7 @@ pub fn ws_host_port(url: &str) -> anyhow::Result<(String, u16)> {
 
 /// Resolves `host:port` and insists that every address is loopback: this tool never sends traffic elsewhere.
 pub async fn resolve_loopback(host: &str, port: u16) -> anyhow::Result<SocketAddr> {
-    let addrs: Vec<SocketAddr> =
-        tokio::net::lookup_host((host, port)).await.with_context(|| format!("cannot resolve {host}:{port}"))?.collect();
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await.with_context(|| format!("cannot resolve {host}:{port}"))?.collect();
     if addrs.is_empty() {
         bail!("{host}:{port} resolves to nothing");
     }
@@ -82,10 +81,7 @@ pub fn raise_nofile_limit(wanted: u64) -> Option<u64> {
             return None;
         }
         if (lim.rlim_max as u64) < wanted {
-            let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open")
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .unwrap_or(1_048_576);
+            let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open").ok().and_then(|s| s.trim().parse::<u64>().ok()).unwrap_or(1_048_576);
             let target = wanted.min(nr_open) as libc::rlim_t;
             let raised = libc::rlimit { rlim_cur: target, rlim_max: target };
             if target > lim.rlim_max && libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
@@ -151,9 +147,7 @@ pub async fn connect(url: &str, dest: SocketAddr, source: Option<IpAddr>, timeou
         Ok(Err(e)) => return Err(format!("tcp connect {dest}: {e}")),
         Err(_) => return Err(format!("tcp connect {dest}: timed out after {timeout:?}")),
     };
-    match tokio::time::timeout(timeout, tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config())))
-        .await
-    {
+    match tokio::time::timeout(timeout, tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config()))).await {
         Ok(Ok((ws, _response))) => Ok(ws),
         Ok(Err(e)) => Err(format!("websocket handshake: {e}")),
         Err(_) => Err(format!("websocket handshake: timed out after {timeout:?}")),

@@ -61,19 +61,11 @@ const UV_KEYS: [&str; 9] = [
     "active_timer_handles",
     "active_and_ref_timer_handles",
 ];
-const HTTP_KEYS: [&str; 7] = [
-    "res__200",
-    "live_http_request",
-    "http_response_close",
-    "http_response_sent",
-    "http_request_timeout",
-    "http_patch_timeout",
-    "http_rt",
-];
+const HTTP_KEYS: [&str; 7] =
+    ["res__200", "live_http_request", "http_response_close", "http_response_sent", "http_request_timeout", "http_patch_timeout", "http_rt"];
 
 /// Number of `{pid,tid,key,value}` entries per process and report: 7 + 9 + 8×4 + 10 + 9 + 7 = 74, as captured.
-pub const METRICS_PER_PROCESS: usize =
-    CPU_KEYS.len() + MEMORY_KEYS.len() + 32 + GC_KEYS.len() + UV_KEYS.len() + HTTP_KEYS.len();
+pub const METRICS_PER_PROCESS: usize = CPU_KEYS.len() + MEMORY_KEYS.len() + 32 + GC_KEYS.len() + UV_KEYS.len() + HTTP_KEYS.len();
 
 /// All metric keys of one process, in the order xtransit emits them (cpu, memory, gc, uv, http lines).
 pub fn metric_keys() -> Vec<String> {
@@ -94,9 +86,7 @@ pub fn metric_keys() -> Vec<String> {
 /// `,"tid":0,"key":"<key>","value":` for every key, built once and shared by every agent.
 fn fragments() -> &'static [String] {
     static FRAGMENTS: OnceLock<Vec<String>> = OnceLock::new();
-    FRAGMENTS.get_or_init(|| {
-        metric_keys().iter().map(|k| format!(",\"tid\":0,\"key\":{},\"value\":", json_str(k))).collect()
-    })
+    FRAGMENTS.get_or_init(|| metric_keys().iter().map(|k| format!(",\"tid\":0,\"key\":{},\"value\":", json_str(k))).collect())
 }
 
 /// A metric value: an integer, or a number xtransit truncated to 2 decimals.
@@ -272,12 +262,8 @@ pub fn xprofiler_log<R: Rng>(rng: &mut R, pids: Pids, uptime_s: u64, period_s: u
         }
     }
     let version = if pids.count > 0 { XPROFILER_VERSION } else { "" };
-    let _ = write!(
-        out,
-        "],\"xprofiler_version\":{},\"log_time\":{},\"log_timestamp\":{log_timestamp}}},\"lines\":0}}",
-        json_str(version),
-        json_str(&log_time())
-    );
+    let _ =
+        write!(out, "],\"xprofiler_version\":{},\"log_time\":{},\"log_timestamp\":{log_timestamp}}},\"lines\":0}}", json_str(version), json_str(&log_time()));
     out
 }
 
@@ -294,8 +280,7 @@ impl Host {
     pub fn random<R: Rng>(rng: &mut R) -> Self {
         Host {
             cpu_count: [2u8, 4, 8, 16][rng.gen_range(0..4)],
-            total_memory: [8u64, 16, 24, 32][rng.gen_range(0..4)] * 1024 * 1024 * 1024
-                - rng.gen_range(0..64) * 4096 * 1024,
+            total_memory: [8u64, 16, 24, 32][rng.gen_range(0..4)] * 1024 * 1024 * 1024 - rng.gen_range(0..64) * 4096 * 1024,
             boot_uptime: rng.gen_range(600..3_000_000),
         }
     }
@@ -318,12 +303,7 @@ pub fn system_log<R: Rng>(rng: &mut R, host: Host, agent_uptime_s: f64, node_cou
     write_js_f64(&mut out, dec2(load1 * rng.gen_range(0.6..1.2)));
     out.push_str(",\"load15\":");
     write_js_f64(&mut out, dec2(load1 * rng.gen_range(0.5..1.1)));
-    let _ = write!(
-        out,
-        ",\"disks\":{{\"/\":{},\"/data\":{}}},\"node_count\":{node_count}}}}}",
-        rng.gen_range(8..70),
-        rng.gen_range(1..90)
-    );
+    let _ = write!(out, ",\"disks\":{{\"/\":{},\"/data\":{}}},\"node_count\":{node_count}}}}}", rng.gen_range(8..70), rng.gen_range(1..90));
     out
 }
 
@@ -332,10 +312,7 @@ pub fn error_log(path: Option<&str>, pid: u32, now_ms: i64) -> String {
     let Some(path) = path else {
         return "{\"type\":\"error_log\",\"data\":{}}".to_owned();
     };
-    let stack = format!(
-        "{} ERROR {pid} TypeError: Cannot read properties of undefined (reading 'x')\n    at handler ({APP_SCRIPT}:3:9)\n",
-        log_time()
-    );
+    let stack = format!("{} ERROR {pid} TypeError: Cannot read properties of undefined (reading 'x')\n    at handler ({APP_SCRIPT}:3:9)\n", log_time());
     format!(
         "{{\"type\":\"error_log\",\"data\":{{{}:[{{\"stack\":{},\"type\":\"TypeError\",\"extra\":\"\",\"timestamp\":{now_ms}}}]}}}}",
         json_str(path),
@@ -401,10 +378,7 @@ pub fn answer_command(command: &str, agent_id: &str, pids: Pids) -> Answer {
         }
         other => Answer {
             stat_name: "unknown",
-            data: format!(
-                "{{\"ok\":false,\"message\":{}}}",
-                json_str(&format!("file {other}.js not exists in [{COMMANDS_DIR}]"))
-            ),
+            data: format!("{{\"ok\":false,\"message\":{}}}", json_str(&format!("file {other}.js not exists in [{COMMANDS_DIR}]"))),
         },
     }
 }
@@ -456,18 +430,8 @@ mod tests {
         let captured: Vec<String> = fixture
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|f| {
-                f["data"]["type"] == "xprofiler_log"
-                    && f["data"]["data"]["logs"].as_array().is_some_and(|a| !a.is_empty())
-            })
-            .map(|f| {
-                f["data"]["data"]["logs"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|e| e["key"].as_str().unwrap_or("").to_owned())
-                    .collect()
-            })
+            .find(|f| f["data"]["type"] == "xprofiler_log" && f["data"]["data"]["logs"].as_array().is_some_and(|a| !a.is_empty()))
+            .map(|f| f["data"]["data"]["logs"].as_array().into_iter().flatten().map(|e| e["key"].as_str().unwrap_or("").to_owned()).collect())
             .expect("the fixture has a non-empty xprofiler_log");
         assert_eq!(metric_keys(), captured);
         assert_eq!(METRICS_PER_PROCESS, 74);
@@ -555,16 +519,10 @@ mod tests {
             r#"{"ok":true,"data":{"stdout":"{\"nodeVersion\":\"20.20.2\",\"xtransitVersion\":\"3.1.0\",\"ulimit\":\"0\",\"osInfo\":\"Linux/vm/linux/x64/6.18.44-fc-v669\"}\n","stderr":""}}"#
         );
         let a = answer_command("check_processes_alive 999999 30262 1", "vm", pids);
-        assert_eq!(
-            a.data,
-            r#"{"ok":true,"data":{"stdout":"{\"1\":true,\"30262\":true,\"999999\":false}\n","stderr":""}}"#
-        );
+        assert_eq!(a.data, r#"{"ok":true,"data":{"stdout":"{\"1\":true,\"30262\":true,\"999999\":false}\n","stderr":""}}"#);
         let a = answer_command("no_such_command", "vm", pids);
         assert_eq!(a.stat_name, "unknown");
-        assert_eq!(
-            a.data,
-            r#"{"ok":false,"message":"file no_such_command.js not exists in [/srv/load/node_modules/xtransit/commands]"}"#
-        );
+        assert_eq!(a.data, r#"{"ok":false,"message":"file no_such_command.js not exists in [/srv/load/node_modules/xtransit/commands]"}"#);
         let a = answer_command("get_node_processes", "vm", pids);
         assert!(a.data.contains(r#"30262\u0000node /srv/load/app.js\n30263\u0000node"#), "{}", a.data);
     }

@@ -86,9 +86,7 @@ pub async fn run_agents(args: &AgentsArgs, mut interrupt: watch::Receiver<bool>)
     let nofile = net::raise_nofile_limit(agents + 256);
     if let Some(limit) = nofile {
         if limit < agents + 64 {
-            eprintln!(
-                "ezm-loadgen: warning: RLIMIT_NOFILE is {limit}, fewer than {agents} agents need; raise it (ulimit -n) or expect connect failures"
-            );
+            eprintln!("ezm-loadgen: warning: RLIMIT_NOFILE is {limit}, fewer than {agents} agents need; raise it (ulimit -n) or expect connect failures");
         }
     }
     let source_ips: Vec<String> = cfg.source_ips.iter().map(|ip| ip.to_string()).collect();
@@ -164,8 +162,7 @@ fn spawn_progress(shared: Arc<Shared>, every_secs: u64, start: Instant) -> Optio
         return None;
     }
     Some(tokio::spawn(async move {
-        let mut tick =
-            tokio::time::interval_at(start + Duration::from_secs(every_secs), Duration::from_secs(every_secs));
+        let mut tick = tokio::time::interval_at(start + Duration::from_secs(every_secs), Duration::from_secs(every_secs));
         loop {
             tick.tick().await;
             let s = &shared.stats;

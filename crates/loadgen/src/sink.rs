@@ -114,11 +114,7 @@ pub async fn bind(listen: &str) -> anyhow::Result<(TcpListener, SocketAddr)> {
 }
 
 /// Serves until `duration` passes or `stop` turns true, then waits up to 3 s for open connections and reports.
-pub async fn serve(
-    listener: TcpListener,
-    args: &SinkArgs,
-    mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<SinkSummary> {
+pub async fn serve(listener: TcpListener, args: &SinkArgs, mut stop: watch::Receiver<bool>) -> anyhow::Result<SinkSummary> {
     if args.duration_secs == 0 || args.duration_secs > MAX_DURATION_SECS {
         bail!("--duration-secs must be between 1 and {MAX_DURATION_SECS}");
     }
@@ -216,8 +212,7 @@ fn test_commands(pid: &str) -> Vec<(String, Check)> {
         d["ok"] == true && d["data"]["stdout"].as_str().is_some_and(|s| s.contains('\u{0}') && s.ends_with('\n'))
     }
     fn unknown(d: &Value) -> bool {
-        d["ok"] == false
-            && d["message"].as_str().is_some_and(|m| m.starts_with("file no_such_command.js not exists in ["))
+        d["ok"] == false && d["message"].as_str().is_some_and(|m| m.starts_with("file no_such_command.js not exists in ["))
     }
     vec![
         ("get_os_info".to_owned(), os_info as Check),
@@ -302,10 +297,7 @@ async fn handle(stream: TcpStream, conn_no: u64, state: &State) {
                         }
                         AgentLog::Error(_) => {
                             let v: Value = serde_json::from_str(frame.data.get()).unwrap_or_default();
-                            let n: usize = v["data"]
-                                .as_object()
-                                .map(|o| o.values().filter_map(|a| a.as_array()).map(Vec::len).sum::<usize>())
-                                .unwrap_or(0);
+                            let n: usize = v["data"].as_object().map(|o| o.values().filter_map(|a| a.as_array()).map(Vec::len).sum::<usize>()).unwrap_or(0);
                             c.error_entries.fetch_add(n as u64, Relaxed);
                         }
                         _ => {}

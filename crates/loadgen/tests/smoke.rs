@@ -63,11 +63,7 @@ async fn agents_talk_to_the_sink() {
 
     let s = serde_json::to_value(&summary).expect("summary json");
     let k = serde_json::to_value(&sink).expect("sink json");
-    eprintln!(
-        "{}\n{}",
-        serde_json::to_string_pretty(&s).unwrap_or_default(),
-        serde_json::to_string_pretty(&k).unwrap_or_default()
-    );
+    eprintln!("{}\n{}", serde_json::to_string_pretty(&s).unwrap_or_default(), serde_json::to_string_pretty(&k).unwrap_or_default());
 
     // Every agent connected; 1 in 5 got shutdown and stopped; the rest closed cleanly at the end.
     assert_eq!(summary.agents_connected, 20);
@@ -86,12 +82,7 @@ async fn agents_talk_to_the_sink() {
     assert_eq!(sink.distinct_agents, 20);
     assert_eq!(sink.frames, summary.frames_sent.total);
     assert_eq!(sink.bytes, summary.bytes_sent);
-    assert_eq!(
-        (sink.malformed, sink.bad_signatures, sink.stale_or_future, sink.bad_log_payloads),
-        (0, 0, 0, 0),
-        "{:?}",
-        sink.first_problem
-    );
+    assert_eq!((sink.malformed, sink.bad_signatures, sink.stale_or_future, sink.bad_log_payloads), (0, 0, 0, 0), "{:?}", sink.first_problem);
     assert_eq!(sink.responses_ok, 80);
     assert_eq!((sink.responses_bad, sink.responses_unmatched), (0, 0), "{:?}", sink.first_problem);
     assert_eq!(sink.heartbeats, summary.frames_sent.heartbeat);

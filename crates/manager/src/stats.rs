@@ -72,7 +72,11 @@ impl Default for Stats {
         r.register("ezm_manager_process_rows", "process_DD rows stored", s.process_rows.clone());
         r.register("ezm_manager_osinfo_rows", "osinfo_DD rows stored", s.osinfo_rows.clone());
         r.register("ezm_manager_rows_failed", "metric rows that could not be stored (the request failed)", s.rows_failed.clone());
-        r.register("ezm_manager_rows_duplicate", "metric rows not stored because their sample (app, agent, pid or position, log time) is stored already", s.rows_duplicate.clone());
+        r.register(
+            "ezm_manager_rows_duplicate",
+            "metric rows not stored because their sample (app, agent, pid or position, log time) is stored already",
+            s.rows_duplicate.clone(),
+        );
         r.register("ezm_manager_logs_duplicate", "retried log posts recognised and not stored twice", s.logs_duplicate.clone());
         r.register("ezm_manager_logs_rejected", "log posts refused as malformed", s.logs_rejected.clone());
         r.register("ezm_manager_heartbeats", "update_client calls", s.heartbeats.clone());
@@ -80,14 +84,26 @@ impl Default for Stats {
         r.register("ezm_manager_commands_failed", "commands that got no agent answer", s.commands_failed.clone());
         r.register("ezm_manager_logs", "log posts by kind", s.logs.clone());
         r.register("ezm_manager_ingest_lag_seconds", "agent collection time to metric rows committed", s.lag.clone());
-        r.register("ezm_manager_alarm_events_dropped", "logs or alarms not evaluated or delivered because the alarm queue was full", s.alarm_events_dropped.clone());
-        r.register("ezm_manager_alarm_rules_invalid", "alarm rules in the database whose expression or template does not parse (each once)", s.alarm_rules_invalid.clone());
+        r.register(
+            "ezm_manager_alarm_events_dropped",
+            "logs or alarms not evaluated or delivered because the alarm queue was full",
+            s.alarm_events_dropped.clone(),
+        );
+        r.register(
+            "ezm_manager_alarm_rules_invalid",
+            "alarm rules in the database whose expression or template does not parse (each once)",
+            s.alarm_rules_invalid.clone(),
+        );
         r.register("ezm_manager_alarms_fired", "alarm rules that fired (one history row each)", s.alarms_fired.clone());
         r.register("ezm_manager_alarms_held", "alarm messages held back by the debounce window (sent later as a summary)", s.alarms_held.clone());
         r.register("ezm_manager_alarms_capped", "alarm messages not sent because the channel's daily limit was reached", s.alarms_capped.clone());
         r.register("ezm_manager_alarm_history_failed", "alarms whose alarm_DD row could not be written", s.alarm_history_failed.clone());
         r.register("ezm_manager_alarm_actions", "automatic profiles taken by alarm rules", s.alarm_actions.clone());
-        r.register("ezm_manager_alarm_actions_limited", "automatic profiles not taken: the process had one within alarm.action_interval_secs", s.alarm_actions_limited.clone());
+        r.register(
+            "ezm_manager_alarm_actions_limited",
+            "automatic profiles not taken: the process had one within alarm.action_interval_secs",
+            s.alarm_actions_limited.clone(),
+        );
         r.register("ezm_manager_alarm_actions_failed", "automatic profiles that failed (agent offline or refused)", s.alarm_actions_failed.clone());
         r.register("ezm_manager_notifications_sent", "alarm messages delivered, by channel", s.notifications_sent.clone());
         r.register("ezm_manager_notifications_failed", "alarm messages that failed after their retries, by channel", s.notifications_failed.clone());

@@ -176,8 +176,7 @@ pub struct ExecCommandData<'a> {
 impl ServerFrame<'_, ()> {
     /// `{"traceId":…,"type":"shutdown"}`: a permanent kill for CLI agents (reference §1.8).
     pub fn shutdown_text(trace_id: &str) -> String {
-        serde_json::to_string(&ServerFrame::<()> { trace_id, kind: "shutdown", data: None })
-            .expect("a frame of strings always serializes")
+        serde_json::to_string(&ServerFrame::<()> { trace_id, kind: "shutdown", data: None }).expect("a frame of strings always serializes")
     }
 
     /// `{"traceId":…,"type":"exec_command","data":{"command":…,"expiredTime":…}}`.

@@ -12,6 +12,6 @@ pub mod service;
 pub mod sign;
 
 pub use agent::{AgentFrame, FrameError, MessageKind, ServerFrame};
-pub use ids::{AgentId, AppId, ClientId};
 pub use command::{CommandError, ExecCommand};
+pub use ids::{AgentId, AppId, ClientId};
 pub use service::{Reply, SignError};

@@ -375,13 +375,8 @@ mod tests {
 
     #[test]
     fn signed_bodies_verify_and_keep_the_signature_last() {
-        let body = UpdateClient {
-            app_id: AppId::Number(1),
-            agent_id: "vm".into(),
-            client_id: "c".into(),
-            server: "127.0.0.1:9190".into(),
-            timestamp: 1795628290084,
-        };
+        let body =
+            UpdateClient { app_id: AppId::Number(1), agent_id: "vm".into(), client_id: "c".into(), server: "127.0.0.1:9190".into(), timestamp: 1795628290084 };
         let signed = sign_body(SECRET, &body);
         assert!(signed.starts_with(r#"{"appId":1,"agentId":"vm","clientId":"c","server":"127.0.0.1:9190","timestamp":1795628290084,"signature":""#));
         verify_body(SECRET, &signed).unwrap();

@@ -251,7 +251,9 @@ impl Parser<'_> {
                         self.pos += 1;
                         Ok(inner)
                     }
-                    Some((o, t)) => Err(ParseError { offset: o, message: format!("expected ')' to close the '(' at character {}, found {}", offset + 1, t.describe()) }),
+                    Some((o, t)) => {
+                        Err(ParseError { offset: o, message: format!("expected ')' to close the '(' at character {}, found {}", offset + 1, t.describe()) })
+                    }
                     None => Err(ParseError { offset, message: "'(' is never closed".into() }),
                 };
             }

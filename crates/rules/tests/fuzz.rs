@@ -24,8 +24,40 @@ impl Rng {
 }
 
 const ALPHABET: &[char] = &[
-    '@', 'a', 'z', '_', '0', '9', '.', '(', ')', '!', '-', '+', '*', '/', '%', '&', '|', '=', '<', '>', '"', '\'', '\\', ' ', '\n',
-    '$', '{', '}', 'e', 'x', 'u', '告', '\u{0}', '\u{10ffff}',
+    '@',
+    'a',
+    'z',
+    '_',
+    '0',
+    '9',
+    '.',
+    '(',
+    ')',
+    '!',
+    '-',
+    '+',
+    '*',
+    '/',
+    '%',
+    '&',
+    '|',
+    '=',
+    '<',
+    '>',
+    '"',
+    '\'',
+    '\\',
+    ' ',
+    '\n',
+    '$',
+    '{',
+    '}',
+    'e',
+    'x',
+    'u',
+    '告',
+    '\u{0}',
+    '\u{10ffff}',
 ];
 
 fn mutate(rng: &mut Rng, text: &str) -> String {
@@ -55,10 +87,11 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
 fn mutated_rules_never_panic_and_errors_point_inside_the_text() {
     let secs: u64 = std::env::var("RULES_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
     let deadline = Instant::now() + Duration::from_secs(secs);
-    let vars: BTreeMap<String, Value> = [("heap_used", Value::Num(80.0)), ("heap_limit", Value::Num(100.0)), ("pid", Value::from("7")), ("a", Value::from("x"))]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+    let vars: BTreeMap<String, Value> =
+        [("heap_used", Value::Num(80.0)), ("heap_limit", Value::Num(100.0)), ("pid", Value::from("7")), ("a", Value::from("x"))]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
     let mut seeds: Vec<String> = PRESETS.iter().flat_map(|(_, _, e, c)| [e.to_string(), c.to_string()]).collect();
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut runs = 0u64;

@@ -29,8 +29,7 @@ pub(crate) const LOGS_SQL: &str = include_str!("../../../db/logs.sql");
 pub async fn ensure_console(pool: &Pool) -> Result<(), mysql_async::Error> {
     run_script(pool, CONSOLE_SQL).await?;
     let mut conn = pool.get_conn().await?;
-    let wanted: Vec<(String, &str, &[&str])> =
-        CONSOLE_ADDED_INDEXES.iter().map(|(table, name, columns)| (table.to_string(), *name, *columns)).collect();
+    let wanted: Vec<(String, &str, &[&str])> = CONSOLE_ADDED_INDEXES.iter().map(|(table, name, columns)| (table.to_string(), *name, *columns)).collect();
     // The tables work without the indexes: not even reading what exists may stop a start-up.
     if let Err(e) = add_missing_indexes(&mut conn, &wanted).await {
         tracing::warn!(error = %e, "could not check the console tables' indexes, the files page stays slower");
@@ -102,10 +101,7 @@ pub async fn ensure_logs_tables(pool: &Pool) -> Result<(), mysql_async::Error> {
         }
     }
     widen_http_rt(&mut conn).await?;
-    let tables: Vec<String> = SAMPLE_KEYS
-        .iter()
-        .flat_map(|(template, _)| template_and_days(template))
-        .collect();
+    let tables: Vec<String> = SAMPLE_KEYS.iter().flat_map(|(template, _)| template_and_days(template)).collect();
     let mut without = Vec::new();
     for table in &tables {
         if !add_sample_key(&mut conn, table).await? {
@@ -124,8 +120,7 @@ pub async fn ensure_logs_tables(pool: &Pool) -> Result<(), mysql_async::Error> {
 
 /// The natural key of a metric sample per template: one row per process (pid) or per kind of system row (position)
 /// of an agent and a log time. Inserts skip a row whose key is there (`logs_db::insert`).
-pub(crate) const SAMPLE_KEYS: [(&str, &[&str]); 2] =
-    [("process", &["app", "agent", "pid", "log_time"]), ("osinfo", &["app", "agent", "position", "log_time"])];
+pub(crate) const SAMPLE_KEYS: [(&str, &[&str]); 2] = [("process", &["app", "agent", "pid", "log_time"]), ("osinfo", &["app", "agent", "position", "log_time"])];
 
 /// The unique index name of [`SAMPLE_KEYS`].
 pub(crate) const SAMPLE_KEY_NAME: &str = "sample";
@@ -249,11 +244,7 @@ async fn run_script(pool: &Pool, script: &str) -> Result<(), mysql_async::Error>
 
 /// Splits a script on `;` at line ends, dropping `--` comment lines.
 pub(crate) fn statements(script: &str) -> Vec<String> {
-    let text: String = script
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let text: String = script.lines().filter(|l| !l.trim_start().starts_with("--")).map(|l| format!("{l}\n")).collect();
     text.split(";\n").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
@@ -276,12 +267,7 @@ async fn widen_http_rt(conn: &mut mysql_async::Conn) -> Result<(), mysql_async::
 pub(crate) fn columns_of(script: &str, table: &str) -> Vec<String> {
     let head = format!("CREATE TABLE IF NOT EXISTS `{table}` (");
     let statement = statements(script).into_iter().find(|s| s.starts_with(&head)).expect("the table is in the script");
-    statement
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.trim().strip_prefix('`'))
-        .filter_map(|l| l.split_once('`').map(|(name, _)| name.to_owned()))
-        .collect()
+    statement.lines().skip(1).filter_map(|l| l.trim().strip_prefix('`')).filter_map(|l| l.split_once('`').map(|(name, _)| name.to_owned())).collect()
 }
 
 #[cfg(test)]
@@ -326,9 +312,7 @@ mod tests {
 
     #[test]
     fn an_index_counts_when_it_starts_with_the_columns() {
-        let stats = |rows: &[(&str, &str, &str)]| {
-            super::index_columns(rows.iter().map(|(t, i, c)| (t.to_string(), i.to_string(), c.to_string())).collect())
-        };
+        let stats = |rows: &[(&str, &str, &str)]| super::index_columns(rows.iter().map(|(t, i, c)| (t.to_string(), i.to_string(), c.to_string())).collect());
         let wanted: &[&str] = &["app", "agent", "log_time"];
         /// (index rows (table, index, column) of the database, expected)
         type Case = (&'static [(&'static str, &'static str, &'static str)], bool);

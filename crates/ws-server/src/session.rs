@@ -12,9 +12,9 @@ use actix_web::dev::Payload;
 use actix_web::web::{self, BytesMut};
 use actix_ws::{CloseCode, CloseReason, Session};
 use futures_util::StreamExt;
-use tokio_util::codec::Decoder;
 use protocol::service::{ForwardLog, RemoveClient, UpdateActionStatus, UpdateClient};
 use protocol::{AgentFrame, FrameError, MessageKind};
+use tokio_util::codec::Decoder;
 use tracing::Instrument;
 
 use crate::clients::secrets::Secret;
@@ -387,8 +387,7 @@ mod tests {
         for m in messages {
             codec.encode(m, &mut wire).unwrap();
         }
-        let chunks: Vec<Result<Bytes, actix_web::error::PayloadError>> =
-            wire.chunks(chunk).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+        let chunks: Vec<Result<Bytes, actix_web::error::PayloadError>> = wire.chunks(chunk).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
         let stream: actix_http::BoxedPayloadStream = Box::pin(futures_util::stream::iter(chunks));
         stream.into()
     }

@@ -41,7 +41,14 @@ impl Application {
         let state = AppState {
             registry: Arc::new(Registry::default()),
             secrets: Arc::new(SecretCache::new(client.clone(), ws.manager_base_url.clone(), Duration::from_secs(ws.app_secret_ttl_secs))),
-            forwarder: Arc::new(Forwarder::new(client, ws.manager_base_url.clone(), ws.forward_concurrency, std::time::Duration::from_secs(ws.forward_max_wait_secs), ws.forward_batch, stats.clone())),
+            forwarder: Arc::new(Forwarder::new(
+                client,
+                ws.manager_base_url.clone(),
+                ws.forward_concurrency,
+                std::time::Duration::from_secs(ws.forward_max_wait_secs),
+                ws.forward_batch,
+                stats.clone(),
+            )),
             stats,
             sessions: ws.into(),
             duplicate_agent_policy: ws.duplicate_agent_policy,
@@ -53,11 +60,7 @@ impl Application {
         let data = web::Data::new(state.clone());
         let secret = web::Data::new(common::signed::SharedSecret(settings.shared.secret.clone()));
         let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .app_data(secret.clone())
-                .app_data(web::PayloadConfig::new(1024 * 1024))
-                .configure(crate::routes::configure)
+            App::new().app_data(data.clone()).app_data(secret.clone()).app_data(web::PayloadConfig::new(1024 * 1024)).configure(crate::routes::configure)
         })
         .listen(listener)?
         .max_connections(200_000)
@@ -106,9 +109,7 @@ fn guess_ip(bind: &str) -> IpAddr {
             return ip;
         }
     }
-    let outward = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
-        .and_then(|s| s.connect((Ipv4Addr::new(192, 0, 2, 1), 9)).map(|_| s))
-        .and_then(|s| s.local_addr());
+    let outward = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).and_then(|s| s.connect((Ipv4Addr::new(192, 0, 2, 1), 9)).map(|_| s)).and_then(|s| s.local_addr());
     match outward {
         Ok(addr) => addr.ip(),
         Err(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),

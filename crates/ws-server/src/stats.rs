@@ -52,7 +52,11 @@ impl Default for Stats {
         let r = &mut s.registry;
         r.register("ezm_ws_connections", "agent sockets open now", s.connections.clone());
         r.register("ezm_ws_pending_commands", "commands waiting for an agent's answer", s.pending_commands.clone());
-        r.register("ezm_ws_forward_waiting", "agent messages waiting to be forwarded again (the manager unreachable or failing); their sockets are not read meanwhile", s.forward_waiting.clone());
+        r.register(
+            "ezm_ws_forward_waiting",
+            "agent messages waiting to be forwarded again (the manager unreachable or failing); their sockets are not read meanwhile",
+            s.forward_waiting.clone(),
+        );
         let counters: [(&str, &Counter, &str); 15] = [
             ("ezm_ws_connections_opened", &s.connections_opened, "agent sockets accepted"),
             ("ezm_ws_connections_closed", &s.connections_closed, "agent sockets closed"),

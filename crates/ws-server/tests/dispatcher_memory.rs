@@ -88,11 +88,7 @@ fn start_server() -> u16 {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(|| App::new().route("/", web::get().to(socket)))
-                .workers(1)
-                .disable_signals()
-                .bind(("127.0.0.1", 0))
-                .unwrap();
+            let server = HttpServer::new(|| App::new().route("/", web::get().to(socket))).workers(1).disable_signals().bind(("127.0.0.1", 0)).unwrap();
             tx.send(server.addrs()[0].port()).unwrap();
             server.run().await.unwrap();
         })

@@ -57,8 +57,7 @@ impl Sessions {
         }
         let key = self.key(token);
         let mut conn = self.redis.get().await?;
-        let (raw,): (Option<String>,) =
-            redis::pipe().cmd("GET").arg(&key).cmd("EXPIRE").arg(&key).arg(self.idle_secs).ignore().query_async(&mut conn).await?;
+        let (raw,): (Option<String>,) = redis::pipe().cmd("GET").arg(&key).cmd("EXPIRE").arg(&key).arg(self.idle_secs).ignore().query_async(&mut conn).await?;
         let Some(session) = raw.and_then(|r| serde_json::from_str::<Session>(&r).ok()) else { return Ok(None) };
         if now_ms - session.created_ms > self.max_secs as i64 * 1000 {
             redis::cmd("DEL").arg(&key).query_async::<()>(&mut conn).await?;
@@ -100,10 +99,14 @@ impl SignInLimits {
         let (account_key, address_key) = (self.keys.signin_failures("account", account), self.keys.signin_failures("address", address));
         let mut conn = self.redis.get().await?;
         let (a, b, ta, tb): (Option<u32>, Option<u32>, i64, i64) = redis::pipe()
-            .cmd("GET").arg(&account_key)
-            .cmd("GET").arg(&address_key)
-            .cmd("TTL").arg(&account_key)
-            .cmd("TTL").arg(&address_key)
+            .cmd("GET")
+            .arg(&account_key)
+            .cmd("GET")
+            .arg(&address_key)
+            .cmd("TTL")
+            .arg(&account_key)
+            .cmd("TTL")
+            .arg(&address_key)
             .query_async(&mut conn)
             .await?;
         let mut wait = None;

@@ -312,11 +312,8 @@ pub fn upload_extensions(file_type: &str) -> Result<Vec<&'static str>, UploadNam
 /// ending in `.<expected>`. A browser sends only the base name, so anything else is refused rather than trimmed.
 pub fn check_upload_name<'a>(name: &'a str, expected: &str) -> Result<&'a str, UploadNameError> {
     let bad = || UploadNameError::BadName(name.chars().take(80).collect());
-    let plain = !name.is_empty()
-        && name.len() <= MAX_NAME_BYTES
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\'])
-        && !name.chars().any(char::is_control);
+    let plain =
+        !name.is_empty() && name.len() <= MAX_NAME_BYTES && !name.starts_with('.') && !name.contains(['/', '\\']) && !name.chars().any(char::is_control);
     if !plain {
         return Err(bad());
     }
@@ -398,10 +395,7 @@ mod tests {
     #[test]
     fn download_names_are_quoted_and_encoded() {
         assert_eq!(content_disposition("x-1.cpuprofile"), "attachment; filename=\"x-1.cpuprofile\"; filename*=UTF-8''x-1.cpuprofile");
-        assert_eq!(
-            content_disposition("a \"b\"\\c;d.trend"),
-            "attachment; filename=\"a _b__c;d.trend\"; filename*=UTF-8''a%20%22b%22%5Cc%3Bd.trend"
-        );
+        assert_eq!(content_disposition("a \"b\"\\c;d.trend"), "attachment; filename=\"a _b__c;d.trend\"; filename*=UTF-8''a%20%22b%22%5Cc%3Bd.trend");
         assert_eq!(content_disposition("分析.diag"), "attachment; filename=\"__.diag\"; filename*=UTF-8''%E5%88%86%E6%9E%90.diag");
         assert_eq!(content_disposition("a\r\nb"), "attachment; filename=\"a__b\"; filename*=UTF-8''a%0D%0Ab");
     }
@@ -414,7 +408,8 @@ mod tests {
             speedscope_location("/", "/file/download", 7, "cpuprofile", "x.cpuprofile"),
             "/speedscope/index.html#profileURL=%2Ffile%2Fdownload%3FfileType%3Dcpuprofile%26fileId%3D7%26name%3Dx.cpuprofile&title=x.cpuprofile"
         );
-        assert!(speedscope_location("/monitor/", "/file/download", 7, "cpuprofile", "x").starts_with("/monitor/speedscope/index.html#profileURL=%2Fmonitor%2Ffile%2Fdownload"));
+        assert!(speedscope_location("/monitor/", "/file/download", 7, "cpuprofile", "x")
+            .starts_with("/monitor/speedscope/index.html#profileURL=%2Fmonitor%2Ffile%2Fdownload"));
     }
 
     #[test]
@@ -432,7 +427,8 @@ mod tests {
             bundle_speedscope_location("/", "/file/download", 7, "cpuprofile", "x.cpuprofile"),
             "/public/speedscope/flamegraph.html#profileURL=%252Ffile%252Fdownload%253FfileType%253Dcpuprofile%2526fileId%253D7&title=x.cpuprofile"
         );
-        assert!(bundle_speedscope_location("/ezm/", "/file/download", 7, "cpuprofile", "x").starts_with("/ezm/public/speedscope/flamegraph.html#profileURL=%252Fezm%252Ffile"));
+        assert!(bundle_speedscope_location("/ezm/", "/file/download", 7, "cpuprofile", "x")
+            .starts_with("/ezm/public/speedscope/flamegraph.html#profileURL=%252Fezm%252Ffile"));
         assert!(is_local_path("/file/download"));
         for bad in ["https://evil.example/x", "//evil.example/x", "/\\evil", "file/download", "/a?b", "/a#b"] {
             assert!(!is_local_path(bad), "{bad}");

@@ -531,11 +531,7 @@ mod tests {
 
     #[test]
     fn disks_keep_their_order_and_skip_junk() {
-        let cases: &[(&str, &[(&str, f64)])] = &[
-            (r#"{"/":13,"/boot":"40","/x":null}"#, &[("/", 13.0), ("/boot", 40.0)]),
-            ("", &[]),
-            ("[1]", &[]),
-        ];
+        let cases: &[(&str, &[(&str, f64)])] = &[(r#"{"/":13,"/boot":"40","/x":null}"#, &[("/", 13.0), ("/boot", 40.0)]), ("", &[]), ("[1]", &[])];
         for (text, expected) in cases {
             let expected: Vec<(String, f64)> = expected.iter().map(|(m, p)| (m.to_string(), *p)).collect();
             assert_eq!(parse_disks(text), expected, "{text}");
@@ -627,7 +623,14 @@ mod tests {
         let alive: HashSet<i64> = [20, 30].into();
         let running = parse_node_processes("20\u{0}node server.js\n30\u{0}node silent.js\n");
         let list = process_list(&latest, &alive, &running, &now());
-        let at = |t: &str| now().timezone().from_local_datetime(&NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").expect("time")).single().expect("fixed").timestamp_millis();
+        let at = |t: &str| {
+            now()
+                .timezone()
+                .from_local_datetime(&NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").expect("time"))
+                .single()
+                .expect("fixed")
+                .timestamp_millis()
+        };
         let expected = json!({
             "list": [
                 {"pid": "20", "cmd": "node server.js", "startTime": now().timestamp_millis() - 60_000, "cpuUsage": "12.30",

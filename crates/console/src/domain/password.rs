@@ -17,10 +17,7 @@ pub enum Verdict {
 /// An argon2id PHC string for `password` (the crate's defaults: 19 MiB, 2 passes, OWASP's recommendation).
 pub fn hash(password: &str) -> String {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 with its default parameters and a generated salt does not fail")
-        .to_string()
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 with its default parameters and a generated salt does not fail").to_string()
 }
 
 pub fn verify(stored: &str, password: &str) -> Verdict {

@@ -154,11 +154,7 @@ impl<'a, R> Minutes<'a, R> {
 /// The 720 buckets of `[now − duration_hours, now)` over `records` (each with its local `log_time`). Of several
 /// records in one minute the first given is kept. A bucket is `duration_hours × 5` seconds long (2 minutes for
 /// 24 h, 6 for 72 h, 14 for 168 h) and holds that many minute slots, rounded up. An empty duration gives no bucket.
-pub fn buckets<'a, R, Tz: TimeZone>(
-    records: impl IntoIterator<Item = (NaiveDateTime, &'a R)>,
-    now: &DateTime<Tz>,
-    duration_hours: u32,
-) -> Vec<Bucket<'a, R>> {
+pub fn buckets<'a, R, Tz: TimeZone>(records: impl IntoIterator<Item = (NaiveDateTime, &'a R)>, now: &DateTime<Tz>, duration_hours: u32) -> Vec<Bucket<'a, R>> {
     if duration_hours == 0 {
         return Vec::new();
     }
@@ -510,11 +506,7 @@ impl SystemTrendType {
     /// only the minutes matter (a minute is drawn when it has both halves).
     pub fn half(self) -> u8 {
         match self {
-            SystemTrendType::OsCpu
-            | SystemTrendType::OsMemory
-            | SystemTrendType::Load
-            | SystemTrendType::NodeCount
-            | SystemTrendType::DiskUsage => SYSTEM,
+            SystemTrendType::OsCpu | SystemTrendType::OsMemory | SystemTrendType::Load | SystemTrendType::NodeCount | SystemTrendType::DiskUsage => SYSTEM,
             SystemTrendType::OsGc | SystemTrendType::Qps | SystemTrendType::HttpResponse => XPROFILER,
         }
     }
@@ -537,11 +529,7 @@ impl SystemTrendType {
             SystemTrendType::OsGc => vec![
                 series("scavenge_avg", |m| m.xprofiler.as_ref().map(|x| x.scavange_duration_last_record), Raw),
                 series("marksweep_avg", |m| m.xprofiler.as_ref().map(|x| x.marksweep_duration_last_record), Raw),
-                series(
-                    "total_gc_avg",
-                    |m| m.xprofiler.as_ref().map(|x| x.scavange_duration_last_record + x.marksweep_duration_last_record),
-                    Raw,
-                ),
+                series("total_gc_avg", |m| m.xprofiler.as_ref().map(|x| x.scavange_duration_last_record + x.marksweep_duration_last_record), Raw),
             ],
             SystemTrendType::DiskUsage => Vec::new(),
             SystemTrendType::Qps => vec![series("qps", |m| m.xprofiler.as_ref().map(|x| x.http_response_sent), PerSecond)],
@@ -875,7 +863,10 @@ pub(crate) mod tests {
         assert_eq!(last(ProcessTrendType::Qps).0["qps"], serde_json::json!(0.83), "50 per minute");
         assert_eq!(last(ProcessTrendType::Uv).0["active_handles"], Value::from(2), "1.5 rounds up");
         let (gc, _, _) = last(ProcessTrendType::Gc);
-        assert_eq!((gc["scavenge_duration"].clone(), gc["marksweep_duration"].clone(), gc["total_gc_duration"].clone()), (Value::from(2), Value::from(3), Value::from(5)));
+        assert_eq!(
+            (gc["scavenge_duration"].clone(), gc["marksweep_duration"].clone(), gc["total_gc_duration"].clone()),
+            (Value::from(2), Value::from(3), Value::from(5))
+        );
         let (_, limit, extra) = last(ProcessTrendType::Heap);
         assert_eq!((limit, extra.as_deref()), (Some(2_197_815_296), Some("2.05GB")), "the latest row's limit");
     }
@@ -900,10 +891,7 @@ pub(crate) mod tests {
         /// (rows, expected (minute, has system, has xprofiler))
         type Case = (Vec<OsinfoRow>, Vec<(&'static str, bool, bool)>);
         let cases: Vec<Case> = vec![
-            (
-                vec![sys("2026-03-10 11:00:01"), xp("2026-03-10 11:00:02"), sys("2026-03-10 11:01:01")],
-                vec![("2026-03-10 11:00:00", true, true)],
-            ),
+            (vec![sys("2026-03-10 11:00:01"), xp("2026-03-10 11:00:02"), sys("2026-03-10 11:01:01")], vec![("2026-03-10 11:00:00", true, true)]),
             // no complete minute: everything is kept
             (vec![sys("2026-03-10 11:01:01"), sys("2026-03-10 11:00:01")], vec![("2026-03-10 11:00:00", true, false), ("2026-03-10 11:01:00", true, false)]),
             (vec![xp("2026-03-10 11:00:59")], vec![("2026-03-10 11:00:00", false, true)]),
@@ -1022,8 +1010,7 @@ pub(crate) mod tests {
             let read: Vec<OsinfoRow> = rows.iter().map(|r| r.only(kind.columns())).collect();
             assert_eq!(system_trend(kind, &read, &now, 24), system_trend(kind, &rows, &now, 24), "{name}");
             // What the one-half read gives: the other position's rows with no figure at all.
-            let half: Vec<OsinfoRow> =
-                rows.iter().map(|r| if r.position == kind.half() { r.only(kind.columns()) } else { r.only(&[]) }).collect();
+            let half: Vec<OsinfoRow> = rows.iter().map(|r| if r.position == kind.half() { r.only(kind.columns()) } else { r.only(&[]) }).collect();
             assert_eq!(system_trend(kind, &half, &now, 24), system_trend(kind, &rows, &now, 24), "{name} (one half)");
             assert!(kind.columns().iter().all(|c| store::logs_db::osinfo::ALL_COLUMNS.contains(c)), "{name}");
             // Every chart but the disks reads its figures from the covering index alone.
@@ -1098,11 +1085,10 @@ pub(crate) mod tests {
         assert_eq!((sample.step, i64::from(sample.phase)), (14, first.rem_euclid(14)));
         assert_eq!(sample.whole_from, local("2026-03-10 11:46:00"), "the last bucket starts 14 minutes before now");
         let b = buckets(std::iter::empty::<(NaiveDateTime, &OsinfoRow)>(), &now, 168);
-        assert!(b.iter().all(|b| minute_number(minute_of(
-            DateTime::from_timestamp_millis(b.time).expect("in range").with_timezone(&tz()).naive_local()
-        ))
-        .rem_euclid(14)
-            == i64::from(sample.phase)));
+        assert!(b
+            .iter()
+            .all(|b| minute_number(minute_of(DateTime::from_timestamp_millis(b.time).expect("in range").with_timezone(&tz()).naive_local())).rem_euclid(14)
+                == i64::from(sample.phase)));
         assert_eq!(disk_sample(&now, 24), None, "2-minute buckets: every minute is read anyway");
         assert_eq!(disk_sample(&now, 72).map(|s| s.step), Some(6));
         // across a change of offset, local minutes do not follow the buckets: every minute's disks are read

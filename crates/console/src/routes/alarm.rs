@@ -35,11 +35,7 @@ const MAX_PAGE_SIZE: u64 = 500;
 /// The alarm rows of the `span` before `now`: the day tables they were inserted in and the bounds.
 pub fn window(now: DateTime<Local>, span: TimeDelta) -> alarm::Window {
     let from = now - span;
-    alarm::Window {
-        days: rules::day_tables(from.date_naive(), now.date_naive()),
-        from_ms: from.timestamp_millis(),
-        until_ms: now.timestamp_millis(),
-    }
+    alarm::Window { days: rules::day_tables(from.date_naive(), now.date_naive()), from_ms: from.timestamp_millis(), until_ms: now.timestamp_millis() }
 }
 
 /// Tells the managers' alarm engines that the app's rules changed (they re-read them within

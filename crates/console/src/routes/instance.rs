@@ -2,12 +2,12 @@
 //! process's xprofiler status. Live answers need the agent online; the reply says so when it is not.
 
 use actix_web::{web, HttpResponse};
+use chrono::TimeZone;
 use protocol::lenient;
 use protocol::service::{ProcessCommand, Reply};
 use protocol::AgentId;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use chrono::TimeZone;
 use store::logs_db::osinfo;
 
 use crate::auth;
@@ -149,6 +149,9 @@ mod tests {
         assert_eq!(rows[2]["value"], "unlimited");
         assert_eq!(super::os_info_rows(&json!({"ulimit":"1024"}))[0]["value"], "1024 (blocks)");
         let out = "9983\u{0}/usr/bin/node /app/server.js\n42\u{0}node worker.js\nnoise\n";
-        assert_eq!(super::node_process_rows(out), vec![json!({"pid": 9983, "command": "/usr/bin/node /app/server.js"}), json!({"pid": 42, "command": "node worker.js"})]);
+        assert_eq!(
+            super::node_process_rows(out),
+            vec![json!({"pid": 9983, "command": "/usr/bin/node /app/server.js"}), json!({"pid": 42, "command": "node worker.js"})]
+        );
     }
 }

@@ -41,11 +41,7 @@ fn ok(data: impl serde::Serialize) -> Handled {
 
 fn duration(hours: Option<u64>) -> Result<u32, ConsoleError> {
     let hours = hours.unwrap_or(24);
-    DURATIONS
-        .iter()
-        .copied()
-        .find(|d| u64::from(*d) == hours)
-        .ok_or_else(|| ConsoleError::bad(format!("duration must be 24, 72 or 168 (hours), not {hours}")))
+    DURATIONS.iter().copied().find(|d| u64::from(*d) == hours).ok_or_else(|| ConsoleError::bad(format!("duration must be 24, 72 or 168 (hours), not {hours}")))
 }
 
 fn pid_number(pid: &str) -> Result<i64, ConsoleError> {
@@ -133,7 +129,6 @@ pub async fn system_trend(state: State, access: auth::AppMember<SystemTrendQuery
     };
     ok(trends::system_trend(kind, patched.iter().chain(rows()), &now, hours))
 }
-
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]

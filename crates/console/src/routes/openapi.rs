@@ -7,8 +7,8 @@
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItemBuilder};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme, ApiKey, ApiKeyValue};
-use utoipa::openapi::{ComponentsBuilder, Ref, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Required, ResponseBuilder};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, Required, ResponseBuilder};
 use utoipa::IntoParams;
 
 use super::{Guard, ROUTES};
@@ -126,9 +126,7 @@ pub fn document() -> OpenApi {
             }
         };
         if !matches!(route.guard, Guard::Public | Guard::AgentSignature) {
-            op = op
-                .security(SecurityRequirement::new("session", Vec::<String>::new()))
-                .security(SecurityRequirement::new("basic", Vec::<String>::new()));
+            op = op.security(SecurityRequirement::new("session", Vec::<String>::new())).security(SecurityRequirement::new("basic", Vec::<String>::new()));
         }
         match items.iter_mut().find(|(path, _)| *path == route.path) {
             Some((_, item)) => *item = std::mem::take(item).operation(method(&route.method), op.build()),

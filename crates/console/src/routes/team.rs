@@ -33,8 +33,7 @@ pub async fn list(state: State, access: auth::AppMember) -> Handled {
         Some(u) => format!("{} ({})", u.nick, u.identity),
         None => format!("Unknown ({id})"),
     };
-    let mut list: Vec<_> =
-        rows.iter().map(|m| json!({"userId": m.user, "status": m.status, "timestamp": m.since_ms, "userInfo": info(m.user)})).collect();
+    let mut list: Vec<_> = rows.iter().map(|m| json!({"userId": m.user, "status": m.status, "timestamp": m.since_ms, "userInfo": info(m.user)})).collect();
     list.push(json!({"userId": app.owner, "status": 0, "timestamp": app.created_ms, "userInfo": info(app.owner)}));
     Ok(HttpResponse::Ok().json(Reply::ok(json!({"list": list, "currentUserId": user.id}))))
 }

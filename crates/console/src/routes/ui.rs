@@ -374,8 +374,19 @@ mod tests {
             assert!(is_client_route(path), "{path}");
         }
         for path in [
-            "/xapi", "/xapi/nope", "/file/download", "/dashboard/x", "/assets/x-abc.js", "/assets", "/speedscope/index.html",
-            "/public/devtools/new/devtools_app.html", "/openapi.json", "/metrics", "/healthz", "/readyz", "/favicon.ico",
+            "/xapi",
+            "/xapi/nope",
+            "/file/download",
+            "/dashboard/x",
+            "/assets/x-abc.js",
+            "/assets",
+            "/speedscope/index.html",
+            "/public/devtools/new/devtools_app.html",
+            "/openapi.json",
+            "/metrics",
+            "/healthz",
+            "/readyz",
+            "/favicon.ico",
             "/app/3/x.map",
         ] {
             assert!(!is_client_route(path), "{path}");

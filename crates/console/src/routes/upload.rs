@@ -35,12 +35,7 @@ struct Stored {
     storage: String,
 }
 
-pub async fn from_xtransit(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<HashMap<String, String>>,
-    payload: web::Payload,
-) -> HttpResponse {
+pub async fn from_xtransit(state: web::Data<AppState>, req: HttpRequest, query: web::Query<HashMap<String, String>>, payload: web::Payload) -> HttpResponse {
     let started = std::time::Instant::now();
     match receive(&state, &req, &query, payload).await {
         Ok((file_id, names, bytes)) => {
@@ -67,17 +62,9 @@ fn redacted(query: &HashMap<String, String>) -> Vec<(&str, &str)> {
 }
 
 /// Checks, stores and records one upload. Returns the file id, the stored names and the bytes received.
-async fn receive(
-    state: &AppState,
-    req: &HttpRequest,
-    query: &HashMap<String, String>,
-    payload: web::Payload,
-) -> Result<(u64, Vec<String>, u64), UploadError> {
-    let param = |name: &str| {
-        query.get(name).filter(|v| !v.is_empty()).ok_or_else(|| UploadError::refused(format!("missing parameter {name}")))
-    };
-    let (file_id, file_type, nonce, timestamp, signature) =
-        (param("fileId")?, param("fileType")?, param("nonce")?, param("timestamp")?, param("signature")?);
+async fn receive(state: &AppState, req: &HttpRequest, query: &HashMap<String, String>, payload: web::Payload) -> Result<(u64, Vec<String>, u64), UploadError> {
+    let param = |name: &str| query.get(name).filter(|v| !v.is_empty()).ok_or_else(|| UploadError::refused(format!("missing parameter {name}")));
+    let (file_id, file_type, nonce, timestamp, signature) = (param("fileId")?, param("fileType")?, param("nonce")?, param("timestamp")?, param("signature")?);
     let id: u64 = file_id.parse().map_err(|_| UploadError::refused("fileId must be a number"))?;
     let sent_ms: i64 = timestamp.parse().map_err(|_| UploadError::refused("timestamp must be milliseconds"))?;
     let window_ms = state.upload.window_secs as i64 * 1000;
@@ -204,7 +191,14 @@ impl Target {
             })
         } else {
             let row = files::upload_row(pool, id, file_type).await?.ok_or_else(not_found)?;
-            Ok(Target { core: false, agent: row.agent, token: row.token, awaiting: row.status == 2, display_names: vec![row.file], previous: vec![row.storage] })
+            Ok(Target {
+                core: false,
+                agent: row.agent,
+                token: row.token,
+                awaiting: row.status == 2,
+                display_names: vec![row.file],
+                previous: vec![row.storage],
+            })
         }
     }
 

@@ -66,7 +66,10 @@ async fn rules_are_added_listed_with_their_day_counts_edited_and_toggled() {
     let hook = "https://oapi.dingtalk.com/robot/send?access_token=abc";
     let heap = add_rule(
         &mut client,
-        merged(rule(id, "xprofiler_log", "@heap_used / @heap_limit > 0.7"), json!({"pushType": "p1", "webhookPush": true, "webhookAddress": hook, "webhookSign": "SEC1", "autoAction": "heapsnapshot"})),
+        merged(
+            rule(id, "xprofiler_log", "@heap_used / @heap_limit > 0.7"),
+            json!({"pushType": "p1", "webhookPush": true, "webhookAddress": hook, "webhookSign": "SEC1", "autoAction": "heapsnapshot"}),
+        ),
     )
     .await;
     // Each change tells the managers' alarm engines to re-read the app's rules.
@@ -167,7 +170,9 @@ async fn invalid_rules_are_refused_with_a_message_naming_the_member() {
     let (_, body) = client.call(Method::POST, "/xapi/alarm_strategy", json!({"appId": id, "contextType": "system_log"})).await;
     assert_eq!((body["code"].as_u64(), body["message"].as_str()), (Some(400), Some("缺少参数")), "{body}");
     // A rule at the columns' sizes (in characters, not bytes) is stored; an edit is checked the same way.
-    let full = add_rule(&mut client, merged(base.clone(), json!({"customRuleExpr": format!("@a == '{}'", "告".repeat(142)), "customRuleDesc": "d".repeat(150)}))).await;
+    let full =
+        add_rule(&mut client, merged(base.clone(), json!({"customRuleExpr": format!("@a == '{}'", "告".repeat(142)), "customRuleDesc": "d".repeat(150)})))
+            .await;
     let edit = merged(base, json!({"strategyId": full, "pushType": "P3"}));
     let (_, body) = client.call(Method::PUT, "/xapi/alarm_strategy", edit).await;
     assert!(body["message"].as_str().is_some_and(|m| m.contains("pushType")), "{body}");

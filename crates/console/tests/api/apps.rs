@@ -114,14 +114,30 @@ async fn renaming_rotating_and_deleting_an_app() {
     std::fs::write(app.console.storage.join("u-1-u-x.cpuprofile"), b"gz").unwrap();
     let mut conn = db.get_conn().await.unwrap();
     use mysql_async::prelude::Queryable;
-    conn.exec_drop("INSERT INTO files (app, agent, type, file, storage, user, status) VALUES (?, 'vm', 'cpuprofile', '/x', 'u-1-u-x.cpuprofile', 1, 3)", (id,)).await.unwrap();
+    conn.exec_drop("INSERT INTO files (app, agent, type, file, storage, user, status) VALUES (?, 'vm', 'cpuprofile', '/x', 'u-1-u-x.cpuprofile', 1, 3)", (id,))
+        .await
+        .unwrap();
     conn.exec_drop("INSERT INTO strategies (app, context, push, expression, content) VALUES (?, 'system_log', 'p3', '@load1 > 1', 'x')", (id,)).await.unwrap();
     let strategy = conn.last_insert_id().unwrap();
     conn.exec_drop("INSERT INTO contacts (strategy, user) VALUES (?, 1)", (strategy,)).await.unwrap();
     let (_, body) = owner.call(Method::DELETE, "/xapi/settings_app", json!({"appId": id})).await;
     assert_eq!(body["ok"], true, "{body}");
     for table in ["apps", "files", "strategies", "contacts"] {
-        let n: u64 = conn.query_first(format!("SELECT COUNT(*) FROM {table} WHERE {} = {}", if table == "contacts" { "strategy" } else if table == "apps" { "id" } else { "app" }, if table == "contacts" { strategy } else { id })).await.unwrap().unwrap();
+        let n: u64 = conn
+            .query_first(format!(
+                "SELECT COUNT(*) FROM {table} WHERE {} = {}",
+                if table == "contacts" {
+                    "strategy"
+                } else if table == "apps" {
+                    "id"
+                } else {
+                    "app"
+                },
+                if table == "contacts" { strategy } else { id }
+            ))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(n, 0, "{table}");
     }
     assert!(!app.console.storage.join("u-1-u-x.cpuprofile").exists());

@@ -39,12 +39,14 @@ async fn every_route_lets_in_exactly_who_its_guard_names() {
     let invitee = app.user("invitee@example.com").await;
     let stranger = app.user("stranger@example.com").await;
     let extra = app.user("extra@example.com").await;
-    let mut clients = [(Who::Anonymous, app.anonymous()),
+    let mut clients = [
+        (Who::Anonymous, app.anonymous()),
         (Who::Stranger, app.sign_in(&stranger.name, PASSWORD).await),
         (Who::Invitee, app.sign_in(&invitee.name, PASSWORD).await),
         (Who::Member, app.sign_in(&member.name, PASSWORD).await),
         (Who::Owner, app.sign_in(&owner.name, PASSWORD).await),
-        (Who::Admin, app.sign_in(ADMIN, PASSWORD).await)];
+        (Who::Admin, app.sign_in(ADMIN, PASSWORD).await),
+    ];
     let mut checked = 0;
     for route in ROUTES.iter().filter(|r| !matches!(r.guard, Guard::Public | Guard::AgentSignature)) {
         for (who, client) in clients.iter_mut() {
@@ -97,9 +99,28 @@ async fn a_stranger_is_refused_before_the_routes_own_parameters_are_read() {
         let refs = json!({"appId": id, "strategyId": strategy, "fileId": file, "fileType": "cpuprofile"});
         let mut junk = refs.clone();
         for name in [
-            "userId", "status", "newAppName", "type", "contextType", "pushType", "customRuleExpr", "customRuleDesc", "webhookPush",
-            "currentPage", "pageSize", "agentId", "pid", "action", "trendType", "duration", "favor", "errorFile", "moduleFile",
-            "downloadPath", "selectedTab", "filterType",
+            "userId",
+            "status",
+            "newAppName",
+            "type",
+            "contextType",
+            "pushType",
+            "customRuleExpr",
+            "customRuleDesc",
+            "webhookPush",
+            "currentPage",
+            "pageSize",
+            "agentId",
+            "pid",
+            "action",
+            "trendType",
+            "duration",
+            "favor",
+            "errorFile",
+            "moduleFile",
+            "downloadPath",
+            "selectedTab",
+            "filterType",
         ] {
             junk[name] = json!({"junk": [1, "x"]});
         }

@@ -212,7 +212,9 @@ async fn deleting_a_file_removes_its_row_and_stored_objects() {
     assert_eq!(app.console.stored(), vec!["u-4-u-keep.diag".to_string()], "a core's two objects went with it");
     let (_, body) = client.call(Method::DELETE, "/xapi/file_deletion", json!({"fileId": file, "fileType": "cpuprofile"})).await;
     assert_eq!(body["code"], 404, "{body}");
-    let (_, body) = client.call(Method::DELETE, "/xapi/file_deletion", json!({"files": [{"fileId": kept, "fileType": "diag"}, {"fileId": kept, "fileType": "diag"}]})).await;
+    let (_, body) = client
+        .call(Method::DELETE, "/xapi/file_deletion", json!({"files": [{"fileId": kept, "fileType": "diag"}, {"fileId": kept, "fileType": "diag"}]}))
+        .await;
     assert_eq!(body["code"], 400, "one file at a time: {body}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM files WHERE id = ?", kept).await, 1);
     app.finish().await;
@@ -645,7 +647,9 @@ async fn deep_pages_start_at_seek_points_and_follow_changes() {
     }
     for n in 0..15u64 {
         conn.exec_drop(
-            format!("INSERT INTO coredumps (app, agent, file, node, user, file_status, node_status, favor, gm_create) VALUES (?, 'vm', ?, '', ?, 3, 3, ?, {at})"),
+            format!(
+                "INSERT INTO coredumps (app, agent, file, node, user, file_status, node_status, favor, gm_create) VALUES (?, 'vm', ?, '', ?, 3, 3, ?, {at})"
+            ),
             (id, format!("/c/{n}"), owner.id, u8::from(n % 4 == 1), n % 11),
         )
         .await
@@ -661,9 +665,12 @@ async fn deep_pages_start_at_seek_points_and_follow_changes() {
         .unwrap();
     }
     for n in 0..2 {
-        conn.exec_drop("INSERT INTO coredumps (app, agent, file, node, user, gm_create) VALUES (?, 'vm', ?, '', ?, NULL)", (id, format!("/c/none-{n}"), owner.id))
-            .await
-            .unwrap();
+        conn.exec_drop(
+            "INSERT INTO coredumps (app, agent, file, node, user, gm_create) VALUES (?, 'vm', ?, '', ?, NULL)",
+            (id, format!("/c/none-{n}"), owner.id),
+        )
+        .await
+        .unwrap();
     }
     conn.exec_drop("INSERT INTO files (app, agent, type, file, user, status) VALUES (?, 'vm', 'cpuprofile', '/elsewhere', ?, 3)", (other, owner.id))
         .await
@@ -706,10 +713,9 @@ async fn deep_pages_start_at_seek_points_and_follow_changes() {
     // leave the count of a list as it was.
     let mut conn = pool.get_conn().await.unwrap();
     let arrive = |name: &str| format!("INSERT INTO files (app, agent, type, file, user, status, favor) VALUES ({id}, 'vm', 'cpuprofile', '{name}', 1, 3, 1)");
-    for (change, above) in [
-        (vec![arrive("/f/new-1")], 1),
-        (vec![arrive("/f/new-2"), arrive("/f/new-3"), format!("DELETE FROM files WHERE app = {id} AND file = '/f/new-3'")], 2),
-    ] {
+    for (change, above) in
+        [(vec![arrive("/f/new-1")], 1), (vec![arrive("/f/new-2"), arrive("/f/new-3"), format!("DELETE FROM files WHERE app = {id} AND file = '/f/new-3'")], 2)]
+    {
         for sql in change {
             conn.query_drop(sql).await.unwrap();
         }

@@ -2,8 +2,8 @@
 //! cookies the way a browser does.
 
 use common::testing::TestEnv;
-use mysql_async::prelude::Queryable;
 use console::testing::TestConsole;
+use mysql_async::prelude::Queryable;
 use reqwest::Method;
 use serde_json::{json, Value};
 use store::console_db::{apps, members, users};
@@ -72,9 +72,7 @@ impl TestApp {
     pub async fn file(&self, app: u64, kind: &str, status: u8) -> u64 {
         let mut conn = self.env.console_db().get_conn().await.unwrap();
         let path = format!("/logs/x-{kind}-1-20261125-{app}.{kind}");
-        conn.exec_drop("INSERT INTO files (app, agent, type, file, user, status) VALUES (?, 'vm', ?, ?, 1, ?)", (app, kind, path, status))
-            .await
-            .unwrap();
+        conn.exec_drop("INSERT INTO files (app, agent, type, file, user, status) VALUES (?, 'vm', ?, ?, 1, ?)", (app, kind, path, status)).await.unwrap();
         conn.last_insert_id().unwrap()
     }
 

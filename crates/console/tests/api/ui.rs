@@ -70,9 +70,21 @@ async fn api_misses_answer_the_json_envelope_and_server_paths_a_plain_404() {
         assert!(body["message"].as_str().is_some_and(|m| m.contains(path)), "{path}: {body}");
     }
     let plain = [
-        "/assets/nope.js", "/assets/nope", "/assets", "/speedscope/nope.html", "/speedscope/", "/file/nope", "/dashboard/nope",
-        "/public/devtools/new/devtools_app.html", "/openapi.json/x", "/metrics/x", "/healthz/x", "/favicon-nope.ico",
-        "/app/3/nope.map", "/assets/../index.html", "/assets/%2e%2e/index.html",
+        "/assets/nope.js",
+        "/assets/nope",
+        "/assets",
+        "/speedscope/nope.html",
+        "/speedscope/",
+        "/file/nope",
+        "/dashboard/nope",
+        "/public/devtools/new/devtools_app.html",
+        "/openapi.json/x",
+        "/metrics/x",
+        "/healthz/x",
+        "/favicon-nope.ico",
+        "/app/3/nope.map",
+        "/assets/../index.html",
+        "/assets/%2e%2e/index.html",
     ];
     for path in plain {
         let response = get(&format!("{base}{path}"), &[]).await;
@@ -199,7 +211,8 @@ async fn hashed_assets_are_immutable_for_a_year_and_sent_compressed_with_etags()
 
     // The bundled speedscope, when the build has it: immutable too, and its wasm typed for streaming compilation.
     let speedscope = dist.join("speedscope");
-    let wasm = std::fs::read_dir(&speedscope).into_iter().flatten().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).find(|n| n.ends_with(".wasm"));
+    let wasm =
+        std::fs::read_dir(&speedscope).into_iter().flatten().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).find(|n| n.ends_with(".wasm"));
     match wasm {
         Some(wasm) => {
             let response = get(&format!("{}/speedscope/{wasm}", app.console.base), &[]).await;

@@ -168,18 +168,14 @@ async fn a_core_dump_uploads_core_then_executable() {
     .await
     .unwrap();
     let id = conn.last_insert_id().unwrap();
-    let (status, body) =
-        c.upload(id, "core", "ctok", "401", now(), &[("core.4242", vec![1u8; 5000]), ("node", vec![2u8; 7000])]).await;
+    let (status, body) = c.upload(id, "core", "ctok", "401", now(), &[("core.4242", vec![1u8; 5000]), ("node", vec![2u8; 7000])]).await;
     assert_eq!((status, body["ok"].as_bool()), (200, Some(true)), "{body}");
     let names: Vec<&str> = body["data"]["storage"].as_str().unwrap().split('\0').collect();
     assert_eq!(names.len(), 2);
     assert!(names[0].ends_with("-u-core.4242") && names[1].ends_with("-u-node-v20.20.2"), "{names:?}");
     assert_eq!(std::fs::read(c.storage.join(names[1])).unwrap(), vec![2u8; 7000]);
-    let row: (u8, String, u8, String, String) = conn
-        .exec_first("SELECT file_status, file_storage, node_status, node_storage, token FROM coredumps WHERE id = ?", (id,))
-        .await
-        .unwrap()
-        .unwrap();
+    let row: (u8, String, u8, String, String) =
+        conn.exec_first("SELECT file_status, file_storage, node_status, node_storage, token FROM coredumps WHERE id = ?", (id,)).await.unwrap().unwrap();
     assert_eq!(row, (3, names[0].to_owned(), 3, names[1].to_owned(), String::new()));
     drop(conn);
     c.finish().await;

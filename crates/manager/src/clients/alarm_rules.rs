@@ -119,9 +119,9 @@ impl RuleCache {
         let mut actions = alarm_actions::of_app(&self.console_db, app).await?;
         let mut rules = Vec::with_capacity(stored.len());
         for s in stored {
-            let parsed = Expression::parse(&s.expression).map_err(|e| ("expression", e)).and_then(|expression| {
-                Template::parse(&s.content).map(|content| (expression, content)).map_err(|e| ("content", e))
-            });
+            let parsed = Expression::parse(&s.expression)
+                .map_err(|e| ("expression", e))
+                .and_then(|expression| Template::parse(&s.content).map(|content| (expression, content)).map_err(|e| ("content", e)));
             match parsed {
                 Ok((expression, content)) => rules.push(Arc::new(Rule {
                     id: s.id,
@@ -135,7 +135,8 @@ impl RuleCache {
                     action: actions.remove(&s.id),
                 })),
                 Err((member, error)) => {
-                    let first = self.reported.lock().expect("the set lock is never held across a panic").insert((s.id, s.expression.clone(), s.content.clone()));
+                    let first =
+                        self.reported.lock().expect("the set lock is never held across a panic").insert((s.id, s.expression.clone(), s.content.clone()));
                     if first {
                         self.stats.alarm_rules_invalid.inc();
                         tracing::warn!(app_id = app, strategy_id = s.id, member, error = %error, "alarm rule does not parse and never fires");

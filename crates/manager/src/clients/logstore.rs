@@ -137,11 +137,8 @@ impl LogStore {
         let start = page.saturating_sub(1).saturating_mul(size) as isize;
         let stop = (page.max(1).saturating_mul(size) as isize) - 1;
         let mut conn = self.redis.get().await?;
-        let (count, items): (u64, Vec<String>) = redis::pipe()
-            .cmd("LLEN").arg(&key)
-            .cmd("LRANGE").arg(&key).arg(start).arg(stop)
-            .query_async(&mut conn)
-            .await?;
+        let (count, items): (u64, Vec<String>) =
+            redis::pipe().cmd("LLEN").arg(&key).cmd("LRANGE").arg(&key).arg(start).arg(stop).query_async(&mut conn).await?;
         let errors: Vec<Value> = items.iter().filter_map(|i| serde_json::from_str(i).ok()).collect();
         Ok(json!({"count": count, "errors": errors}))
     }

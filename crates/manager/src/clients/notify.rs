@@ -156,11 +156,7 @@ pub async fn check_address(address: &str, allow_private: bool) -> Result<Url, Se
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let addresses: Vec<IpAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|_| SendError::Http(format!("host {host} does not resolve")))?
-            .map(|a| a.ip())
-            .collect(),
+        Err(_) => tokio::net::lookup_host((host, port)).await.map_err(|_| SendError::Http(format!("host {host} does not resolve")))?.map(|a| a.ip()).collect(),
     };
     match addresses.iter().find(|ip| is_internal(ip)) {
         Some(ip) => Err(SendError::Refused(format!("{host} is an internal address ({ip})"))),
@@ -199,7 +195,18 @@ mod tests {
 
     #[tokio::test]
     async fn webhook_addresses_are_checked() {
-        for refused in ["ftp://x.example/hook", "not a url", "http://127.0.0.1:9/x", "http://10.1.2.3/x", "http://[::1]/x", "http://169.254.169.254/latest", "http://192.168.0.1/", "http://[::ffff:127.0.0.1]/", "http://localhost:8080/x", "http://100.64.0.1/"] {
+        for refused in [
+            "ftp://x.example/hook",
+            "not a url",
+            "http://127.0.0.1:9/x",
+            "http://10.1.2.3/x",
+            "http://[::1]/x",
+            "http://169.254.169.254/latest",
+            "http://192.168.0.1/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://localhost:8080/x",
+            "http://100.64.0.1/",
+        ] {
             assert!(check_address(refused, false).await.is_err(), "{refused}");
         }
         assert!(check_address("https://8.8.8.8/hook", false).await.is_ok());

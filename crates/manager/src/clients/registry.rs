@@ -57,9 +57,18 @@ impl AgentRegistry {
         let mut conn = self.redis.get().await?;
         let value = serde_json::to_string(&entry).expect("a struct of strings and integers serializes");
         let (old,): (Option<String>,) = redis::pipe()
-            .cmd("HGET").arg(&key).arg(agent.as_str())
-            .cmd("SADD").arg(self.keys.apps()).arg(&app_text).ignore()
-            .cmd("HSET").arg(&key).arg(agent.as_str()).arg(&value).ignore()
+            .cmd("HGET")
+            .arg(&key)
+            .arg(agent.as_str())
+            .cmd("SADD")
+            .arg(self.keys.apps())
+            .arg(&app_text)
+            .ignore()
+            .cmd("HSET")
+            .arg(&key)
+            .arg(agent.as_str())
+            .arg(&value)
+            .ignore()
             .query_async(&mut conn)
             .await?;
         let old: Option<ClientEntry> = old.and_then(|o| serde_json::from_str(&o).ok());
@@ -79,19 +88,14 @@ impl AgentRegistry {
     /// A closed socket: forget the client if it is still the registered one. A missing entry is fine.
     pub async fn remove_client(&self, app: &AppId, agent: &AgentId, client_id: &ClientId) -> Result<bool, ManagerError> {
         let mut conn = self.redis.get().await?;
-        let removed: i64 = Script::new(DELETE_IF_CLIENT)
-            .key(self.keys.clients(&app.to_string()))
-            .arg(agent.as_str())
-            .arg(client_id.as_str())
-            .invoke_async(&mut conn)
-            .await?;
+        let removed: i64 =
+            Script::new(DELETE_IF_CLIENT).key(self.keys.clients(&app.to_string())).arg(agent.as_str()).arg(client_id.as_str()).invoke_async(&mut conn).await?;
         Ok(removed > 0)
     }
 
     pub async fn get_entry(&self, app: &AppId, agent: &AgentId) -> Result<Option<ClientEntry>, ManagerError> {
         let mut conn = self.redis.get().await?;
-        let raw: Option<String> =
-            redis::cmd("HGET").arg(self.keys.clients(&app.to_string())).arg(agent.as_str()).query_async(&mut conn).await?;
+        let raw: Option<String> = redis::cmd("HGET").arg(self.keys.clients(&app.to_string())).arg(agent.as_str()).query_async(&mut conn).await?;
         Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
     }
 
@@ -171,9 +175,7 @@ impl AgentRegistry {
             let all: BTreeMap<String, String> = redis::cmd("HGETALL").arg(&key).query_async(&mut conn).await?;
             let stale: Vec<&String> = all
                 .iter()
-                .filter(|(_, raw)| {
-                    serde_json::from_str::<ClientEntry>(raw).map(|e| now_ms - e.timestamp > self.offline_after_ms).unwrap_or(true)
-                })
+                .filter(|(_, raw)| serde_json::from_str::<ClientEntry>(raw).map(|e| now_ms - e.timestamp > self.offline_after_ms).unwrap_or(true))
                 .map(|(agent, _)| agent)
                 .collect();
             if !stale.is_empty() {

@@ -21,10 +21,7 @@ impl WsServers {
     pub async fn check_alive(&self, server: &str, clients: Vec<ClientRef>) -> Option<Vec<bool>> {
         let n = clients.len();
         let body = CheckClientAlive { clients, expired_time: Some(5000) };
-        let reply = self
-            .client
-            .call::<_, BTreeMap<String, bool>>(server, "/xapi/check_client_alive", &body, Some(Duration::from_secs(5)))
-            .await;
+        let reply = self.client.call::<_, BTreeMap<String, bool>>(server, "/xapi/check_client_alive", &body, Some(Duration::from_secs(5))).await;
         match reply {
             Ok(r) if r.ok => {
                 let data = r.data.unwrap_or_default();

@@ -331,13 +331,7 @@ impl Notice {
             Some((app_link, _)) => format!("[{}]({app_link})", self.app_label()),
             None => format!("[{}]", self.app_label()),
         };
-        let mut text = format!(
-            "[{TITLE}] 您的应用 {app} 在实例 {} 于 {} 发生 {} 条告警: {}",
-            self.agent,
-            self.period(),
-            self.alarms.len(),
-            self.latest()
-        );
+        let mut text = format!("[{TITLE}] 您的应用 {app} 在实例 {} 于 {} 发生 {} 条告警: {}", self.agent, self.period(), self.alarms.len(), self.latest());
         if let Some((_, detail)) = &self.links {
             text.push_str(&format!("，点击 [控制台]({detail}) 查看详细信息"));
         }
@@ -443,14 +437,8 @@ pub fn feishu_body(notice: &Notice, secret: &str, now_secs: i64) -> Json {
 
 /// A Slack incoming webhook message (mrkdwn links).
 pub fn slack_body(notice: &Notice) -> Json {
-    let mut text = format!(
-        "*[{TITLE}]* {} / {}: {} alarm(s) at {}: {}",
-        notice.app_label(),
-        notice.agent,
-        notice.alarms.len(),
-        notice.period(),
-        notice.latest()
-    );
+    let mut text =
+        format!("*[{TITLE}]* {} / {}: {} alarm(s) at {}: {}", notice.app_label(), notice.agent, notice.alarms.len(), notice.period(), notice.latest());
     if let Some((_, detail)) = &notice.links {
         text.push_str(&format!(" <{detail}|控制台>"));
     }
@@ -459,8 +447,7 @@ pub fn slack_body(notice: &Notice) -> Json {
 
 /// The generic webhook's JSON body (ours).
 pub fn webhook_body(notice: &Notice) -> Json {
-    let alarms: Vec<Json> =
-        notice.times.iter().zip(&notice.alarms).map(|(t, a)| json!({"time": t, "timestamp": a.at_ms, "message": a.message})).collect();
+    let alarms: Vec<Json> = notice.times.iter().zip(&notice.alarms).map(|(t, a)| json!({"time": t, "timestamp": a.at_ms, "message": a.message})).collect();
     json!({
         "title": TITLE,
         "appId": notice.app,

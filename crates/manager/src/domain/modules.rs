@@ -9,7 +9,11 @@ use serde_json::{json, Map, Value};
 pub fn resolve(file: &str, raw: &str) -> Value {
     let stored: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
     let parse = |field: &str| -> Value {
-        stored.get(field).and_then(Value::as_str).filter(|s| !s.trim().is_empty()).and_then(|s| serde_json::from_str(s).ok())
+        stored
+            .get(field)
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_else(|| json!({"dependencies": {}, "devDependencies": {}}))
     };
     let pkg = parse("pkg");
@@ -19,15 +23,9 @@ pub fn resolve(file: &str, raw: &str) -> Value {
     let mut lock_module = Map::new();
     let names = deps.as_object().into_iter().chain(dev.as_object()).flat_map(|m| m.keys());
     for name in names {
-        let locked = lock
-            .get("dependencies")
-            .and_then(|d| d.get(name))
-            .or_else(|| lock.get("packages").and_then(|p| p.get(format!("node_modules/{name}"))));
+        let locked = lock.get("dependencies").and_then(|d| d.get(name)).or_else(|| lock.get("packages").and_then(|p| p.get(format!("node_modules/{name}"))));
         if let Some(locked) = locked {
-            let picked: BTreeMap<&str, Value> = ["version", "resolved"]
-                .into_iter()
-                .filter_map(|k| locked.get(k).map(|v| (k, v.clone())))
-                .collect();
+            let picked: BTreeMap<&str, Value> = ["version", "resolved"].into_iter().filter_map(|k| locked.get(k).map(|v| (k, v.clone()))).collect();
             lock_module.insert(name.clone(), json!(picked));
         }
     }

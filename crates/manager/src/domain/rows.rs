@@ -9,9 +9,15 @@ use store::logs_db::{day_table, process, Cell, Row};
 
 /// The 9 gc columns shared by `process_DD` and `osinfo_DD` (position 1 stores their mean over processes).
 pub const GC_METRICS: [&str; 9] = [
-    "total_gc_times", "total_gc_duration", "total_scavange_duration", "total_marksweep_duration",
-    "total_incremental_marking_duration", "gc_time_during_last_record", "scavange_duration_last_record",
-    "marksweep_duration_last_record", "incremental_marking_duration_last_record",
+    "total_gc_times",
+    "total_gc_duration",
+    "total_scavange_duration",
+    "total_marksweep_duration",
+    "total_incremental_marking_duration",
+    "gc_time_during_last_record",
+    "scavange_duration_last_record",
+    "marksweep_duration_last_record",
+    "incremental_marking_duration_last_record",
 ];
 
 /// Summed over processes for osinfo position 1.
@@ -34,9 +40,7 @@ impl Column {
             "cpu_now" | "cpu_15" | "cpu_30" | "cpu_60" | "used_cpu" | "load1" | "load5" | "load15" => Column::Dec5,
             "http_rt" => Column::Dec10,
             "rss" => Column::BigSigned,
-            k if k.starts_with("heap_") || k.contains("_space_") || k.ends_with("_memory") || k == "total_physical_size" => {
-                Column::BigUnsigned
-            }
+            k if k.starts_with("heap_") || k.contains("_space_") || k.ends_with("_memory") || k == "total_physical_size" => Column::BigUnsigned,
             _ => Column::IntUnsigned,
         }
     }
@@ -65,9 +69,7 @@ fn round2(v: f64) -> f64 {
 /// `log_time` as the original's formatLogTime: `log_timestamp` formatted in the manager's local time zone,
 /// else the agent's own `log_time` text.
 pub fn log_time(log_timestamp: Option<f64>, agent_log_time: Option<&str>) -> Option<String> {
-    let from_ts = log_timestamp
-        .and_then(|ms| Local.timestamp_millis_opt(ms as i64).single())
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+    let from_ts = log_timestamp.and_then(|ms| Local.timestamp_millis_opt(ms as i64).single()).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string());
     from_ts.or_else(|| agent_log_time.filter(|t| is_datetime(t)).map(str::to_owned))
 }
 
@@ -77,8 +79,7 @@ fn is_datetime(t: &str) -> bool {
 
 /// `{"200":3,"404":1}` from `res__<code>` keys; integer-like keys ascend as in a JavaScript object.
 fn response_codes(codes: &BTreeMap<u32, f64>) -> String {
-    let map: serde_json::Map<String, serde_json::Value> =
-        codes.iter().map(|(code, n)| (code.to_string(), json_number(*n))).collect();
+    let map: serde_json::Map<String, serde_json::Value> = codes.iter().map(|(code, n)| (code.to_string(), json_number(*n))).collect();
     serde_json::Value::Object(map).to_string()
 }
 
@@ -112,7 +113,11 @@ pub fn system_row(app: i64, agent: &str, log: &SystemLog) -> Option<Row> {
         cell("node_count", log.node_count),
     ];
     cells.extend(GC_METRICS.iter().map(|k| cell(k, Some(0.0))));
-    cells.extend(["live_http_request", "http_response_close", "http_response_sent", "http_request_timeout", "http_patch_timeout", "http_rt"].iter().map(|k| cell(k, Some(0.0))));
+    cells.extend(
+        ["live_http_request", "http_response_close", "http_response_sent", "http_request_timeout", "http_patch_timeout", "http_rt"]
+            .iter()
+            .map(|k| cell(k, Some(0.0))),
+    );
     Some(Row { table: day_table("osinfo", &log_time), cells })
 }
 

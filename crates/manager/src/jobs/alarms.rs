@@ -18,9 +18,9 @@ use common::retry::Backoff;
 use common::settings::AlarmSettings;
 use deadpool_redis::redis::{self, Script};
 use protocol::logs::AgentLog;
-use sha2::{Digest, Sha256};
 use protocol::service::CommandTarget;
 use protocol::{AgentId, AppId, ExecCommand};
+use sha2::{Digest, Sha256};
 use store::console_db::{contacts, files};
 use store::keys::Keys;
 use tokio::sync::{mpsc, Mutex};
@@ -233,8 +233,7 @@ impl Engine {
             Event::Offline { app, agent, client } => {
                 let key = self.keys.agent_offline(&app.to_string(), &agent, &client);
                 let mut conn = self.redis.get().await?;
-                let first: Option<String> =
-                    redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("EX").arg(OFFLINE_KEY_SECS).query_async(&mut conn).await?;
+                let first: Option<String> = redis::cmd("SET").arg(&key).arg(1).arg("NX").arg("EX").arg(OFFLINE_KEY_SECS).query_async(&mut conn).await?;
                 if first.is_none() {
                     return Ok(());
                 }
@@ -389,11 +388,7 @@ impl Engine {
         }
         let item = serde_json::to_string(&held).expect("a struct of a number and a string serializes");
         let ttl_ms: i64 = redis::cmd("PTTL").arg(&flag).query_async(&mut conn).await?;
-        redis::pipe()
-            .cmd("RPUSH").arg(&list).arg(item).ignore()
-            .cmd("EXPIRE").arg(&list).arg(window * 3 + 60).ignore()
-            .query_async::<()>(&mut conn)
-            .await?;
+        redis::pipe().cmd("RPUSH").arg(&list).arg(item).ignore().cmd("EXPIRE").arg(&list).arg(window * 3 + 60).ignore().query_async::<()>(&mut conn).await?;
         let member = pending_member(app, strategy, agent, channel);
         redis::cmd("ZADD").arg(self.keys.debounce_pending()).arg(now_ms() + ttl_ms.max(0)).arg(member).query_async::<()>(&mut conn).await?;
         Ok(None)

@@ -20,10 +20,7 @@ pub struct Report {
 /// Day-of-month suffixes to keep on `now`'s date: today and the `days - 1` days before.
 pub fn kept_days(now: DateTime<Local>, days: u32) -> BTreeSet<u32> {
     let today = now.date_naive();
-    (0..days.max(1) as u64)
-        .filter_map(|back| today.checked_sub_days(Days::new(back)))
-        .map(|d| chrono::Datelike::day(&d))
-        .collect()
+    (0..days.max(1) as u64).filter_map(|back| today.checked_sub_days(Days::new(back))).map(|d| chrono::Datelike::day(&d)).collect()
 }
 
 #[derive(Clone)]

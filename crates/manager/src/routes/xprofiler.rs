@@ -3,8 +3,8 @@
 use actix_web::{web, HttpResponse};
 use common::signed::Signed;
 use protocol::service::{
-    AgentCommand, AppQuery, ClientQuery, CommandTarget, ErrorsQuery, FileStatusCommand, FilesQuery, LogFileKind, ModulesQuery,
-    ProcessCommand, ProcessesCommand, Reply, TakeAction, TransferFile,
+    AgentCommand, AppQuery, ClientQuery, CommandTarget, ErrorsQuery, FileStatusCommand, FilesQuery, LogFileKind, ModulesQuery, ProcessCommand,
+    ProcessesCommand, Reply, TakeAction, TransferFile,
 };
 use protocol::ExecCommand;
 use serde_json::{json, Value};

@@ -3,9 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use common::signed::{parse, Signed, Verified};
-use protocol::service::{
-    AppSecret, AppSecretQuery, Batch, BatchResults, ItemResult, LogPost, RemoveClient, Reply, UpdateActionStatus, UpdateClient,
-};
+use protocol::service::{AppSecret, AppSecretQuery, Batch, BatchResults, ItemResult, LogPost, RemoveClient, Reply, UpdateActionStatus, UpdateClient};
 use store::console_db::{apps, files};
 
 use crate::clients::registry::ClientEntry;

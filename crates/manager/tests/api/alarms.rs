@@ -123,13 +123,8 @@ fn pids(log: &Value) -> usize {
 }
 
 async fn add_rule(m: &TestManager, context: &str, push: &str, expression: &str, content: &str, webhook: Option<(&str, &str, &str)>) -> u64 {
-    let rule = strategies::Rule {
-        context,
-        push,
-        expression,
-        content,
-        webhook: webhook.map(|(kind, address, sign)| strategies::Webhook { kind, address, sign }),
-    };
+    let rule =
+        strategies::Rule { context, push, expression, content, webhook: webhook.map(|(kind, address, sign)| strategies::Webhook { kind, address, sign }) };
     strategies::insert(&m.env.console_db(), 1, &rule).await.unwrap()
 }
 
@@ -240,11 +235,7 @@ async fn a_heap_rule_fires_on_every_webhook_in_its_format_with_history_and_debou
 }
 
 fn url_pairs(query: &str) -> std::collections::HashMap<String, String> {
-    query
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
-        .collect()
+    query.split('&').filter_map(|p| p.split_once('=')).map(|(k, v)| (k.to_owned(), percent_decode(v))).collect()
 }
 
 fn percent_decode(v: &str) -> String {
@@ -277,8 +268,11 @@ async fn mail_reaches_the_contacts_and_system_and_error_rules_see_their_variable
     drop(conn);
     let disk = add_rule(&m, "system_log", "p3", "@disk_usage > 0 && @mounted_on == \"/\"", "disk ${@mounted_on} at ${@disk_usage}%", None).await;
     contacts::add(&m.env.console_db(), disk, 5).await.unwrap();
-    let mem = add_rule(&m, "system_log", "p1", "@os_mem_usage > 1", "mem ${@os_mem_usage}% cpu ${@os_cpu_usage}%", Some(("webhook", &format!("{sink}/mem"), ""))).await;
-    let errors = add_rule(&m, "error_log", "p1", "@error_type include \"Error\"", "${@error_type} in ${@log_path}", Some(("webhook", &format!("{sink}/err"), ""))).await;
+    let mem =
+        add_rule(&m, "system_log", "p1", "@os_mem_usage > 1", "mem ${@os_mem_usage}% cpu ${@os_cpu_usage}%", Some(("webhook", &format!("{sink}/mem"), "")))
+            .await;
+    let errors =
+        add_rule(&m, "error_log", "p1", "@error_type include \"Error\"", "${@error_type} in ${@log_path}", Some(("webhook", &format!("{sink}/err"), ""))).await;
     let bad = add_rule(&m, "system_log", "p1", "@os_mem_usage >", "x", None).await;
 
     let system = fresh(captured_logs().into_iter().find(|(k, _)| k == "system_log").unwrap().1);
@@ -295,7 +289,11 @@ async fn mail_reaches_the_contacts_and_system_and_error_rules_see_their_variable
     let metrics = reqwest::get(format!("{}/metrics", m.base)).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("ezm_manager_alarm_rules_invalid_total 1"), "{metrics}");
 
-    let error_log = captured_logs().into_iter().find(|(k, v)| k == "error_log" && v["data"].as_object().unwrap().values().any(|l| !l.as_array().unwrap().is_empty())).unwrap().1;
+    let error_log = captured_logs()
+        .into_iter()
+        .find(|(k, v)| k == "error_log" && v["data"].as_object().unwrap().values().any(|l| !l.as_array().unwrap().is_empty()))
+        .unwrap()
+        .1;
     m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm", "log": error_log})).await;
     eventually(10, "the error webhook", || async { !caught(&inbox, "/err").await.is_empty() }).await;
     assert!(history(&m, errors).await >= 1);
@@ -428,7 +426,8 @@ async fn fake_registry() -> (String, Arc<Mutex<Vec<Value>>>) {
             web::post().to(|body: web::Json<Value>, asked: web::Data<Arc<Mutex<Vec<Value>>>>| async move {
                 let first = body.as_object().and_then(|m| m.keys().next().cloned()).unwrap_or_default();
                 asked.lock().unwrap().push(body.into_inner());
-                actix_web::HttpResponse::Ok().json(json!({first: [{"id": 1, "url": "https://advisories.test/1", "title": "t", "severity": "high", "vulnerable_versions": "<99"}]}))
+                actix_web::HttpResponse::Ok()
+                    .json(json!({first: [{"id": 1, "url": "https://advisories.test/1", "title": "t", "severity": "high", "vulnerable_versions": "<99"}]}))
             }),
         )
     })
@@ -448,7 +447,15 @@ async fn a_package_report_is_audited_once_per_cache_period_and_feeds_the_risk_ru
     settings.push(("EZM__MANAGER__AUDIT_REGISTRY_URL", registry.as_str()));
     let m = TestManager::start_with(&settings).await;
     m.add_app(1, "s").await;
-    let rule = add_rule(&m, "xtransit_notification", "p1", "@critical > 0 || @high > 0", "${@high} high, ${@critical} critical", Some(("webhook", &format!("{sink}/risk"), ""))).await;
+    let rule = add_rule(
+        &m,
+        "xtransit_notification",
+        "p1",
+        "@critical > 0 || @high > 0",
+        "${@high} high, ${@critical} critical",
+        Some(("webhook", &format!("{sink}/risk"), "")),
+    )
+    .await;
     let package = captured_logs().into_iter().find(|(k, _)| k == "package").unwrap().1;
     m.call("/xtransit/log", json!({"appId": 1, "agentId": "vm", "log": package.clone()})).await;
     eventually(10, "the risk alarm", || async { !caught(&inbox, "/risk").await.is_empty() }).await;
@@ -477,7 +484,9 @@ struct TlsSmtpSink {
 
 impl TlsSmtpSink {
     fn start(user: &str, password: &str) -> TlsSmtpSink {
-        let tools = std::env::var("EZM_TOOLS_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/easy-monitor"));
+        let tools = std::env::var("EZM_TOOLS_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/easy-monitor"));
         let python = tools.join("aiosmtpd-venv/bin/python");
         assert!(python.exists(), "{} is missing: run crates/manager/tests/smtp/install-aiosmtpd.sh (deploy/local/test.sh does)", python.display());
         let dir = std::env::temp_dir().join(format!("ezm-smtp-{}", uuid::Uuid::new_v4().simple()));
@@ -494,7 +503,13 @@ impl TlsSmtpSink {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let sink = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp/sink.py");
         let mut child = std::process::Command::new(python)
-            .arg(sink).arg(port.to_string()).arg(dir.join("cert.pem")).arg(dir.join("key.pem")).arg(user).arg(password).arg(dir.join("out"))
+            .arg(sink)
+            .arg(port.to_string())
+            .arg(dir.join("cert.pem"))
+            .arg(dir.join("key.pem"))
+            .arg(user)
+            .arg(password)
+            .arg(dir.join("out"))
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("the SMTP sink starts");

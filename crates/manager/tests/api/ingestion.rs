@@ -24,19 +24,13 @@ async fn captured_metrics_land_in_the_day_tables() {
     assert_eq!(m.count(&format!("SELECT COUNT(*) FROM osinfo_{day} WHERE position = 1")).await, 1);
     assert_eq!(m.count(&format!("SELECT COUNT(*) FROM osinfo_{day} WHERE position = 0")).await, 1);
     let mut conn = m.env.logs_db().get_conn().await.unwrap();
-    let (heap_used, version, codes): (u64, String, String) = conn
-        .query_first(format!("SELECT heap_used, version, response_codes FROM process_{day} LIMIT 1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let (heap_used, version, codes): (u64, String, String) =
+        conn.query_first(format!("SELECT heap_used, version, response_codes FROM process_{day} LIMIT 1")).await.unwrap().unwrap();
     assert!(heap_used > 1_000_000, "heap_used {heap_used}");
     assert_eq!(version, "3.1.0");
     assert!(codes.starts_with('{'));
-    let (cpu_count, total, disks): (u32, u64, String) = conn
-        .query_first(format!("SELECT cpu_count, total_memory, disks FROM osinfo_{day} WHERE position = 0"))
-        .await
-        .unwrap()
-        .unwrap();
+    let (cpu_count, total, disks): (u32, u64, String) =
+        conn.query_first(format!("SELECT cpu_count, total_memory, disks FROM osinfo_{day} WHERE position = 0")).await.unwrap().unwrap();
     assert_eq!((cpu_count, total), (2, 25276502016));
     assert!(disks.contains("\"/\""));
     drop(conn);

@@ -12,11 +12,8 @@ pub async fn set(pool: &Pool, strategy: u64, action: Option<&str>) -> Result<(),
     let mut conn = pool.get_conn().await?;
     match action {
         Some(action) => {
-            conn.exec_drop(
-                "INSERT INTO ezm_alarm_actions (strategy, action) VALUES (?, ?) ON DUPLICATE KEY UPDATE action = VALUES(action)",
-                (strategy, action),
-            )
-            .await
+            conn.exec_drop("INSERT INTO ezm_alarm_actions (strategy, action) VALUES (?, ?) ON DUPLICATE KEY UPDATE action = VALUES(action)", (strategy, action))
+                .await
         }
         None => conn.exec_drop("DELETE FROM ezm_alarm_actions WHERE strategy = ?", (strategy,)).await,
     }
@@ -25,8 +22,7 @@ pub async fn set(pool: &Pool, strategy: u64, action: Option<&str>) -> Result<(),
 /// The actions of the rules of `app`, by rule id.
 pub async fn of_app(pool: &Pool, app: u64) -> Result<HashMap<u64, String>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let rows: Vec<(u64, String)> = conn
-        .exec("SELECT a.strategy, a.action FROM ezm_alarm_actions a JOIN strategies s ON s.id = a.strategy WHERE s.app = ?", (app,))
-        .await?;
+    let rows: Vec<(u64, String)> =
+        conn.exec("SELECT a.strategy, a.action FROM ezm_alarm_actions a JOIN strategies s ON s.id = a.strategy WHERE s.app = ?", (app,)).await?;
     Ok(rows.into_iter().collect())
 }

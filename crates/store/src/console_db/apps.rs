@@ -130,8 +130,7 @@ pub async fn transfer(pool: &Pool, id: u64, old_owner: u64, new_owner: u64) -> R
 /// The storage objects of an app's files and cores (to delete them with the app).
 pub async fn stored_objects(pool: &Pool, id: u64) -> Result<Vec<String>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let mut names: Vec<String> =
-        conn.exec("SELECT storage FROM files WHERE app = ? AND storage IS NOT NULL AND storage <> ''", (id,)).await?;
+    let mut names: Vec<String> = conn.exec("SELECT storage FROM files WHERE app = ? AND storage IS NOT NULL AND storage <> ''", (id,)).await?;
     let cores: Vec<(Option<String>, Option<String>)> = conn.exec("SELECT file_storage, node_storage FROM coredumps WHERE app = ?", (id,)).await?;
     names.extend(cores.into_iter().flat_map(|(a, b)| [a, b]).flatten().filter(|n| !n.is_empty()));
     Ok(names)

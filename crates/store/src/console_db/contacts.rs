@@ -12,11 +12,7 @@ pub async fn of_strategy(pool: &Pool, strategy: u64) -> Result<Vec<u64>, mysql_a
 /// The non-empty mail addresses of the contacts of `strategy` (where the alarm engine mails).
 pub async fn mails_of_strategy(pool: &Pool, strategy: u64) -> Result<Vec<String>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    conn.exec(
-        "SELECT u.mail FROM contacts c JOIN user u ON u.id = c.user WHERE c.strategy = ? AND COALESCE(u.mail, '') <> '' ORDER BY u.id",
-        (strategy,),
-    )
-    .await
+    conn.exec("SELECT u.mail FROM contacts c JOIN user u ON u.id = c.user WHERE c.strategy = ? AND COALESCE(u.mail, '') <> '' ORDER BY u.id", (strategy,)).await
 }
 
 /// Adds `user` to the contacts of `strategy`; false when they already are one.

@@ -184,11 +184,7 @@ pub async fn set_status_from(pool: &Pool, id: u64, from: u8, to: u8) -> Result<b
 /// Starts a transfer of both parts: status 2 with the one-time upload `token` (from 1, 2 or 3, as for files).
 pub async fn start_transfer(pool: &Pool, id: u64, token: &str) -> Result<bool, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    conn.exec_drop(
-        "UPDATE coredumps SET file_status = 2, node_status = 2, token = ? WHERE id = ? AND file_status IN (1, 2, 3)",
-        (token, id),
-    )
-    .await?;
+    conn.exec_drop("UPDATE coredumps SET file_status = 2, node_status = 2, token = ? WHERE id = ? AND file_status IN (1, 2, 3)", (token, id)).await?;
     Ok(conn.affected_rows() == 1)
 }
 

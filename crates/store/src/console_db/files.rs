@@ -41,8 +41,7 @@ pub async fn upload_row(pool: &Pool, id: u64, file_type: &str) -> Result<Option<
 /// Marks the row transferred to `storage`, consuming `token`. False if it stopped awaiting the upload meanwhile.
 pub async fn record_upload(pool: &Pool, id: u64, token: &str, storage: &str) -> Result<bool, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    conn.exec_drop("UPDATE files SET status = 3, storage = ?, token = '' WHERE id = ? AND status = 2 AND token = ?", (storage, id, token))
-        .await?;
+    conn.exec_drop("UPDATE files SET status = 3, storage = ?, token = '' WHERE id = ? AND status = 2 AND token = ?", (storage, id, token)).await?;
     Ok(conn.affected_rows() == 1)
 }
 
@@ -99,11 +98,8 @@ pub async fn insert_action(pool: &Pool, app: u64, agent: &str, kind: &str, file:
 /// Records a file already in storage (a browser upload, a saved trend): status 3. Returns its id.
 pub async fn insert_stored(pool: &Pool, app: u64, agent: &str, kind: &str, file: &str, user: u64, storage: &str) -> Result<u64, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    conn.exec_drop(
-        "INSERT INTO files (app, agent, type, file, user, status, storage) VALUES (?, ?, ?, ?, ?, 3, ?)",
-        (app, agent, kind, file, user, storage),
-    )
-    .await?;
+    conn.exec_drop("INSERT INTO files (app, agent, type, file, user, status, storage) VALUES (?, ?, ?, ?, ?, 3, ?)", (app, agent, kind, file, user, storage))
+        .await?;
     Ok(conn.last_insert_id().unwrap_or_default())
 }
 
@@ -126,11 +122,7 @@ pub async fn start_transfer(pool: &Pool, id: u64, token: &str) -> Result<bool, m
 /// when the upload was recorded meanwhile (the token is consumed then) or another transfer took over.
 pub async fn abort_transfer(pool: &Pool, id: u64, token: &str) -> Result<bool, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    conn.exec_drop(
-        "UPDATE files SET status = IF(COALESCE(storage, '') = '', 1, 3), token = '' WHERE id = ? AND status = 2 AND token = ?",
-        (id, token),
-    )
-    .await?;
+    conn.exec_drop("UPDATE files SET status = IF(COALESCE(storage, '') = '', 1, 3), token = '' WHERE id = ? AND status = 2 AND token = ?", (id, token)).await?;
     Ok(conn.affected_rows() == 1)
 }
 
@@ -215,15 +207,7 @@ type ListedTuple = (u8, u64, String, String, String, String, u8, u8, u8, u64, St
 /// [`SeekPoints`] instead, so it costs what a page near the top costs. The list's [`Signature`], read beside the
 /// page, tells whether the list changed since the points were taken: when only above the first point (files
 /// arriving), the points move down by as many rows; otherwise they are taken again.
-pub async fn page(
-    pool: &Pool,
-    app: u64,
-    filter: &ListFilter,
-    offset: u64,
-    limit: u64,
-    hint: ListHint,
-    seeking: Seeking,
-) -> Result<Page, mysql_async::Error> {
+pub async fn page(pool: &Pool, app: u64, filter: &ListFilter, offset: u64, limit: u64, hint: ListHint, seeking: Seeking) -> Result<Page, mysql_async::Error> {
     let seeking = Seeking { every: seeking.every.max(1), ..seeking };
     let query = PageQuery::new(app, filter);
     if let Some(hinted) = hint.count.filter(|h| *h > offset && limit > 0) {
@@ -548,18 +532,10 @@ impl<'a> PageQuery<'a> {
     /// A deep page, read from the nearest seek point: the page's rows and the list's signature at once; when the
     /// list has changed since the points were taken, moved points (a change above the first point only) or new
     /// points, and then the page again.
-    async fn seeked(
-        &self,
-        pool: &Pool,
-        offset: u64,
-        limit: u64,
-        seeks: Option<Arc<SeekPoints>>,
-        seeking: Seeking,
-    ) -> Result<Page, mysql_async::Error> {
+    async fn seeked(&self, pool: &Pool, offset: u64, limit: u64, seeks: Option<Arc<SeekPoints>>, seeking: Seeking) -> Result<Page, mysql_async::Error> {
         if let Some(points) = seeks.filter(|p| p.every == seeking.every) {
             if let Some(seek) = points.seek(offset, limit) {
-                let (signature, rows) =
-                    futures_util::future::try_join(self.signature(pool, None), self.seek_page(pool, seek, limit)).await?;
+                let (signature, rows) = futures_util::future::try_join(self.signature(pool, None), self.seek_page(pool, seek, limit)).await?;
                 if signature == points.signature {
                     let count = signature.count();
                     return Ok(Page { count, rows, hint: ListHint { count: Some(count), seeks: Some(points) } });
@@ -617,10 +593,7 @@ impl<'a> PageQuery<'a> {
     async fn seek_points(&self, pool: &Pool, every: u64) -> Result<Result<SeekPoints, u64>, mysql_async::Error> {
         let mut conn = pool.get_conn().await?;
         let mut options = mysql_async::TxOpts::default();
-        options
-            .with_consistent_snapshot(true)
-            .with_readonly(true)
-            .with_isolation_level(mysql_async::IsolationLevel::RepeatableRead);
+        options.with_consistent_snapshot(true).with_readonly(true).with_isolation_level(mysql_async::IsolationLevel::RepeatableRead);
         let mut tx = conn.start_transaction(options).await?;
         let signature = self.signature_on(&mut tx, None).await?;
         if signature.count() > MAX_SEEK_ROWS {
@@ -649,11 +622,8 @@ impl<'a> PageQuery<'a> {
         // Merge the tables in the list's order, keeping every `every`-th key, until the rows without a date.
         let mut points = Vec::new();
         for position in 0u64.. {
-            let next = tables
-                .iter_mut()
-                .enumerate()
-                .filter_map(|(i, (src, keys))| keys.peek().map(|(at, id)| ((*at, *src, *id), i)))
-                .max_by_key(|(key, _)| *key);
+            let next =
+                tables.iter_mut().enumerate().filter_map(|(i, (src, keys))| keys.peek().map(|(at, id)| ((*at, *src, *id), i))).max_by_key(|(key, _)| *key);
             let Some(((Some(at), src, id), table)) = next else { break };
             tables[table].1.next();
             if position % every == 0 {

@@ -66,16 +66,14 @@ pub async fn by_id(pool: &Pool, id: u64) -> Result<Option<Strategy>, mysql_async
 /// The rules of `app`, newest first (as the original lists them).
 pub async fn of_app(pool: &Pool, app: u64) -> Result<Vec<Strategy>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let rows: Vec<Row> =
-        conn.exec(format!("SELECT {COLUMNS} FROM strategies WHERE app = ? ORDER BY gm_create DESC, id DESC"), (app,)).await?;
+    let rows: Vec<Row> = conn.exec(format!("SELECT {COLUMNS} FROM strategies WHERE app = ? ORDER BY gm_create DESC, id DESC"), (app,)).await?;
     Ok(rows.into_iter().map(strategy).collect())
 }
 
 /// The enabled rules of `app` (the manager's alarm engine caches them per app).
 pub async fn enabled_of_app(pool: &Pool, app: u64) -> Result<Vec<Strategy>, mysql_async::Error> {
     let mut conn = pool.get_conn().await?;
-    let rows: Vec<Row> =
-        conn.exec(format!("SELECT {COLUMNS} FROM strategies WHERE app = ? AND COALESCE(status, 1) = 1 ORDER BY id"), (app,)).await?;
+    let rows: Vec<Row> = conn.exec(format!("SELECT {COLUMNS} FROM strategies WHERE app = ? AND COALESCE(status, 1) = 1 ORDER BY id"), (app,)).await?;
     Ok(rows.into_iter().map(strategy).collect())
 }
 

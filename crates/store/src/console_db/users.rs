@@ -72,10 +72,7 @@ pub async fn insert(pool: &Pool, new: &NewUser<'_>, mut pick_identity: impl FnMu
     for _ in 0..20 {
         let identity = pick_identity();
         let result = conn
-            .exec_drop(
-                "INSERT INTO user (name, nick, pass, identity, mail) VALUES (?, ?, ?, ?, ?)",
-                (new.name, new.nick, new.pass, &identity, new.mail),
-            )
+            .exec_drop("INSERT INTO user (name, nick, pass, identity, mail) VALUES (?, ?, ?, ?, ?)", (new.name, new.nick, new.pass, &identity, new.mail))
             .await;
         match result {
             Ok(()) => {

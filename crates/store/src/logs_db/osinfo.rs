@@ -11,12 +11,37 @@ use crate::logs_db::{bound, datetime, number, query_days, query_days_through, te
 
 /// The columns the manager inserts, in order. Declared once; `db/logs.sql` is held to it by a test.
 pub const COLUMNS: [&str; 31] = [
-    "app", "agent", "log_time", "position", "version", "total_memory", "free_memory", "disks", "response_codes",
-    "uptime", "used_cpu", "cpu_count", "load1", "load5", "load15", "node_count", "total_gc_times",
-    "total_gc_duration", "total_scavange_duration", "total_marksweep_duration", "total_incremental_marking_duration",
-    "gc_time_during_last_record", "scavange_duration_last_record", "marksweep_duration_last_record",
-    "incremental_marking_duration_last_record", "live_http_request", "http_response_close", "http_response_sent",
-    "http_request_timeout", "http_patch_timeout", "http_rt",
+    "app",
+    "agent",
+    "log_time",
+    "position",
+    "version",
+    "total_memory",
+    "free_memory",
+    "disks",
+    "response_codes",
+    "uptime",
+    "used_cpu",
+    "cpu_count",
+    "load1",
+    "load5",
+    "load15",
+    "node_count",
+    "total_gc_times",
+    "total_gc_duration",
+    "total_scavange_duration",
+    "total_marksweep_duration",
+    "total_incremental_marking_duration",
+    "gc_time_during_last_record",
+    "scavange_duration_last_record",
+    "marksweep_duration_last_record",
+    "incremental_marking_duration_last_record",
+    "live_http_request",
+    "http_response_close",
+    "http_response_sent",
+    "http_request_timeout",
+    "http_patch_timeout",
+    "http_rt",
 ];
 
 pub(crate) static COLUMN_LIST: LazyLock<String> = LazyLock::new(|| COLUMNS.join(", "));
@@ -211,13 +236,7 @@ pub struct Sample {
 
 /// The rows of both positions of (`app`, `agent`) with `log_time` in `[from, to)` (local times), one query per
 /// day table, oldest first, with every column.
-pub async fn rows_between(
-    pool: &Pool,
-    app: i64,
-    agent: &str,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-) -> Result<Vec<OsinfoRow>, mysql_async::Error> {
+pub async fn rows_between(pool: &Pool, app: i64, agent: &str, from: NaiveDateTime, to: NaiveDateTime) -> Result<Vec<OsinfoRow>, mysql_async::Error> {
     figures_between(pool, app, agent, (from, to), &ALL_COLUMNS, None).await
 }
 
@@ -303,10 +322,8 @@ pub async fn figures_between(
         return Ok(rows.iter().filter_map(|row| OsinfoRow::decode(row, &selection)).collect());
     };
     // The rows with their ids (the last column of a one-half read).
-    let mut read: Vec<(OsinfoRow, u64)> = rows
-        .iter()
-        .filter_map(|row| Some((OsinfoRow::decode(row, &selection)?, row.get_opt::<u64, _>(row.len() - 1)?.ok()?)))
-        .collect();
+    let mut read: Vec<(OsinfoRow, u64)> =
+        rows.iter().filter_map(|row| Some((OsinfoRow::decode(row, &selection)?, row.get_opt::<u64, _>(row.len() - 1)?.ok()?))).collect();
     carry_after_gaps(pool, &mut read, position, sample, from, &selection).await?;
     Ok(read.into_iter().map(|(row, _)| row).collect())
 }
@@ -380,13 +397,7 @@ pub async fn disks_at(pool: &Pool, app: i64, agent: &str, log_time: NaiveDateTim
 
 /// The latest row of each position of (`app`, `agent`) with `log_time` in `[since, until)`: at most two rows,
 /// [`SYSTEM`] first. The halves may come from different minutes.
-pub async fn latest_halves(
-    pool: &Pool,
-    app: i64,
-    agent: &str,
-    since: NaiveDateTime,
-    until: NaiveDateTime,
-) -> Result<Vec<OsinfoRow>, mysql_async::Error> {
+pub async fn latest_halves(pool: &Pool, app: i64, agent: &str, since: NaiveDateTime, until: NaiveDateTime) -> Result<Vec<OsinfoRow>, mysql_async::Error> {
     let selection = Selection::of(&ALL_COLUMNS);
     let columns = selection.list();
     let rows = query_days(
@@ -423,12 +434,7 @@ pub async fn latest_halves(
 /// The agents of `app` that reported with `log_time` in `[since, until)`, each with its latest `log_time` (the
 /// instance list shows agents that are offline now but have history). One grouped query per day table over the
 /// `(app, agent, log_time)` index.
-pub async fn agents_between(
-    pool: &Pool,
-    app: i64,
-    since: NaiveDateTime,
-    until: NaiveDateTime,
-) -> Result<Vec<(String, NaiveDateTime)>, mysql_async::Error> {
+pub async fn agents_between(pool: &Pool, app: i64, since: NaiveDateTime, until: NaiveDateTime) -> Result<Vec<(String, NaiveDateTime)>, mysql_async::Error> {
     let rows = query_days(
         pool,
         "osinfo",

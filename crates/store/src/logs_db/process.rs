@@ -10,22 +10,81 @@ use crate::logs_db::{bound, datetime, number, query_days, query_days_through};
 /// The columns the manager inserts, in order: the row's identity, the 70 xprofiler metrics, `response_codes`.
 /// Declared once; `db/logs.sql` is held to it by a test.
 pub const COLUMNS: [&str; 76] = [
-    "app", "agent", "pid", "log_time", "version", "cpu_now", "cpu_15", "cpu_30", "cpu_60", "rss", "heap_used",
-    "heap_available", "heap_total", "heap_limit", "heap_executeable", "total_physical_size", "malloced_memory",
-    "amount_of_external_allocated_memory", "new_space_size", "new_space_used", "new_space_available",
-    "new_space_committed", "old_space_size", "old_space_used", "old_space_available", "old_space_committed",
-    "code_space_size", "code_space_used", "code_space_available", "code_space_committed", "map_space_size",
-    "map_space_used", "map_space_available", "map_space_committed", "lo_space_size", "lo_space_used",
-    "lo_space_available", "lo_space_committed", "read_only_space_size", "read_only_space_used",
-    "read_only_space_available", "read_only_space_committed", "new_lo_space_size", "new_lo_space_used",
-    "new_lo_space_available", "new_lo_space_committed", "code_lo_space_size", "code_lo_space_used",
-    "code_lo_space_available", "code_lo_space_committed", "uptime", "total_gc_times", "total_gc_duration",
-    "total_scavange_duration", "total_marksweep_duration", "total_incremental_marking_duration",
-    "gc_time_during_last_record", "scavange_duration_last_record", "marksweep_duration_last_record",
-    "incremental_marking_duration_last_record", "active_handles", "active_file_handles",
-    "active_and_ref_file_handles", "active_tcp_handles", "active_and_ref_tcp_handles", "active_udp_handles",
-    "active_and_ref_udp_handles", "active_timer_handles", "active_and_ref_timer_handles", "live_http_request",
-    "http_response_close", "http_response_sent", "http_request_timeout", "http_patch_timeout", "http_rt",
+    "app",
+    "agent",
+    "pid",
+    "log_time",
+    "version",
+    "cpu_now",
+    "cpu_15",
+    "cpu_30",
+    "cpu_60",
+    "rss",
+    "heap_used",
+    "heap_available",
+    "heap_total",
+    "heap_limit",
+    "heap_executeable",
+    "total_physical_size",
+    "malloced_memory",
+    "amount_of_external_allocated_memory",
+    "new_space_size",
+    "new_space_used",
+    "new_space_available",
+    "new_space_committed",
+    "old_space_size",
+    "old_space_used",
+    "old_space_available",
+    "old_space_committed",
+    "code_space_size",
+    "code_space_used",
+    "code_space_available",
+    "code_space_committed",
+    "map_space_size",
+    "map_space_used",
+    "map_space_available",
+    "map_space_committed",
+    "lo_space_size",
+    "lo_space_used",
+    "lo_space_available",
+    "lo_space_committed",
+    "read_only_space_size",
+    "read_only_space_used",
+    "read_only_space_available",
+    "read_only_space_committed",
+    "new_lo_space_size",
+    "new_lo_space_used",
+    "new_lo_space_available",
+    "new_lo_space_committed",
+    "code_lo_space_size",
+    "code_lo_space_used",
+    "code_lo_space_available",
+    "code_lo_space_committed",
+    "uptime",
+    "total_gc_times",
+    "total_gc_duration",
+    "total_scavange_duration",
+    "total_marksweep_duration",
+    "total_incremental_marking_duration",
+    "gc_time_during_last_record",
+    "scavange_duration_last_record",
+    "marksweep_duration_last_record",
+    "incremental_marking_duration_last_record",
+    "active_handles",
+    "active_file_handles",
+    "active_and_ref_file_handles",
+    "active_tcp_handles",
+    "active_and_ref_tcp_handles",
+    "active_udp_handles",
+    "active_and_ref_udp_handles",
+    "active_timer_handles",
+    "active_and_ref_timer_handles",
+    "live_http_request",
+    "http_response_close",
+    "http_response_sent",
+    "http_request_timeout",
+    "http_patch_timeout",
+    "http_rt",
     "response_codes",
 ];
 
@@ -132,8 +191,7 @@ impl ProcessRow {
 
     /// [`ProcessRow::decode`] of the columns from `first` on.
     fn decode_at(row: &mysql_async::Row, first: usize, figures: &[usize]) -> Option<ProcessRow> {
-        let mut out =
-            ProcessRow { pid: number(row.as_ref(first)) as i64, log_time: datetime(row.as_ref(first + 1))?, ..ProcessRow::default() };
+        let mut out = ProcessRow { pid: number(row.as_ref(first)) as i64, log_time: datetime(row.as_ref(first + 1))?, ..ProcessRow::default() };
         for (i, figure) in figures.iter().enumerate() {
             *(FIGURES[*figure].1)(&mut out) = number(row.as_ref(first + 2 + i));
         }
@@ -159,14 +217,7 @@ fn read_list(alias: &str, figures: &[usize]) -> String {
 
 /// The rows of process `pid` of (`app`, `agent`) with `log_time` in `[from, to)` (local times), one query per day
 /// table, oldest first, with every figure.
-pub async fn rows_between(
-    pool: &Pool,
-    app: i64,
-    agent: &str,
-    pid: i64,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-) -> Result<Vec<ProcessRow>, mysql_async::Error> {
+pub async fn rows_between(pool: &Pool, app: i64, agent: &str, pid: i64, from: NaiveDateTime, to: NaiveDateTime) -> Result<Vec<ProcessRow>, mysql_async::Error> {
     figures_between(pool, app, agent, pid, (from, to), &ALL_FIGURES).await
 }
 
@@ -202,16 +253,9 @@ pub async fn figures_between(
         let through = if forced { format!(" FORCE INDEX (`{index}`)") } else { String::new() };
         format!("SELECT {} FROM `{table}`{through} WHERE {span}", list.join(", "))
     };
-    let rows = query_days_through(
-        pool,
-        "process",
-        (from, to),
-        parts.len(),
-        |table, k| statement(table, k, true),
-        |table, k| statement(table, k, false),
-        params,
-    )
-    .await?;
+    let rows =
+        query_days_through(pool, "process", (from, to), parts.len(), |table, k| statement(table, k, true), |table, k| statement(table, k, false), params)
+            .await?;
     let mut read: Vec<Vec<(NaiveDateTime, u64, ProcessRow)>> = vec![Vec::new(); parts.len()];
     for row in &rows {
         let k = number(row.as_ref(0)) as usize;
@@ -335,13 +379,7 @@ fn index_parts(figures: &[usize]) -> Option<Vec<(&'static str, Vec<usize>)>> {
 }
 
 /// The latest row of every pid of (`app`, `agent`) with `log_time` in `[since, until)`, by pid ascending.
-pub async fn latest_per_pid(
-    pool: &Pool,
-    app: i64,
-    agent: &str,
-    since: NaiveDateTime,
-    until: NaiveDateTime,
-) -> Result<Vec<ProcessRow>, mysql_async::Error> {
+pub async fn latest_per_pid(pool: &Pool, app: i64, agent: &str, since: NaiveDateTime, until: NaiveDateTime) -> Result<Vec<ProcessRow>, mysql_async::Error> {
     let figures: Vec<usize> = (0..FIGURES.len()).collect();
     let columns = read_list("p.", &figures);
     let rows = query_days(

@@ -71,11 +71,8 @@ impl SecretCache {
 
     async fn fetch(&self, app: &AppId) -> Result<Option<String>, LookupError> {
         let body = AppSecretQuery { app_id: app.clone() };
-        let reply = self
-            .client
-            .call::<_, AppSecret>(&self.manager, "/xtransit/app_secret", &body, None)
-            .await
-            .map_err(|e| LookupError::Unavailable(e.to_string()))?;
+        let reply =
+            self.client.call::<_, AppSecret>(&self.manager, "/xtransit/app_secret", &body, None).await.map_err(|e| LookupError::Unavailable(e.to_string()))?;
         match reply.ok {
             true => Ok(reply.data.and_then(|d| d.secret).filter(|s| !s.is_empty())),
             // The manager refused us (e.g. a different shared secret): that says nothing about the app.

@@ -6,9 +6,7 @@ use common::health::{healthz, readiness};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics));
+    cfg.route("/healthz", web::get().to(healthz)).route("/readyz", web::get().to(readyz)).route("/metrics", web::get().to(metrics));
 }
 
 /// The ws-server keeps no database of its own: it is ready when the manager it forwards to answers at all. Only the

@@ -36,9 +36,7 @@ impl Nginx {
             .expect("nginx/test.sh runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "nginx/test.sh --serve failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-        let value = |key: &str| {
-            stdout.lines().find_map(|l| l.strip_prefix(&format!("{key}="))).unwrap_or_else(|| panic!("no {key} in {stdout}")).to_owned()
-        };
+        let value = |key: &str| stdout.lines().find_map(|l| l.strip_prefix(&format!("{key}="))).unwrap_or_else(|| panic!("no {key} in {stdout}")).to_owned();
         Nginx { port, pidfile: value("NGINX_TEST_PIDFILE"), dir: PathBuf::from(value("NGINX_TEST_DIR")) }
     }
 

@@ -78,7 +78,8 @@ impl ConsoleApi {
 async fn profile(s: &Stack, api: &ConsoleApi, app: u64, pid: u32, action: &str) -> Value {
     let file = api.post("/xapi/action", json!({"appId": app, "agentId": AGENT_ID, "pid": pid, "action": action, "status": 0, "profilingTime": 2000})).await;
     let path = file["file"].as_str().unwrap_or_else(|| panic!("{file}")).to_owned();
-    let page = api.get("/xapi/files", &[("appId", app.to_string()), ("filterType", action.into()), ("currentPage", "1".into()), ("pageSize", "10".into())]).await;
+    let page =
+        api.get("/xapi/files", &[("appId", app.to_string()), ("filterType", action.into()), ("currentPage", "1".into()), ("pageSize", "10".into())]).await;
     let row = page["list"].as_array().unwrap().iter().find(|r| r["file"] == path).cloned().unwrap_or_else(|| panic!("{path} is listed: {page}"));
     let file_id = row["fileId"].as_u64().unwrap();
     assert_eq!((row["status"].as_u64(), row["agent"].as_str()), (Some(0), Some(AGENT_ID)), "{row}");
@@ -87,7 +88,8 @@ async fn profile(s: &Stack, api: &ConsoleApi, app: u64, pid: u32, action: &str) 
     api.post("/xapi/file_transfer", json!({"fileId": file_id, "fileType": action})).await;
     s.eventually_within(30, &format!("the {action} is transferred"), || async { api.status(file_id, action).await == 3 }).await;
 
-    let response = api.request(reqwest::Method::GET, "/file/download").query(&[("fileId", file_id.to_string()), ("fileType", action.into())]).send().await.unwrap();
+    let response =
+        api.request(reqwest::Method::GET, "/file/download").query(&[("fileId", file_id.to_string()), ("fileType", action.into())]).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
     assert_eq!(headers["content-encoding"], "gzip");

@@ -146,7 +146,8 @@ async fn the_real_xtransit_agent_reports_and_obeys_commands() {
     let line = format!("{} ERROR 1 nodejs.TypeError: {marker}\n    at test (/e2e.js:1:1)\n\n", chrono::Local::now().format("%Y-%m-%d %H:%M:%S,000"));
     std::fs::OpenOptions::new().append(true).open(&error_log).and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes())).unwrap();
     s.eventually_within(30, "the error is listed", || async {
-        let page = s.manager_call("/xprofiler/errors", json!({"appId": "1", "agentId": AGENT_ID, "errorFile": error_log, "currentPage": 1, "pageSize": 50})).await;
+        let page =
+            s.manager_call("/xprofiler/errors", json!({"appId": "1", "agentId": AGENT_ID, "errorFile": error_log, "currentPage": 1, "pageSize": 50})).await;
         let errors = page["data"]["errors"].as_array().cloned().unwrap_or_default();
         errors.iter().any(|e| e["type"] == "TypeError" && e["stack"].as_str().is_some_and(|s| s.contains(&marker)))
     })

@@ -81,8 +81,10 @@ async fn a_rule_on_the_real_process_fires_takes_a_heap_snapshot_and_the_stopped_
         let pool = pool.clone();
         async move {
             let mut conn = pool.get_conn().await.unwrap();
-            let row: Option<(String, u8, u64)> =
-                conn.query_first(format!("SELECT file, status, user FROM files WHERE app = 1 AND agent = '{AGENT_ID}' AND type = 'heapsnapshot'")).await.unwrap();
+            let row: Option<(String, u8, u64)> = conn
+                .query_first(format!("SELECT file, status, user FROM files WHERE app = 1 AND agent = '{AGENT_ID}' AND type = 'heapsnapshot'"))
+                .await
+                .unwrap();
             matches!(row, Some((file, 1, 999_999)) if std::path::Path::new(&file).exists())
         }
     })

@@ -28,10 +28,7 @@ async fn logs_sent_before_the_first_heartbeat_are_stored() {
     agent.send("log", &captured_log("system_log")).await;
     let day = chrono::Local::now().format("%d").to_string();
     s.eventually("process rows", || async { s.count(&format!("SELECT COUNT(*) FROM process_{day}")).await > 0 }).await;
-    s.eventually("both osinfo positions", || async {
-        s.count(&format!("SELECT COUNT(DISTINCT position) FROM osinfo_{day}")).await == 2
-    })
-    .await;
+    s.eventually("both osinfo positions", || async { s.count(&format!("SELECT COUNT(DISTINCT position) FROM osinfo_{day}")).await == 2 }).await;
     s.finish().await;
 }
 

@@ -170,11 +170,7 @@ pub fn check_name(name: &str) -> io::Result<()> {
 /// Keeps a display name to one path component of plain characters (it comes from an agent's file path).
 fn safe_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = base
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
-        .take(150)
-        .collect();
+    let cleaned: String = base.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).take(150).collect();
     match cleaned.trim_start_matches('.') {
         "" => "file".into(),
         rest => rest.into(),

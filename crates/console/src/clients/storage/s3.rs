@@ -59,11 +59,8 @@ struct Prefix {
 impl Prefix {
     fn parse(raw: &str) -> anyhow::Result<Prefix> {
         let (folders, leaf) = raw.rsplit_once('/').unwrap_or(("", raw));
-        let folders = Path::parse(folders).map_err(|e| {
-            anyhow::anyhow!(
-                "console.s3_prefix {raw:?} is not a valid object name prefix (folders without empty parts): {e}"
-            )
-        })?;
+        let folders = Path::parse(folders)
+            .map_err(|e| anyhow::anyhow!("console.s3_prefix {raw:?} is not a valid object name prefix (folders without empty parts): {e}"))?;
         Ok(Prefix { raw: raw.to_owned(), folders, leaf: leaf.to_owned() })
     }
 
@@ -95,18 +92,12 @@ impl S3 {
         let static_key = !s.s3_access_key_id.is_empty();
         let build = |options: ClientOptions| {
             let builder = match static_key {
-                true => AmazonS3Builder::new()
-                    .with_access_key_id(&s.s3_access_key_id)
-                    .with_secret_access_key(s.s3_secret_access_key.expose_secret()),
+                true => AmazonS3Builder::new().with_access_key_id(&s.s3_access_key_id).with_secret_access_key(s.s3_secret_access_key.expose_secret()),
                 // What the AWS SDKs look for: AWS_* variables, a web identity token, container or instance
                 // metadata. The settings below win over the same AWS_* values.
                 false => AmazonS3Builder::from_env(),
             };
-            let builder = builder
-                .with_bucket_name(bucket)
-                .with_region(&s.s3_region)
-                .with_client_options(options)
-                .with_allow_http(s.s3_allow_http);
+            let builder = builder.with_bucket_name(bucket).with_region(&s.s3_region).with_client_options(options).with_allow_http(s.s3_allow_http);
             let builder = match endpoint {
                 "" => builder,
                 e => builder.with_endpoint(e),
@@ -121,9 +112,7 @@ impl S3 {
             if static_key { "from console.s3_access_key_id" } else { "from the environment" },
             if s.s3_allow_http { ", http allowed" } else { "" },
         );
-        probe(&store, &prefix)
-            .await
-            .map_err(|e| anyhow::anyhow!("console.s3_bucket {bucket:?} at {place} is not reachable: {e}"))?;
+        probe(&store, &prefix).await.map_err(|e| anyhow::anyhow!("console.s3_bucket {bucket:?} at {place} is not reachable: {e}"))?;
         Ok(S3 { store: Arc::new(store), reader: Arc::new(reader), prefix, description })
     }
 
