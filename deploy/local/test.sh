@@ -26,6 +26,10 @@ crates/manager/tests/smtp/install-aiosmtpd.sh
 echo "== web UI: npm ci, unit tests (vitest), build into crates/console/web/dist with the bundle budget"
 crates/console/web/scripts/ci.sh
 
+echo "== formatting and lints (cargo fmt --check, clippy with warnings as errors)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 echo "== cargo tests (the console's UI tests need the built UI)"
 EZM_UI_REQUIRED=1 cargo test --workspace --locked
 cargo build --workspace --locked --bins
