@@ -1347,7 +1347,16 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    autoAction?: string | null;
+                    contextType: string;
+                    customRuleDesc: string;
+                    customRuleExpr: string;
+                    pushType: string;
                     strategyId: number;
+                    webhookAddress?: string | null;
+                    webhookPush?: boolean;
+                    webhookSign?: string | null;
+                    webhookType?: string | null;
                 };
             };
         };
@@ -1381,6 +1390,15 @@ export interface operations {
             content: {
                 "application/json": {
                     appId: number;
+                    autoAction?: string | null;
+                    contextType: string;
+                    customRuleDesc: string;
+                    customRuleExpr: string;
+                    pushType: string;
+                    webhookAddress?: string | null;
+                    webhookPush?: boolean;
+                    webhookSign?: string | null;
+                    webhookType?: string | null;
                 };
             };
         };
