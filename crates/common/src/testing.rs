@@ -1,6 +1,7 @@
 //! Test harness for the services' integration tests: each test gets its own databases and Redis key prefix on the
-//! real MariaDB and Redis, and `finish()` drops them when the test passed. A failed test leaves them for inspection
-//! (their names are printed). A missing MariaDB or Redis fails the test with the command that starts it.
+//! real MariaDB and Redis, dropped when the test passed (when its `TestEnv` is dropped without a panic, or earlier
+//! by `finish()`). A failed test leaves them for inspection (their names are printed). A missing MariaDB or Redis
+//! fails the test with the command that starts it.
 //!
 //! Names carry their creation time (`ezm_t_{unix_secs}_{8 hex}`), so the first test of each process can drop what
 //! failed runs left behind ([`STALE_AFTER`]) without touching the data of tests running at the same time.
@@ -25,6 +26,8 @@ const PREFIX: &str = "ezm_t_";
 pub struct TestEnv {
     pub id: String,
     pub settings: Settings,
+    /// Set once the databases and keys are dropped.
+    cleaned: bool,
 }
 
 impl TestEnv {
@@ -61,7 +64,7 @@ impl TestEnv {
             env.insert(k.to_string(), v.to_string());
         }
         let settings = Settings::load(&env).expect("test settings are valid");
-        let env = TestEnv { id, settings };
+        let env = TestEnv { id, settings, cleaned: false };
         eprintln!(
             "test env {}: databases {} / {}, redis prefix {}",
             env.id, env.settings.console_mysql.database, env.settings.logs_mysql.database, env.settings.redis.key_prefix
@@ -97,15 +100,42 @@ impl TestEnv {
         conn.query_first::<u64, _>(sql).await.expect("count query runs").unwrap_or(0)
     }
 
-    /// Drops this test's databases and Redis keys. Call it last: a test that panicked before keeps them.
-    pub async fn finish(self) {
-        if let Ok(mut conn) = admin_pool(&self.settings).get_conn().await {
-            for db in [&self.settings.console_mysql.database, &self.settings.logs_mysql.database] {
-                let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS `{db}`")).await;
-            }
+    /// Drops this test's databases and Redis keys now (a test that stops its services first says so by calling
+    /// it last). Without it they are dropped when the `TestEnv` is, unless the test panicked.
+    pub async fn finish(mut self) {
+        clean(&self.settings).await;
+        self.cleaned = true;
+    }
+}
+
+/// A test that passed drops its databases and keys without having to remember `finish()`; one that panicked keeps
+/// them for inspection.
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        if self.cleaned || std::thread::panicking() {
+            return;
         }
-        if let Ok(mut conn) = self.redis().get().await {
-            let pattern = format!("{}*", self.settings.redis.key_prefix);
+        let settings = self.settings.clone();
+        // Dropped inside the test's runtime, which cannot be blocked on: the clean-up runs on a thread of its own.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime for the clean-up");
+            runtime.block_on(clean(&settings));
+        });
+        let _ = cleanup.join();
+    }
+}
+
+async fn clean(settings: &Settings) {
+    let pool = admin_pool(settings);
+    if let Ok(mut conn) = pool.get_conn().await {
+        for db in [&settings.console_mysql.database, &settings.logs_mysql.database] {
+            let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS `{db}`")).await;
+        }
+    }
+    let _ = pool.disconnect().await;
+    if let Ok(pool) = RedisPool::new(&settings.redis) {
+        if let Ok(mut conn) = pool.get().await {
+            let pattern = format!("{}*", settings.redis.key_prefix);
             if let Ok(keys) = scan(&mut conn, &pattern).await {
                 let _ = delete(&mut conn, &keys).await;
             }

@@ -2,6 +2,7 @@
 //! prefix per test. Data-driven from the frames captured from the real xtransit 3.1.0 agent.
 
 mod alarms;
+mod harness;
 mod helpers;
 mod ingestion;
 mod registry;
