@@ -561,7 +561,7 @@ def check_dockerfile(root):
         fail(f"{where}: cargo-chef is not installed with --locked at a pinned version")
     cook = text.find("cargo chef cook --release")
     build = text.find("cargo build --release --locked -p ws-server -p manager -p console")
-    copy_all = text.find("COPY . .", text.find("AS builder"))
+    copy_all = text.find("COPY crates/ crates/", text.find("AS builder"))
     if "cargo chef prepare --recipe-path" not in text or cook < 0 or "--recipe-path" not in text[cook:cook + 200]:
         fail(f"{where}: the planner must `cargo chef prepare` and the builder `cargo chef cook --release --recipe-path`")
     if build < 0:
