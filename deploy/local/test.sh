@@ -2,7 +2,8 @@
 # Runs every test on this machine: unit and integration tests against the local MariaDB and Redis (and the moto S3
 # servers the console's storage tests start on loopback), the end-to-end tests with the real xtransit/xprofiler
 # agent (directly and through nginx with the shipped template), the web UI's unit and browser tests, the services started with only the reference
-# environment names, the fault tests of the data path (private MariaDB and Redis), and the offline checks of the deployment files.
+# environment names, the fault tests of the data path (private MariaDB and Redis), the offline checks of the deployment files,
+# and `docker compose up` of the committed docker-compose.yml with the images built here (deploy/compose/test.sh).
 # Installs what the tests need (cached outside the repository) and is safe to re-run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -54,4 +55,7 @@ deploy/local/env-check.sh
 
 echo "== deployment files"
 deploy/validate.sh
+
+echo "== docker compose up as a user runs it: our image and the demo built, the stack through nginx (MariaDB for MySQL 8.4)"
+deploy/compose/test.sh
 echo "all tests passed"
