@@ -270,8 +270,9 @@ def main():
             app = demo_app(api)
             agent = agent_online(api, app)
             pid = app_process(api, app, agent)
-            points = cpu_trend(api, app, agent, pid)
+            # the profile first: the trend's first point may take 2 minutes, which the profile's round trip shortens
             file_id, digest = cpu_profile(api, app, agent, pid)
+            points = cpu_trend(api, app, agent, pid)
             refused(h)
             state = {"app": app, "agent": agent, "pid": pid, "points": points, "file": file_id, "sha256": digest}
             with open(args.state, "w") as f:

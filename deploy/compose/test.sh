@@ -231,8 +231,15 @@ build_bases() {
 }
 
 # ---- 3. our images -----------------------------------------------------------------------------------------------
+# The stack a user gets with nothing set: the variables docker-compose.yml reads (and Compose's own) are cleared
+# from the caller's environment, then only the published ports are chosen, free loopback ports each run.
+unset AGENT_SERVER_URL CONSOLE_ADMIN_PASSWORD CONSOLE_ADMIN_USER CONSOLE_BASE_URL DB_PASSWORD EZMALL_CONSOLE_PORT \
+  EZMALL_WS_PORT EZM_CONSOLE_DOMAIN EZM_CONSOLE_UPSTREAM EZM_LOG_FILTER EZM_MANAGER_ALLOW EZM_MANAGER_DOMAIN \
+  EZM_MANAGER_UPSTREAM EZM_SECRET EZM_WS_DOMAIN EZM_WS_UPSTREAM TZ COMPOSE_FILE COMPOSE_PROFILES COMPOSE_PROJECT_NAME \
+  COMPOSE_ENV_FILES
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-export EZM_HTTP_PORT=${EZM_HTTP_PORT:-$(free_port)} EZM_CONSOLE_PORT=${EZM_CONSOLE_PORT:-$(free_port)} EZM_WS_PORT=${EZM_WS_PORT:-$(free_port)}
+EZM_HTTP_PORT=$(free_port) EZM_CONSOLE_PORT=$(free_port) EZM_WS_PORT=$(free_port)
+export EZM_HTTP_PORT EZM_CONSOLE_PORT EZM_WS_PORT
 compose=(docker compose -p "$project" -f docker-compose.yml -f "$here/test.override.yml")
 image="easy-monitor/easy-monitor:$EZM_TAG"
 demo_image="easy-monitor/demo:$EZM_TAG"
