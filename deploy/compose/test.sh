@@ -36,7 +36,7 @@ figures="$cache/figures.txt"
 : >"$figures.new"
 started=$SECONDS
 
-log() { echo "compose-test: $*"; }
+log() { echo "compose-test: [$((SECONDS - started)) s] $*"; }
 fail() { echo "compose-test: FAIL: $*" >&2; exit 1; }
 figure() { echo "$*" | tee -a "$figures.new"; }
 since() { echo $((SECONDS - $1)); }
