@@ -206,11 +206,13 @@ async fn serve_file(frontend: &Arc<Frontend>, req: &HttpRequest, name: &str, cac
 /// The file `name` of the front-end, compressed: `None` when there is no such file, `Some(None)` when it could not
 /// be read (gone since it was found) or the blocking pool is gone (the server is stopping).
 async fn cached(frontend: &Arc<Frontend>, name: &str) -> Option<Option<Arc<Encoded>>> {
-    let located = {
-        let frontend = frontend.clone();
-        let owned = name.to_owned();
+    let located = match **frontend {
+        Frontend::Embedded => frontend.file(name)?,
         // A directory's file is looked up on disk: off the async workers, as its reading is.
-        web::block(move || frontend.file(&owned)).await.ok()??
+        Frontend::Dir(_) => {
+            let (frontend, owned) = (frontend.clone(), name.to_owned());
+            web::block(move || frontend.file(&owned)).await.ok()??
+        }
     };
     let hash = located.key;
     let cell = {
